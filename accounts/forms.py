@@ -1,0 +1,21 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email address and password do not match an account. Check both and try again.",
+    }
+    username = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    def clean_username(self):
+        # Addresses are stored lower-case; people type them however they like.
+        return self.cleaned_data["username"].strip().lower()
+
+
+class SwitchSchoolForm(forms.Form):
+    school = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from tests.factories import SchoolFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SECTIONS = {
+    "Report a concern": "sam",
+    "Triage queue": "helen",
+    "Governor reviews": "gary",
+    "Trust overview": "tom",
+    "Data protection": "priya",
+}
+
+
+@pytest.mark.parametrize(
+    ("who", "sees", "hidden"),
+    [
+        ("sam", {"Report a concern", "My reports"}, {"Triage queue", "Governor reviews", "Trust overview"}),
+        ("helen", {"Report a concern", "Triage queue"}, {"Governor reviews", "Trust overview"}),
+        ("dina", {"Report a concern", "Triage queue"}, {"Governor reviews"}),
+        ("gary", {"Governor reviews"}, {"Report a concern", "Triage queue", "Trust overview"}),
+        ("carol", {"Triage queue", "Governor reviews"}, {"Report a concern", "Trust overview"}),
+        ("tom", {"Trust overview"}, {"Report a concern", "Triage queue", "Governor reviews"}),
+        ("priya", {"Data protection"}, {"Report a concern", "Triage queue", "Trust overview"}),
+    ],
+)
+def test_home_shows_each_role_what_it_can_use(client, cast, who, sees, hidden):
+    client.force_login(getattr(cast, who))
+    page = client.get(reverse("home")).content.decode()
+    for heading in sees:
+        assert heading in page, f"{who} should see {heading}"
+    for heading in hidden:
+        assert heading not in page, f"{who} should not see {heading}"
+
+
+def test_user_without_membership_is_told_what_to_do(client):
+    client.force_login(UserFactory())
+    assert "not a member of any school" in client.get(reverse("home")).content.decode()
+
+
+def test_home_page_has_landmarks_and_a_skip_link(client, cast):
+    client.force_login(cast.sam)
+    page = client.get(reverse("home")).content.decode()
+    for fragment in ['<main id="main"', 'href="#main"', "<nav ", 'aria-label="Main"', "<header", "<footer"]:
+        assert fragment in page
+
+
+@pytest.mark.parametrize("schools", [1, 12])
+def test_home_query_count_does_not_grow_with_memberships(client, cast, django_assert_max_num_queries, schools):
+    for _ in range(schools):
+        Membership.objects.create(user=cast.tom, school=SchoolFactory(trust=cast.trust), role=Role.TRUST_ADMIN)
+    client.force_login(cast.tom)
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("home")).status_code == 200

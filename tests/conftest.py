@@ -1,0 +1,72 @@
+from types import SimpleNamespace
+
+import pytest
+
+from tests.factories import PASSWORD, Role, SchoolFactory, TrustFactory, person
+from tests.services import CHROMIUM, apply_service_markers
+
+
+def pytest_collection_modifyitems(config, items):
+    apply_service_markers(items)
+
+
+@pytest.fixture
+def cast(db):
+    """The people every test can lean on (STYLE.md): Oakfield's staff and Olive at Brookside."""
+    trust = TrustFactory(name="Riverside Learning Trust", slug="riverside")
+    oakfield = SchoolFactory(trust=trust, name="Oakfield Primary", slug="oakfield", code="OAK", urn="100001")
+    brookside = SchoolFactory(trust=trust, name="Brookside Academy", slug="brookside", code="BRK", urn="100002")
+    return SimpleNamespace(
+        trust=trust,
+        oakfield=oakfield,
+        brookside=brookside,
+        password=PASSWORD,
+        helen=person("Helen Hart", oakfield, Role.HEAD, Role.STAFF),
+        dina=person("Dina Shah", oakfield, Role.DSL, Role.STAFF),
+        sam=person("Sam Taylor", oakfield, Role.STAFF),
+        gary=person("Gary Green", oakfield, Role.GOVERNOR),
+        carol=person("Carol Chambers", oakfield, Role.CHAIR),
+        tom=person("Tom Reed", oakfield, Role.TRUST_ADMIN),
+        priya=person("Priya Desai", oakfield, Role.DPO),
+        olive=person("Olive Owen", brookside, Role.HEAD, Role.STAFF),
+        bethan=person("Bethan Jones", brookside, Role.STAFF),
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def login(page, email, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -1,0 +1,117 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from policyhub.env import env_bool, env_choice, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_env_bool_accepts_common_spellings(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "Yes")
+    assert env_bool("X_FLAG") is True
+    monkeypatch.setenv("X_FLAG", "off")
+    assert env_bool("X_FLAG", True) is False
+
+
+def test_env_bool_fails_loudly_on_nonsense(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG must be true or false"):
+        env_bool("X_FLAG")
+
+
+def test_env_int_fails_loudly_on_nonsense(monkeypatch):
+    monkeypatch.setenv("X_NUM", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="X_NUM must be a whole number"):
+        env_int("X_NUM", 1)
+
+
+def test_env_str_without_default_requires_the_variable(monkeypatch):
+    monkeypatch.delenv("X_MISSING", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="Set the X_MISSING"):
+        env_str("X_MISSING")
+
+
+def test_env_list_and_choice(monkeypatch):
+    monkeypatch.setenv("X_LIST", "a.example, b.example,,")
+    assert env_list("X_LIST", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("X_CHOICE", "staging")
+    with pytest.raises(ImproperlyConfigured, match="X_CHOICE must be one of"):
+        env_choice("X_CHOICE", "development", {"development", "production"})
+
+
+def _clean_env(*drop):
+    drop = {*drop, "DJANGO_ALLOW_ASYNC_UNSAFE"}  # set for Playwright in tests; check --deploy rightly refuses it
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def _manage(*args, **env):
+    base = _clean_env("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        POLICYHUB_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="policyhub.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", POLICYHUB_ENV="production", ALLOWED_HOSTS="policyhub.example.org")
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_deploy_check_rejects_the_development_key():
+    result = _manage(
+        "check",
+        "--deploy",
+        POLICYHUB_ENV="production",
+        SECRET_KEY="dev-insecure-" + "x" * 60,
+        ALLOWED_HOSTS="policyhub.example.org",
+    )
+    assert result.returncode != 0
+    assert "policyhub.E001" in result.stderr
+
+
+def test_defaults_are_sqlite_filesystem_broker_console_email_and_no_debug():
+    env = _clean_env("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_BACKEND")
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.DEBUG)"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        "django.core.mail.backends.console.EmailBackend",
+        "False",
+    ]
+
+
+def test_database_url_selects_postgresql():
+    env = {**_clean_env(), "DATABASE_URL": "postgres://u:p@db.internal:5432/policyhub"}
+    code = "from django.conf import settings as s; d=s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
