@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint bench venv migrate seed web worker beat clean
+.PHONY: run test lint bench venv migrate seed web worker beat serve clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ worker: venv
 	$(BIN)/celery -A policyhub worker --loglevel=INFO
 beat: venv
 	$(BIN)/celery -A policyhub beat --loglevel=INFO
+# Production web server (docker compose's web service runs this after migrating).
+serve: venv
+	$(BIN)/gunicorn policyhub.wsgi --bind 0.0.0.0:8000 --workers 3
 
 # Starts throwaway PostgreSQL and Redis (and finds Chromium) where installed, then pytest.
 # POLICYHUB_REQUIRE_SERVICES=1 (set by .ci/run) turns a missing service into a failure.

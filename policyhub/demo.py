@@ -11,8 +11,8 @@ from django.db import transaction
 
 from accounts.models import Membership, Nation, Role, School, Trust, User
 
-DEMO_PASSWORD_ENV = "DEMO_PASSWORD"
-DEFAULT_DEMO_PASSWORD = "policyhub-demo"
+DEMO_PASSWORD_ENV = "DEMO_PASSWORD"  # noqa: S105 (a variable name)
+DEFAULT_DEMO_PASSWORD = "policyhub-demo"  # noqa: S105 (demo data only; printed by seed_demo)
 DEMO_DOMAIN = "example.org"
 
 TRUST = {"slug": "riverside", "name": "Riverside Learning Trust"}

@@ -5,12 +5,12 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 def env_str(name: str, default: str | None = None) -> str:
     value = os.environ.get(name)
-    if value is None:
+    if value is None or value == "":  # an empty line in .env means "not set"
         if default is None:
             raise ImproperlyConfigured(f"Set the {name} environment variable.")
         return default
@@ -19,7 +19,7 @@ def env_str(name: str, default: str | None = None) -> str:
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    if value is None:
+    if not value:
         return default
     lowered = value.strip().lower()
     if lowered in _TRUE:
@@ -41,7 +41,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
-    if value is None:
+    if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
 

@@ -1,4 +1,10 @@
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+from accounts.models import School, Trust
+
+from .topics import TOPIC_KEYS, TOPICS
 
 
 class WorkerHeartbeat(models.Model):
@@ -14,3 +20,158 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"heartbeat sent {self.sent_at:%H:%M:%S}, ran {self.ran_at:%H:%M:%S}"
+
+
+# --- The policy as data -------------------------------------------------------------------------
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class Policy(models.Model):
+    """A staff social-media policy, owned by a trust (a model policy its schools adopt) or a school."""
+
+    trust = models.ForeignKey(Trust, null=True, blank=True, on_delete=models.PROTECT, related_name="policies")
+    school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="own_policies")
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(trust__isnull=False) & Q(school__isnull=True))
+                | (Q(trust__isnull=True) & Q(school__isnull=False)),
+                name="policy_owned_by_trust_xor_school",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class PolicyAdoption(models.Model):
+    """The policy a school works under: its own or its trust's model policy. One per school."""
+
+    school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="adoption")
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="adoptions")
+    adopted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.school} adopts {self.policy}"
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    def for_school(self, school):
+        return self.filter(policy__adoptions__school=school)
+
+    def in_force_on(self, school, day):
+        """The version incidents of `school` on `day` are judged against (old versions stay citable)."""
+        return (
+            self.for_school(school)
+            .filter(status__in=[VersionStatus.ACTIVE, VersionStatus.ARCHIVED], effective_date__lte=day)
+            .order_by("-effective_date", "-number")
+            .first()
+        )
+
+
+class PolicyVersion(models.Model):
+    """One text of a policy. Drafts are edited; once active a version never changes (edit = new draft)."""
+
+    policy = models.ForeignKey(Policy, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    effective_date = models.DateField(null=True, blank=True)
+    next_review_date = models.DateField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source_name = models.CharField(max_length=255, blank=True, help_text="The document this version was imported from.")
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="policyversion_unique_number"),
+            # Exactly one active version per policy, enforced by the database.
+            models.UniqueConstraint(
+                fields=["policy"], condition=Q(status="active"), name="policyversion_one_active_per_policy"
+            ),
+            models.CheckConstraint(condition=Q(status__in=VersionStatus.values), name="policyversion_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(effective_date__isnull=False),
+                name="policyversion_published_has_effective_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.policy} v{self.number} ({self.get_status_display()})"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class Section(models.Model):
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="sections")
+    number = models.CharField(max_length=20, blank=True)
+    heading = models.CharField(max_length=300)
+    order = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["version", "order"]
+        constraints = [models.UniqueConstraint(fields=["version", "order"], name="section_unique_order")]
+
+    def __str__(self):
+        return f"{self.number} {self.heading}".strip()
+
+
+class Clause(models.Model):
+    # `version` repeats section.version so clause queries (search, citing) need no join.
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="clauses")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="clauses")
+    ref = models.CharField(max_length=40)
+    text = models.TextField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    order = models.PositiveIntegerField()
+    topics = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(TOPIC_KEYS)}")
+
+    class Meta:
+        ordering = ["version", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "ref"], name="clause_unique_ref"),
+            models.UniqueConstraint(fields=["version", "order"], name="clause_unique_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.ref} {self.text[:60]}"
+
+    @property
+    def topic_labels(self) -> list[str]:
+        labels = dict(TOPICS)
+        return [labels.get(t, t) for t in self.topics]
+
+
+class Acknowledgement(models.Model):
+    """A staff member has read and acknowledged a policy version."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="acknowledgements")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+        constraints = [models.UniqueConstraint(fields=["user", "version"], name="acknowledgement_unique")]
+
+    def __str__(self):
+        return f"{self.user} acknowledged {self.version}"

@@ -16,7 +16,7 @@ ENVIRONMENT = env_choice("POLICYHUB_ENV", "development", {"development", "produc
 PRODUCTION = ENVIRONMENT == "production"
 
 # Development keys are recognisable so the `policyhub.E001` check can refuse them in production.
-DEV_SECRET_KEY_PREFIX = "dev-insecure-"
+DEV_SECRET_KEY_PREFIX = "dev-insecure-"  # noqa: S105 (a marker, not a key)
 SECRET_KEY = env_str("SECRET_KEY", None if PRODUCTION else DEV_SECRET_KEY_PREFIX + "policyhub-local-only")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])

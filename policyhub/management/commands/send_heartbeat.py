@@ -11,7 +11,6 @@ class Command(BaseCommand):
         parser.add_argument("--countdown", type=int, default=0, help="seconds the worker waits before running it")
 
     def handle(self, *args, countdown, **options):
-        heartbeat.apply_async(
-            kwargs={"sent_at": timezone.now().isoformat(), "countdown": countdown}, countdown=countdown
-        )
+        kwargs = {"sent_at": timezone.now().isoformat(), "countdown": countdown}
+        heartbeat.apply_async(kwargs=kwargs, countdown=countdown)
         self.stdout.write(f"Sent a heartbeat task with a {countdown}-second countdown.")
