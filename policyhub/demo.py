@@ -81,4 +81,10 @@ def seed() -> list[DemoLogin]:
         admin.set_password(password)
         admin.save(update_fields=["password"])
     logins[admin.email] = DemoLogin(admin.email, admin.full_name, ["Django admin (/admin/)"])
+    # Each feature adds its demo rows; each step is idempotent on its own.
+    from incidents.demo import seed_incidents
+    from policyhub.demo_policy import seed_policy
+
+    seed_policy(trust=trust, schools=schools)
+    seed_incidents(schools=schools)
     return list(logins.values())

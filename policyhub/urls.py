@@ -9,5 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("policy/", include("policyhub.policy_urls")),
+    path("incidents/", include("incidents.urls")),
     path("admin/", admin.site.urls),
 ]

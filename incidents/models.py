@@ -1,0 +1,429 @@
+"""Incidents (reports of concern), their evidence, timeline, referrals, reviews and deadlines.
+
+Every `choices` field has a CheckConstraint: choices alone do not constrain the database.
+Writes go through incidents/services.py; who may see what is Incident.objects.visible_to(user).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Role, School
+from policyhub.models import Clause, PolicyVersion
+
+
+class Category(models.TextChoices):
+    CYBERBULLYING = "cyberbullying", "Cyberbullying or trolling of staff"
+    STAFF_CONDUCT = "staff_conduct", "Concern about a member of staff"
+    PARENT_POST = "parent_post", "A parent's or carer's post"
+    PUPIL_POST = "pupil_post", "A pupil's post"
+    ACCOUNT_COMMENT = "account_comment", "Comment or complaint on a school account"
+    SAFEGUARDING = "safeguarding", "Safeguarding concern (a child may be at risk)"
+    PREVENT = "prevent", "Prevent concern (extremism or radicalisation)"
+    ILLEGAL_CONTENT = "illegal_content", "Illegal content (for example indecent images of children)"
+    DATA_BREACH = "data_breach", "Confidentiality or data breach"
+    MEDIA_ENQUIRY = "media_enquiry", "Media enquiry"
+    UNAUTHORISED_ACCOUNT = "unauthorised_account", "Unauthorised account using the school's name"
+
+
+# The DSL is told at once of these and owns them with the head (PRODUCT.md 3).
+DSL_CATEGORIES = frozenset({Category.SAFEGUARDING, Category.PREVENT, Category.ILLEGAL_CONTENT})
+
+
+class Platform(models.TextChoices):
+    FACEBOOK = "facebook", "Facebook"
+    X = "x", "X (Twitter)"
+    INSTAGRAM = "instagram", "Instagram"
+    TIKTOK = "tiktok", "TikTok"
+    SNAPCHAT = "snapchat", "Snapchat"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    YOUTUBE = "youtube", "YouTube"
+    LINKEDIN = "linkedin", "LinkedIn"
+    SCHOOL_ACCOUNT = "school_account", "A school account"
+    OTHER = "other", "Other"
+
+
+class Involved(models.TextChoices):
+    STAFF = "staff", "A member of staff at this school"
+    PUPIL = "pupil", "A pupil"
+    PARENT = "parent", "A parent or carer"
+    UNKNOWN = "unknown", "Someone unknown or outside the school"
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "Submitted"
+    TRIAGE = "triage", "In triage"
+    INVESTIGATING = "investigating", "Investigating"
+    OUTCOME_PROPOSED = "outcome_proposed", "Outcome proposed"
+    GOVERNOR_REVIEW = "governor_review", "Governor review"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED})
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class Route(models.TextChoices):
+    ALLEGATION = "allegation", "Allegation (meets the harm threshold)"
+    LOW_LEVEL = "low_level", "Low-level concern"
+    BREACH = "breach", "Policy breach"
+    NO_BREACH = "no_breach", "No breach"
+
+
+class Outcome(models.TextChoices):
+    NO_BREACH = "no_breach", "No breach"
+    ADVICE = "advice", "Advice and guidance"
+    CONTENT_REMOVAL = "content_removal", "Content removal requested"
+    INFORMAL_ACTION = "informal_action", "Informal action"
+    FORMAL_DISCIPLINARY = "formal_disciplinary", "Formal disciplinary procedure"
+    VOLUNTEER_TERMINATED = "volunteer_terminated", "Volunteer's appointment ended"
+    PARENT_ASKED = "parent_asked", "Parent asked to remove the post and invited to meet"
+    COMPLAINTS_PROCEDURE = "complaints_procedure", "Complaints procedure"
+    REPORTED_TO_PLATFORM = "reported_to_platform", "Content reported to the platform"
+
+
+# Outcomes that close a case without the board; every other outcome is a breach for governors.
+NON_BREACH_OUTCOMES = frozenset({Outcome.NO_BREACH, Outcome.ADVICE})
+
+
+class AllegationOutcome(models.TextChoices):
+    SUBSTANTIATED = "substantiated", "Substantiated"
+    FALSE = "false", "False"
+    MALICIOUS = "malicious", "Malicious"
+    UNSUBSTANTIATED = "unsubstantiated", "Unsubstantiated"
+    UNFOUNDED = "unfounded", "Unfounded"
+
+
+class ReferralKind(models.TextChoices):
+    LADO = "lado", "LADO (local authority designated officer)"
+    POLICE = "police", "Police"
+    SOCIAL_CARE = "social_care", "Children's social care"
+    DPO = "dpo", "Data-protection officer / local-authority data team"
+    EMPLOYER = "employer", "Employer of a person outside the school"
+    PROFESSIONAL_BODY = "professional_body", "Professional body"
+
+
+class IncidentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The single rule for who sees which case (PRODUCT.md section 5). Every view fetches through it.
+
+        - the subject of a case never sees it, whatever other role they hold;
+        - reporters see their own reports (views show them status only, never internal notes);
+        - heads see their school's cases, except those whose subject holds the head role there;
+        - chairs see their school's cases whose subject is a head, and cases escalated to them;
+        - DSLs see their school's safeguarding, Prevent and illegal-content cases;
+        - governors (and chairs) see their school's cases in governor review or closed after it;
+        - trust admins and DPOs see no case content here (aggregates, audited export).
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        schools_by_role: dict[str, list[int]] = {}
+        for school_id, role in user.memberships.values_list("school_id", "role"):
+            schools_by_role.setdefault(role, []).append(school_id)
+
+        def at(*roles):
+            return [s for r in roles for s in schools_by_role.get(r, [])]
+
+        rule = Q(reporter=user)
+        rule |= Q(school__in=at(Role.HEAD), subject_is_head=False)
+        rule |= Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False))
+        rule |= Q(school__in=at(Role.DSL), category__in=DSL_CATEGORIES)
+        rule |= Q(school__in=at(Role.GOVERNOR, Role.CHAIR)) & (
+            Q(status=Status.GOVERNOR_REVIEW) | Q(governor_reviews__decision=ReviewDecision.UPHOLD)
+        )
+        return self.filter(rule).exclude(subject=user).distinct()
+
+    def owned_by(self, user):
+        """Cases this user is responsible for acting on (the triage queue), not merely reported."""
+        return self.visible_to(user).exclude(Q(reporter=user) & ~Q(owner=user) & ~Q(dsl=user))
+
+
+class Incident(models.Model):
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="incidents")
+    reference = models.CharField(max_length=20, unique=True)  # OAK-2026-0042
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
+    category = models.CharField(max_length=30, choices=Category.choices)
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    links = models.TextField(blank=True, help_text="One address per line.")
+    happened_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField()
+    involved = models.CharField(max_length=10, choices=Involved.choices)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The member of staff the concern is about, when there is one.",
+    )
+    involved_detail = models.CharField(max_length=300, blank=True)
+    description = models.TextField()
+    child_at_risk = models.BooleanField()
+
+    # Routing, decided when the report is made (services.incident_report).
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    dsl = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    subject_is_head = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    received_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Copied from the pending response Deadline so lists sort and show it without a join.
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_due_reason = models.CharField(max_length=300, blank=True)
+    overdue_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    # Triage
+    policy_version = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    clauses = models.ManyToManyField(Clause, blank=True, related_name="incidents")
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    route = models.CharField(max_length=12, choices=Route.choices, blank=True)
+    harm_harmed_child = models.BooleanField(null=True)
+    harm_offence = models.BooleanField(null=True)
+    harm_risk_to_children = models.BooleanField(null=True)
+    harm_unsuitable = models.BooleanField(null=True)
+    harm_reason = models.TextField(blank=True)
+
+    # Outcome
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    outcome_reason = models.TextField(blank=True)
+    allegation_outcome = models.CharField(max_length=20, choices=AllegationOutcome.choices, blank=True)
+
+    legal_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year", "sequence"], name="incident_unique_sequence"),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="incident_category_valid"),
+            models.CheckConstraint(condition=Q(platform__in=Platform.values), name="incident_platform_valid"),
+            models.CheckConstraint(condition=Q(involved__in=Involved.values), name="incident_involved_valid"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="incident_status_valid"),
+            models.CheckConstraint(condition=Q(severity__in=["", *Severity.values]), name="incident_severity_valid"),
+            models.CheckConstraint(condition=Q(route__in=["", *Route.values]), name="incident_route_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=["", *Outcome.values]), name="incident_outcome_valid"),
+            models.CheckConstraint(
+                condition=Q(allegation_outcome__in=["", *AllegationOutcome.values]),
+                name="incident_allegation_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(subject__isnull=True) | Q(involved="staff"), name="incident_subject_only_for_staff"
+            ),
+        ]
+        indexes = [
+            # The triage queue: a school's open cases by due time.
+            models.Index(fields=["school", "status", "response_due_at"], name="incident_queue"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def harm_threshold_met(self) -> bool:
+        return any([self.harm_harmed_child, self.harm_offence, self.harm_risk_to_children, self.harm_unsuitable])
+
+    @property
+    def needs_dsl(self) -> bool:
+        return self.category in DSL_CATEGORIES or self.child_at_risk
+
+
+class Evidence(models.Model):
+    """A file attached to a report. Stored under a random name outside any public URL; never deleted
+    by the workflow (a wrong file is withdrawn, with a reason)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    original_name = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100, unique=True)
+    preview_name = models.CharField(max_length=100, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    captured_at = models.DateTimeField(null=True, blank=True)
+    captured_url = models.URLField(max_length=2000, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return f"evidence {self.pk} of {self.incident_id}"
+
+
+class TimelineKind(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    TRANSITION = "transition", "Status changed"
+    TRIAGED = "triaged", "Triaged"
+    NOTE = "note", "Note"
+    REFERRAL = "referral", "Referral recorded"
+    EVIDENCE_ADDED = "evidence_added", "Evidence added"
+    EVIDENCE_WITHDRAWN = "evidence_withdrawn", "Evidence withdrawn"
+    REVIEW = "review", "Governor review decision"
+    REMINDER = "reminder", "Reminder sent"
+    OVERDUE = "overdue", "Response overdue"
+    ESCALATED = "escalated", "Escalated"
+    CORRECTION = "correction", "Correction"
+
+
+class TimelineEntry(models.Model):
+    """Append-only history of a case. Nothing is edited or deleted; corrections are new entries."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=TimelineKind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    # Internal entries (notes, triage detail) are never shown to the reporter.
+    internal = models.BooleanField(default=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = "timeline entries"
+        constraints = [models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid")]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Referral(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="referrals")
+    kind = models.CharField(max_length=20, choices=ReferralKind.choices)
+    made_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["made_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(kind__in=ReferralKind.values), name="referral_kind_valid")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} referral on {self.made_on}"
+
+
+class ReviewDecision(models.TextChoices):
+    UPHOLD = "uphold", "Uphold the outcome"
+    REFER_BACK = "refer_back", "Refer back for more investigation"
+
+
+class GovernorReview(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="governor_reviews")
+    decision = models.CharField(max_length=12, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(decision__in=ReviewDecision.values), name="review_decision_valid")
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} by {self.decided_by_id} at {self.decided_at:%Y-%m-%d}"
+
+
+# --- Deadlines: the database is the source of truth; Celery delivers -------------------------------
+
+
+class DeadlineKind(models.TextChoices):
+    RESPONSE = "response", "First response"
+    REMINDER = "reminder", "Reminder before the response deadline"
+    LADO = "lado", "LADO referral within one working day"
+    GOVERNOR_REVIEW = "governor_review", "Governor review"
+    POLICY_ACK = "policy_ack", "Policy acknowledgement reminder"
+
+
+class DeadlineState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done (met in time)"
+    FIRED = "fired", "Fired"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Deadline(models.Model):
+    """One clock. A changed deadline cancels the pending row and adds a new one with the next
+    generation, so a stale timer can never fire (incidents/clocks.py)."""
+
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines")
+    kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
+    generation = models.PositiveIntegerField(default=1)
+    reason = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=DeadlineKind.values), name="deadline_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=DeadlineState.values), name="deadline_state_valid"),
+        ]
+        indexes = [
+            # Serves the sweep's "due and pending" and nothing else: its size follows the pending rows.
+            models.Index(fields=["due_at"], condition=Q(state="pending"), name="deadline_due_pending"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
+
+
+class Notification(models.Model):
+    """One message to one person. The unique key makes every effect idempotent: a retried task
+    finds the row and does not send again. Content-free: a reference, a category and a link."""
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    deadline = models.ForeignKey(Deadline, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=30)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            # Serves the outbox: messages not yet sent.
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def message_id(self) -> str:
+        """Fixed per notification, so a resent email is recognisably the same message."""
+        return f"<notification-{self.pk}@policyhub>"

@@ -1,0 +1,4 @@
+"""URLs of the incidents feature (mounted at /incidents/)."""
+
+app_name = "incidents"
+urlpatterns: list = []
