@@ -427,3 +427,68 @@ class Notification(models.Model):
     def message_id(self) -> str:
         """Fixed per notification, so a resent email is recognisably the same message."""
         return f"<notification-{self.pk}@policyhub>"
+
+
+# --- The response rule as data (PRODUCT.md section 4) --------------------------------------------
+
+
+class ResponsePolicy(models.Model):
+    """A school's first-response rule. Changing it affects deadlines computed afterwards only."""
+
+    school = models.OneToOneField(School, on_delete=models.CASCADE, related_name="response_policy")
+    window_hours = models.PositiveSmallIntegerField(default=24)
+    reminder_minutes = models.JSONField(
+        default=list, blank=True, help_text="Remind the owner this many minutes before the deadline, e.g. [240, 60]."
+    )
+    clause = models.ForeignKey(
+        Clause,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The policy clause this rule implements, where there is one.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "response policies"
+        constraints = [models.CheckConstraint(condition=Q(window_hours__gte=1), name="responsepolicy_window_positive")]
+
+    def __str__(self):
+        return f"{self.school}: {self.window_hours} hours"
+
+
+class CategoryWindow(models.Model):
+    """A tighter window for one category, e.g. safeguarding: 60 minutes, counted every day."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="category_windows")
+    category = models.CharField(max_length=30, choices=Category.choices)
+    window_minutes = models.PositiveIntegerField()
+    working_days_only = models.BooleanField(
+        default=False, help_text="Off: the window runs through weekends and holidays (a child at risk cannot wait)."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "category"], name="categorywindow_unique"),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="categorywindow_category_valid"),
+            models.CheckConstraint(condition=Q(window_minutes__gte=1), name="categorywindow_window_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.school}: {self.category} within {self.window_minutes} minutes"
+
+
+class SchoolClosure(models.Model):
+    """A day the school is closed (INSET day, snow day) or an extra bank holiday: not a working day."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="closures")
+    date = models.DateField()
+    label = models.CharField(max_length=100, default="INSET day")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["school", "date"], name="schoolclosure_unique_day")]
+
+    def __str__(self):
+        return f"{self.school}: {self.date} {self.label}"
