@@ -182,7 +182,7 @@ class Incident(models.Model):
     )
     # Copied from the pending response Deadline so lists sort and show it without a join.
     response_due_at = models.DateTimeField(null=True, blank=True)
-    response_due_reason = models.CharField(max_length=300, blank=True)
+    response_due_reason = models.TextField(blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
 
@@ -380,7 +380,7 @@ class Deadline(models.Model):
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
     generation = models.PositiveIntegerField(default=1)
-    reason = models.CharField(max_length=300, blank=True)
+    reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
