@@ -184,6 +184,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "policyhub.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    # The guarantee behind every deadline: the database is swept every minute.
+    "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
+    "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
 }
 
 LOGGING = {

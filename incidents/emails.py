@@ -1,0 +1,94 @@
+"""One function per message. Each takes a Notification and returns (subject, body).
+
+Notifications carry a reference, a category and a link: never the content of a report or the
+names in it. They are registered in MESSAGES by kind.
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.urls import reverse
+
+from .deadlines import format_local
+
+MESSAGES: dict[str, Callable] = {}
+
+
+def message(kind: str):
+    def register(fn):
+        MESSAGES[kind] = fn
+        return fn
+
+    return register
+
+
+def build(notification) -> tuple[str, str]:
+    try:
+        fn = MESSAGES[notification.kind]
+    except KeyError:
+        raise ValueError(f"No message is defined for notification kind {notification.kind!r}") from None
+    return fn(notification)
+
+
+def case_link(incident) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.pk])
+
+
+def _case_lines(incident) -> str:
+    return f"Reference: {incident.reference}\nCategory: {incident.get_category_display()}\n"
+
+
+FOOTER = "\nFor the details, sign in to PolicyHub. This email deliberately contains no details of the report.\n"
+
+
+@message("reminder")
+def reminder(notification) -> tuple[str, str]:
+    incident = notification.incident
+    due = format_local(incident.response_due_at)
+    return (
+        f"PolicyHub {incident.reference}: first response due {due}",
+        f"A report at your school is waiting for its first response.\n\n{_case_lines(incident)}"
+        f"Due: {due}\n\nAcknowledge it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("escalation")
+def escalation(notification) -> tuple[str, str]:
+    incident = notification.incident
+    due = format_local(incident.response_due_at)
+    return (
+        f"PolicyHub {incident.reference}: first response overdue",
+        f"A report at your school was not acknowledged by its deadline ({due}) and has been escalated to you.\n\n"
+        f"{_case_lines(incident)}\nOpen it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("escalation_trust")
+def escalation_trust(notification) -> tuple[str, str]:
+    incident = notification.incident
+    link = settings.SITE_URL.rstrip("/") + reverse("home")
+    return (
+        f"PolicyHub {incident.reference}: a response deadline was missed at {incident.school.name}",
+        f"A report at {incident.school.name} was not acknowledged by its deadline. The chair of governors "
+        f"has been told.\n\n{_case_lines(incident)}\nTrust overview: {link}\n{FOOTER}",
+    )
+
+
+@message("lado_due")
+def lado_due(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: LADO referral deadline passed",
+        "A case on the allegation route has no LADO referral recorded, and the one-working-day deadline has "
+        f"passed.\n\n{_case_lines(incident)}\nOpen it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("governor_review_due")
+def governor_review_due(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: governor review waiting",
+        f"A breach outcome is waiting for the board's review.\n\n{_case_lines(incident)}\n"
+        f"Review it here: {case_link(incident)}\n{FOOTER}",
+    )

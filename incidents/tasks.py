@@ -1,0 +1,33 @@
+"""Thin Celery tasks: load ids, call a service. The logic lives in clocks.py and notify.py."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import clocks, notify
+
+
+@shared_task(name="incidents.tasks.sweep_deadlines")
+def sweep_deadlines() -> int:
+    return clocks.deadlines_sweep(now=timezone.now())
+
+
+@shared_task(name="incidents.tasks.fire_deadline")
+def fire_deadline(deadline_id: int) -> bool:
+    return clocks.deadline_fire(deadline_id=deadline_id, now=timezone.now())
+
+
+@shared_task(
+    name="incidents.tasks.send_notification",
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def send_notification(notification_id: int) -> bool:
+    return notify.notification_send(notification_id=notification_id)
+
+
+@shared_task(name="incidents.tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    """Send what the after-commit hand-off could not (broker down, worker killed)."""
+    return sum(notify.notification_send(notification_id=pk) for pk in notify.outbox_pending_ids())
