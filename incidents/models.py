@@ -6,7 +6,7 @@ Writes go through incidents/services.py; who may see what is Incident.objects.vi
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role, School
 from policyhub.models import Clause, PolicyVersion
@@ -110,19 +110,24 @@ class ReferralKind(models.TextChoices):
 
 
 class IncidentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The single rule for who sees which case (PRODUCT.md section 5). Every view fetches through it.
+    """Who sees which case (PRODUCT.md section 5). This class is the only place the rule lives."""
 
-        - the subject of a case never sees it, whatever other role they hold;
+    @staticmethod
+    def _rules(user) -> dict[str, Q] | None:
+        """The rule as named parts, so the triage queue can reuse the owning parts.
+
         - reporters see their own reports (views show them status only, never internal notes);
         - heads see their school's cases, except those whose subject holds the head role there;
         - chairs see their school's cases whose subject is a head, and cases escalated to them;
-        - DSLs see their school's safeguarding, Prevent and illegal-content cases;
-        - governors (and chairs) see their school's cases in governor review or closed after it;
+        - DSLs see their school's safeguarding, Prevent and illegal-content cases, and any case
+          whose reporter said a child is at risk now (the DSL is alerted to those at once);
+        - governors (and chairs) see their school's cases in governor review, or closed after
+          the board upheld them (not cases reopened or referred back);
         - trust admins and DPOs see no case content here (aggregates, audited export).
+        The subject of a case is excluded afterwards, whatever other role they hold.
         """
         if not user.is_authenticated or not user.is_active:
-            return self.none()
+            return None
         schools_by_role: dict[str, list[int]] = {}
         for school_id, role in user.memberships.values_list("school_id", "role"):
             schools_by_role.setdefault(role, []).append(school_id)
@@ -130,18 +135,43 @@ class IncidentQuerySet(models.QuerySet):
         def at(*roles):
             return [s for r in roles for s in schools_by_role.get(r, [])]
 
-        rule = Q(reporter=user)
-        rule |= Q(school__in=at(Role.HEAD), subject_is_head=False)
-        rule |= Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False))
-        rule |= Q(school__in=at(Role.DSL), category__in=DSL_CATEGORIES)
-        rule |= Q(school__in=at(Role.GOVERNOR, Role.CHAIR)) & (
-            Q(status=Status.GOVERNOR_REVIEW) | Q(governor_reviews__decision=ReviewDecision.UPHOLD)
-        )
-        return self.filter(rule).exclude(subject=user).distinct()
+        upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
+        return {
+            "reporter": Q(reporter=user),
+            "head": Q(school__in=at(Role.HEAD), subject_is_head=False),
+            "chair": Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False)),
+            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
+            "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
+            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
+            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
+        }
+
+    def _matching(self, user, parts):
+        rules = self._rules(user)
+        if rules is None:
+            return self.none()
+        rule = Q(pk__in=[])
+        for name in parts:
+            rule |= rules[name]
+        # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
+        return self.filter(rule).exclude(subject=user)
+
+    def visible_to(self, user):
+        """The cases `user` may open. Every view fetches through this: anything else is a 404."""
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor"])
 
     def owned_by(self, user):
         """Cases this user is responsible for acting on (the triage queue), not merely reported."""
-        return self.visible_to(user).exclude(Q(reporter=user) & ~Q(owner=user) & ~Q(dsl=user))
+        return self._matching(user, ["head", "chair", "dsl"])
+
+    def under_review_for(self, user):
+        """Cases this user sees as a governor (the governors' list and report)."""
+        return self._matching(user, ["governor"])
+
+    def counted_for(self, user):
+        """Cases that may be counted (never shown) for `user`: aggregate figures such as clause
+        breach counts. Trust admins see their schools' figures; the subject is never counted."""
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_admin"])
 
 
 class Incident(models.Model):
@@ -202,6 +232,8 @@ class Incident(models.Model):
     # Outcome
     outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
     outcome_reason = models.TextField(blank=True)
+    # What the owner writes for governors when referring a breach: they see this, not the report.
+    review_summary = models.TextField(blank=True)
     allegation_outcome = models.CharField(max_length=20, choices=AllegationOutcome.choices, blank=True)
 
     legal_hold = models.BooleanField(default=False)
