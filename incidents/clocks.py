@@ -167,13 +167,17 @@ def clocks_stop(*, incident: Incident, kind: str, now: datetime) -> int:
 # --- Delivery ------------------------------------------------------------------------------------
 
 
-def enqueue_fire(deadline_id: int, due_at: datetime) -> None:
-    """A countdown task for a deadline that is due soon. Never for one beyond the horizon."""
+def timezone_now() -> datetime:
     from django.utils import timezone
 
+    return timezone.now()
+
+
+def enqueue_fire(deadline_id: int, due_at: datetime) -> None:
+    """A countdown task for a deadline that is due soon. Never for one beyond the horizon."""
     from .tasks import fire_deadline
 
-    countdown = max(0.0, (due_at - timezone.now()).total_seconds())
+    countdown = max(0.0, (due_at - timezone_now()).total_seconds())
     if countdown > PRECISION_HORIZON.total_seconds():
         raise ValueError("Deadlines beyond the precision horizon are left to the sweep.")
     try:
