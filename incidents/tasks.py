@@ -28,6 +28,7 @@ def send_notification(notification_id: int) -> bool:
 
 
 @shared_task(name="incidents.tasks.sweep_outbox")
-def sweep_outbox() -> int:
+def sweep_outbox(older_than_seconds: int = 30) -> int:
     """Send what the after-commit hand-off could not (broker down, worker killed)."""
-    return sum(notify.notification_send(notification_id=pk) for pk in notify.outbox_pending_ids())
+    pending = notify.outbox_pending_ids(older_than_seconds=older_than_seconds)
+    return sum(notify.notification_send(notification_id=pk) for pk in pending)

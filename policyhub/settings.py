@@ -126,6 +126,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: console locally; set EMAIL_BACKEND and the SMTP variables in production.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))  # for the filebased backend
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -159,6 +160,18 @@ if PRODUCTION:
 # Celery. The embedded default is kombu's filesystem transport: no server needed, and web,
 # worker and beat share the folder. CELERY_BROKER_URL=redis://... selects Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    # A task held longer than this is redelivered by Redis; nothing may be scheduled past it.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    # Publishing fails fast when Redis is down (a request must not hang): the database keeps the
+    # work and the beat sweeps deliver it once Redis is back.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+}
 CELERY_BROKER_DIR = VAR_DIR / "celery" / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_DIR.mkdir(parents=True, exist_ok=True)
@@ -168,8 +181,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # A task held longer than this is redelivered by Redis; nothing may be scheduled past it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -184,10 +196,17 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "policyhub.tasks.heartbeat", "schedule": timedelta(minutes=5)},
+    "policy-acknowledgement-reminders": {
+        "task": "policyhub.tasks.send_acknowledgement_reminders",
+        "schedule": timedelta(hours=1),
+    },
     # The guarantee behind every deadline: the database is swept every minute.
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
 }
+
+# Staff who have not acknowledged the policy in force are reminded every this many days.
+POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
 
 LOGGING = {
     "version": 1,

@@ -175,7 +175,7 @@ def test_countdown_tasks_are_never_scheduled_beyond_the_horizon():
 def test_the_horizon_is_well_inside_the_broker_visibility_timeout():
     from django.conf import settings
 
-    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    visibility = settings.REDIS_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert clocks.PRECISION_HORIZON.total_seconds() * 4 <= visibility
 
 
