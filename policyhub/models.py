@@ -2,8 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.models import School, Trust
+from accounts.models import Membership, Role, School, Trust
 
+from .structure import clause_anchor
 from .topics import TOPIC_KEYS, TOPICS
 
 
@@ -31,6 +32,41 @@ class VersionStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+def _school_ids(user, *roles):
+    """Subquery: ids of the schools where `user` holds any of `roles` (any role when none given)."""
+    memberships = Membership.objects.filter(user=user, user__is_active=True)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    return memberships.values("school_id")
+
+
+def _trust_ids(user, *roles):
+    memberships = Membership.objects.filter(user=user, user__is_active=True, school__trust__isnull=False)
+    if roles:
+        memberships = memberships.filter(role__in=roles)
+    return memberships.values("school__trust_id")
+
+
+class PolicyQuerySet(models.QuerySet):
+    def related_to(self, user):
+        """Policies of the user's schools: their own, their trust's, or adopted. Anything else is a 404."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(school_id__in=_school_ids(user))
+            | Q(trust_id__in=_trust_ids(user))
+            | Q(adoptions__school_id__in=_school_ids(user))
+        ).distinct()
+
+    def managed_by(self, user):
+        """Heads manage their school's own policy; trust admins manage their trust's model policies."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(school_id__in=_school_ids(user, Role.HEAD)) | Q(trust_id__in=_trust_ids(user, Role.TRUST_ADMIN))
+        )
+
+
 class Policy(models.Model):
     """A staff social-media policy, owned by a trust (a model policy its schools adopt) or a school."""
 
@@ -38,6 +74,8 @@ class Policy(models.Model):
     school = models.ForeignKey(School, null=True, blank=True, on_delete=models.PROTECT, related_name="own_policies")
     title = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "policies"
@@ -77,6 +115,21 @@ class PolicyVersionQuerySet(models.QuerySet):
             .order_by("-effective_date", "-number")
             .first()
         )
+
+    def visible_to(self, user):
+        """Who may read which version: the single rule every policy view fetches through.
+
+        Members of a school read the published (active and archived) versions of the policy it adopts;
+        heads also read their trust's published model policies (to decide on adoption); whoever manages
+        a policy reads all its versions, drafts included.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        published = Q(status__in=[VersionStatus.ACTIVE, VersionStatus.ARCHIVED])
+        adopted = Q(policy__adoptions__school_id__in=_school_ids(user))
+        trust_model = Q(policy__trust_id__in=_trust_ids(user, Role.HEAD))
+        managed = Q(policy__in=Policy.objects.managed_by(user))
+        return self.filter((published & (adopted | trust_model)) | managed).distinct()
 
 
 class PolicyVersion(models.Model):
@@ -122,6 +175,11 @@ class PolicyVersion(models.Model):
         return self.status == VersionStatus.DRAFT
 
 
+class ClauseQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(version__in=PolicyVersion.objects.visible_to(user))
+
+
 class Section(models.Model):
     version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="sections")
     number = models.CharField(max_length=20, blank=True)
@@ -146,6 +204,8 @@ class Clause(models.Model):
     order = models.PositiveIntegerField()
     topics = models.JSONField(default=list, blank=True, help_text=f"Any of: {', '.join(TOPIC_KEYS)}")
 
+    objects = ClauseQuerySet.as_manager()
+
     class Meta:
         ordering = ["version", "order"]
         constraints = [
@@ -155,6 +215,10 @@ class Clause(models.Model):
 
     def __str__(self):
         return f"{self.ref} {self.text[:60]}"
+
+    @property
+    def anchor(self) -> str:
+        return clause_anchor(self.ref)
 
     @property
     def topic_labels(self) -> list[str]:
@@ -175,3 +239,25 @@ class Acknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.user} acknowledged {self.version}"
+
+
+class AcknowledgementReminder(models.Model):
+    """A reminder to acknowledge `version` was sent to `user` on `sent_on` (the first notice counts too).
+
+    The row is inserted before the email is sent, and the unique key makes a second send on the
+    same day impossible, whichever worker or beat run gets there second.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.CASCADE, related_name="reminders")
+    sent_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "version", "sent_on"], name="ackreminder_once_a_day"),
+        ]
+
+    def __str__(self):
+        return f"reminder to {self.user} for {self.version} on {self.sent_on}"
