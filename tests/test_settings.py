@@ -1,4 +1,5 @@
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -115,3 +116,19 @@ def test_database_url_selects_postgresql():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
+
+
+def test_every_environment_variable_is_documented():
+    read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', (ROOT / "policyhub" / "settings.py").read_text()))
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    readme = (ROOT / "README.md").read_text()
+    assert read - documented == set()
+    assert {name for name in read if f"`{name}`" not in readme} == set()
+
+
+def test_seed_demo_refuses_to_run_in_production():
+    result = _manage(
+        "seed_demo", POLICYHUB_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="x.example"
+    )
+    assert result.returncode != 0
+    assert "demo data" in result.stderr.lower()
