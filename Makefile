@@ -48,8 +48,12 @@ lint: venv
 		ALLOWED_HOSTS=policyhub.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 	$(BIN)/bandit -q -r accounts incidents policyhub -lll
 
+# Timings, not tests: each benchmark on a throwaway PostgreSQL cluster (pg_virtualenv).
 bench: venv
-	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "No benchmarks yet."
+	@for b in bench/*.py; do \
+		echo "== $$b"; \
+		pg_virtualenv bash -c 'DATABASE_URL=postgres://$$PGUSER:$$PGPASSWORD@$$PGHOST:$$PGPORT/postgres $(BIN)/python '"$$b"; \
+	done
 
 clean:
 	rm -rf $(VENV) var

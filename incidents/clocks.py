@@ -186,6 +186,11 @@ def enqueue_fire(deadline_id: int, due_at: datetime) -> None:
         log.warning("Broker unavailable; deadline %s left for the sweep", deadline_id)
 
 
+def due_pending(now: datetime):
+    """The sweep's query: pending rows that are due, oldest first (served by deadline_due_pending)."""
+    return Deadline.objects.filter(state=DeadlineState.PENDING, due_at__lte=now).order_by("due_at")
+
+
 def deadlines_sweep(*, now: datetime) -> int:
     """Fire every pending deadline that is due; queue countdown tasks for those due soon.
 
@@ -194,11 +199,7 @@ def deadlines_sweep(*, now: datetime) -> int:
     """
     fired = 0
     while True:
-        due_ids = list(
-            Deadline.objects.filter(state=DeadlineState.PENDING, due_at__lte=now)
-            .order_by("due_at")
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
-        )
+        due_ids = list(due_pending(now).values_list("pk", flat=True)[:SWEEP_BATCH])
         fired += sum(deadline_fire(deadline_id=pk, now=now) for pk in due_ids)
         if len(due_ids) < SWEEP_BATCH:
             break
