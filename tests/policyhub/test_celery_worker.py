@@ -34,7 +34,8 @@ def _assert_delivered_after_countdown(app, countdown=2):
 def test_filesystem_broker_delivers_a_countdown_task(tmp_path):
     folder = tmp_path / "broker"
     folder.mkdir()
-    app = make_app("filesystem://", {"data_folder_in": str(folder), "data_folder_out": str(folder)})
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder), "control_folder": str(tmp_path / "ctl")}
+    app = make_app("filesystem://", options)
     _assert_delivered_after_countdown(app)
 
 
