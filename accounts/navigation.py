@@ -14,6 +14,10 @@ class NavItem:
 
 NAV = [
     NavItem("Home", "home", frozenset(Role.values)),
+    NavItem("Report a concern", "incidents:report", frozenset({Role.STAFF, Role.HEAD, Role.DSL})),
+    NavItem("My reports", "incidents:mine", frozenset({Role.STAFF, Role.HEAD, Role.DSL})),
+    NavItem("Triage queue", "incidents:queue", frozenset({Role.HEAD, Role.DSL, Role.CHAIR})),
+    NavItem("Governor reviews", "incidents:reviews", frozenset({Role.GOVERNOR, Role.CHAIR})),
 ]
 
 

@@ -92,3 +92,58 @@ def governor_review_due(notification) -> tuple[str, str]:
         f"A breach outcome is waiting for the board's review.\n\n{_case_lines(incident)}\n"
         f"Review it here: {case_link(incident)}\n{FOOTER}",
     )
+
+
+# --- The workflow's messages (incidents/services.py) ---------------------------------------------
+
+
+@message("report_received")
+def report_received(notification) -> tuple[str, str]:
+    incident = notification.incident
+    due = format_local(incident.response_due_at) if incident.response_due_at else "within the policy's window"
+    return (
+        f"PolicyHub {incident.reference}: new report for you to acknowledge",
+        f"A new report at your school needs its first response.\n\n{_case_lines(incident)}Due: {due}\n\n"
+        f"Open it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("dsl_alert")
+def dsl_alert(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: safeguarding report — please look now",
+        "A report at your school may involve a child at risk, or is a safeguarding, Prevent or illegal-content "
+        f"concern. As designated safeguarding lead, please look at it now.\n\n{_case_lines(incident)}\n"
+        f"Open it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("acknowledged")
+def acknowledged(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: your report has been received",
+        f"Your report has been received and acknowledged.\n\n{_case_lines(incident)}\n"
+        f"Follow its progress here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("governor_review")
+def governor_review(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: an outcome for the board to review",
+        f"A breach outcome has been referred to the governors for review.\n\n{_case_lines(incident)}\n"
+        f"Review it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("review_decided")
+def review_decided(notification) -> tuple[str, str]:
+    incident = notification.incident
+    return (
+        f"PolicyHub {incident.reference}: the governors have decided",
+        f"The governors have reviewed the outcome of a case you own.\n\n{_case_lines(incident)}\n"
+        f"Open it here: {case_link(incident)}\n{FOOTER}",
+    )
