@@ -18,6 +18,7 @@ NAV = [
     NavItem("My reports", "incidents:mine", frozenset({Role.STAFF, Role.HEAD, Role.DSL})),
     NavItem("Triage queue", "incidents:queue", frozenset({Role.HEAD, Role.DSL, Role.CHAIR})),
     NavItem("Governor reviews", "incidents:reviews", frozenset({Role.GOVERNOR, Role.CHAIR})),
+    NavItem("Policy", "policy:page", frozenset(Role.values)),
 ]
 
 
