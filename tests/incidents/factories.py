@@ -50,7 +50,9 @@ def policy_for(school, *, effective=date(2025, 9, 1)) -> PolicyVersion:
     """An active policy version with three clauses, adopted by `school`."""
     policy = Policy.objects.create(school=school, title=f"{school.name} staff social-media policy")
     PolicyAdoption.objects.create(school=school, policy=policy)
-    version = PolicyVersion.objects.create(policy=policy, number=1, status=VersionStatus.ACTIVE, effective_date=effective)
+    version = PolicyVersion.objects.create(
+        policy=policy, number=1, status=VersionStatus.ACTIVE, effective_date=effective
+    )
     section = Section.objects.create(version=version, number="7", heading="Images and parents", order=1)
     texts = [
         ("7.1", "Staff must not accept pupils as friends on personal social media.", ["contact_pupils"]),
@@ -64,3 +66,101 @@ def policy_for(school, *, effective=date(2025, 9, 1)) -> PolicyVersion:
 
 def fresh(incident) -> Incident:
     return Incident.objects.get(pk=incident.pk)
+
+
+def png_bytes(size=(40, 30), color=(200, 30, 30), **save_kwargs) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG", **save_kwargs)
+    return out.getvalue()
+
+
+def upload(name="screenshot.png", data=None, content_type="image/png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, png_bytes() if data is None else data, content_type=content_type)
+
+
+def advance(incident, to: str, cast, *, outcome=None, clauses=()):
+    """Walk a case through the services to `to`, as its owners would (head or chair; governors)."""
+    from incidents.models import Outcome, ReviewDecision, Route, Severity, Status
+
+    order = [
+        Status.SUBMITTED,
+        Status.TRIAGE,
+        Status.INVESTIGATING,
+        Status.OUTCOME_PROPOSED,
+        Status.GOVERNOR_REVIEW,
+        Status.CLOSED,
+    ]
+    owner = cast.carol if incident.subject_is_head else cast.helen
+    governor = cast.gary
+    breach = outcome not in (Outcome.NO_BREACH, Outcome.ADVICE)
+    outcome = outcome or Outcome.PARENT_ASKED
+    target = order.index(to)
+    if target >= 1 and incident.status == Status.SUBMITTED:
+        services.incident_acknowledge(incident=fresh(incident), actor=owner)
+    if target >= 2 and fresh(incident).status == Status.TRIAGE:
+        harm = {}
+        route = Route.BREACH
+        if incident.involved == Involved.STAFF:
+            harm = dict.fromkeys(
+                ("harm_harmed_child", "harm_offence", "harm_risk_to_children", "harm_unsuitable"), False
+            )
+            harm["harm_reason"] = "No risk to children."
+        services.incident_triage(
+            incident=fresh(incident), actor=owner, severity=Severity.MEDIUM, route=route, clauses=list(clauses), **harm
+        )
+        services.incident_start_investigation(incident=fresh(incident), actor=owner)
+    if target >= 3 and fresh(incident).status == Status.INVESTIGATING:
+        services.incident_propose_outcome(incident=fresh(incident), actor=owner, outcome=outcome, reason="Because.")
+    if to == Status.CLOSED and not breach:
+        services.incident_close(incident=fresh(incident), actor=owner)
+    elif target >= 4 and fresh(incident).status == Status.OUTCOME_PROPOSED:
+        services.incident_refer_to_governors(incident=fresh(incident), actor=owner, summary="A breach; see reasons.")
+        if to == Status.CLOSED:
+            services.incident_governor_decide(incident=fresh(incident), actor=governor, decision=ReviewDecision.UPHOLD)
+    incident = fresh(incident)
+    assert incident.status == to, (incident.status, to)
+    return incident
+
+
+def build_cases(cast):
+    """The visibility cast's cases, each with one evidence file uploaded by its reporter."""
+    from incidents.models import Status
+
+    cases = {
+        "parent": report(cast.oakfield, cast.sam, files=[upload()]),
+        "about_sam": report(
+            cast.oakfield,
+            cast.dina,
+            category=Category.STAFF_CONDUCT,
+            involved=Involved.STAFF,
+            subject=cast.sam,
+            files=[upload()],
+        ),
+        "about_helen": report(
+            cast.oakfield,
+            cast.sam,
+            category=Category.STAFF_CONDUCT,
+            involved=Involved.STAFF,
+            subject=cast.helen,
+            description="The head teacher follows Year 6 pupils on Instagram.",
+            files=[upload()],
+        ),
+        "about_dina": report(
+            cast.oakfield,
+            cast.sam,
+            category=Category.SAFEGUARDING,
+            involved=Involved.STAFF,
+            subject=cast.dina,
+            files=[upload()],
+        ),
+        "review": report(cast.oakfield, cast.sam, files=[upload()]),
+        "brookside": report(cast.brookside, cast.bethan, files=[upload()]),
+    }
+    cases["review"] = advance(cases["review"], Status.GOVERNOR_REVIEW, cast)
+    return {key: fresh(value) for key, value in cases.items()}
