@@ -142,3 +142,77 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()} at {self.school}"
+
+
+# --- The audit trail -----------------------------------------------------------------------------
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    DOWNLOAD = "download", "Downloaded"
+    REFUSED = "refused", "Refused"
+    CREATE = "create", "Created"
+    CHANGE = "change", "Changed"
+    DELETE = "delete", "Deleted"
+    EXPORT = "export", "Exported"
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    SIGN_OUT = "sign_out", "Signed out"
+    ROLE_CHANGE = "role_change", "Role changed"
+    DB_CHANGE = "db_change", "Row changed in the database"
+
+
+class AuditEvent(models.Model):
+    """Append-only: who did what, to which object, when, from where. Never pruned by count.
+
+    No content: objects are named by type, id and a non-identifying reference (e.g. OAK-2026-0042).
+    Database triggers make UPDATE and DELETE fail on PostgreSQL; the hash chain in AuditSeal
+    shows any change made around them (accounts/audit.py).
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False)
+    actor_email = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_ref = models.CharField(max_length=50, blank=True)
+    school_id = models.BigIntegerField(null=True, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # A case's access history: its events newest first.
+            models.Index(fields=["object_type", "object_id", "-id"], name="audit_object"),
+            # The trust's log filtered by school.
+            models.Index(fields=["school_id", "-id"], name="audit_school"),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'system'} {self.action} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")
+
+
+class AuditSeal(models.Model):
+    """The hash chain over AuditEvent, in id order: hash = sha256(previous hash + the event)."""
+
+    event = models.OneToOneField(AuditEvent, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["event_id"]
+
+    def __str__(self):
+        return f"seal {self.event_id} {self.hash[:12]}"

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.middleware.CurrentSchoolMiddleware",
+    "accounts.audit.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -205,10 +206,15 @@ CELERY_BEAT_SCHEDULE = {
     # The guarantee behind every deadline: the database is swept every minute.
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
+    "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
 }
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.
 POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
+
+# The audit chain's newest hash is appended here (and logged) every minute: keep this file, or
+# ship the "audit anchor" log lines, somewhere the database's administrators cannot rewrite.
+AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE", str(VAR_DIR / "audit-anchor.log"))
 
 LOGGING = {
     "version": 1,

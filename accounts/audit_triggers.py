@@ -1,0 +1,92 @@
+"""Database triggers for the audit trail, installed after every `migrate` (idempotent).
+
+PostgreSQL: the audit tables and case timelines reject UPDATE and DELETE, and every row change
+of the sensitive tables (bulk and raw SQL included) appends a `db_change` audit event. A retention
+job may delete a case's timeline only inside a transaction that says so
+(`SET LOCAL policyhub.retention = 'on'`).
+SQLite (the embedded default): the same changes are recorded by Django signals (not bulk or raw
+SQL), and the ORM refuses to update or delete audit events; the hash chain covers the rest.
+"""
+
+from django.db import connection
+
+# Row changes of these tables are recorded (table -> column naming the school, if any).
+TRACKED_TABLES = [
+    "incidents_incident",
+    "incidents_evidence",
+    "incidents_timelineentry",
+    "incidents_referral",
+    "incidents_governorreview",
+    "incidents_incident_clauses",
+    "accounts_membership",
+    "accounts_user",
+    "policyhub_policyversion",
+]
+APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
+RETENTION_GUARDED_TABLES = ["incidents_timelineentry"]
+
+FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION policyhub_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END; $$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION policyhub_retention_only() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('policyhub.retention', true) = 'on' THEN
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION '% is append-only (deletion only by the retention job)', TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END; $$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION policyhub_audit_change() RETURNS trigger AS $$
+DECLARE
+  row_id text;
+  actor text := NULLIF(current_setting('policyhub.actor_id', true), '');
+BEGIN
+  IF TG_OP = 'DELETE' THEN row_id := OLD.id::text; ELSE row_id := NEW.id::text; END IF;
+  INSERT INTO accounts_auditevent
+    (at, actor_id, actor_email, action, object_type, object_id, object_ref, school_id, path, ip, detail)
+  VALUES
+    (clock_timestamp(), actor::bigint, '', 'db_change', TG_TABLE_NAME, row_id, '', NULL, '', NULL,
+     jsonb_build_object('op', lower(TG_OP), 'db_user', session_user::text));
+  RETURN NULL;
+END; $$ LANGUAGE plpgsql;
+"""
+
+
+def _table_exists(cursor, table: str) -> bool:
+    return table in connection.introspection.table_names(cursor)
+
+
+def install(using: str = "default", **kwargs) -> None:
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "postgresql":
+        return
+    with conn.cursor() as cursor:
+        tables = set(conn.introspection.table_names(cursor))
+        cursor.execute(FUNCTIONS)
+        for table in APPEND_ONLY_TABLES:
+            if table in tables:
+                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_append_only ON "{table}"')
+                cursor.execute(
+                    f'CREATE TRIGGER policyhub_append_only BEFORE UPDATE OR DELETE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION policyhub_append_only()"
+                )
+        for table in RETENTION_GUARDED_TABLES:
+            if table in tables:
+                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_retention_only ON "{table}"')
+                cursor.execute(
+                    f'CREATE TRIGGER policyhub_retention_only BEFORE UPDATE OR DELETE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION policyhub_retention_only()"
+                )
+        for table in TRACKED_TABLES:
+            if table in tables:
+                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_audit_change ON "{table}"')
+                cursor.execute(
+                    f'CREATE TRIGGER policyhub_audit_change AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION policyhub_audit_change()"
+                )

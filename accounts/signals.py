@@ -1,0 +1,66 @@
+"""Audit events for sign-in, sign-out, failed sign-in and role changes; on SQLite also row changes
+of the tracked tables (PostgreSQL records those with triggers, bulk and raw SQL included)."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import connection
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from .audit import record
+from .audit_triggers import TRACKED_TABLES
+from .models import AuditAction, Membership
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    record(AuditAction.SIGN_IN, request=request, actor=user)
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        record(AuditAction.SIGN_OUT, request=request, actor=user)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    event = record(AuditAction.SIGN_IN_FAILED, request=request, detail={"username": credentials.get("username", "")})
+    return event
+
+
+@receiver(post_save, sender=Membership)
+def _membership_saved(sender, instance, created, **kwargs):
+    record(
+        AuditAction.ROLE_CHANGE,
+        object_type="membership",
+        object_id=instance.pk,
+        school_id=instance.school_id,
+        detail={"user": instance.user_id, "role": instance.role, "op": "granted" if created else "changed"},
+    )
+
+
+@receiver(post_delete, sender=Membership)
+def _membership_deleted(sender, instance, **kwargs):
+    record(
+        AuditAction.ROLE_CHANGE,
+        object_type="membership",
+        object_id=instance.pk,
+        school_id=instance.school_id,
+        detail={"user": instance.user_id, "role": instance.role, "op": "removed"},
+    )
+
+
+def _row_changed(sender, instance, created=None, **kwargs):
+    if connection.vendor == "postgresql":
+        return  # the database triggers record it
+    op = "delete" if created is None else ("insert" if created else "update")
+    record(AuditAction.DB_CHANGE, object_type=sender._meta.db_table, object_id=instance.pk, detail={"op": op})
+
+
+def connect_row_change_fallback():
+    from django.apps import apps
+
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.db_table in TRACKED_TABLES:
+            post_save.connect(_row_changed, sender=model, dispatch_uid=f"audit-{model._meta.db_table}-save")
+            post_delete.connect(_row_changed, sender=model, dispatch_uid=f"audit-{model._meta.db_table}-delete")
