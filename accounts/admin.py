@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from .models import Membership, School, Trust, User
+from .models import AuditEvent, Membership, School, Trust, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -63,3 +63,21 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__full_name", "school__name"]
     autocomplete_fields = ["user", "school"]
     list_select_related = ["user", "school"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only."""
+
+    list_display = ["at", "actor_email", "action", "object_type", "object_id", "school_id", "ip"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_email", "object_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -196,23 +196,36 @@ class AuditMiddleware:
             return response
         if request.method not in ("GET", "HEAD") and response.status_code not in (403, 404):
             return response  # changes are recorded by the services and the database triggers
-        object_id = next((str(v) for k, v in match.kwargs.items() if k in ("pk", "incident_pk", "evidence_pk")), "")
+        object_type, object_id, detail = _audited_object(match)
         if response.status_code in (403, 404):
             action = AuditAction.REFUSED
             log.warning("refused %s %s for user %s", request.method, match.view_name, request.user.pk)
         elif response.status_code == 200:
-            action = (
-                AuditAction.DOWNLOAD if "download" in match.url_name or "file" in match.url_name else AuditAction.VIEW
-            )
+            action = AuditAction.DOWNLOAD if match.url_name.startswith("evidence_") else AuditAction.VIEW
         else:
             return response
         school = request.ctx.school if hasattr(request, "ctx") else None
         record(
             action,
             request=request,
-            object_type=match.url_name,
+            object_type=object_type,
             object_id=object_id,
             school_id=school.pk if school else None,
-            detail={"view": match.view_name, "status": response.status_code},
+            detail={**detail, "view": match.view_name, "status": response.status_code},
         )
         return response
+
+
+def _audited_object(match) -> tuple[str, str, dict]:
+    """(type, id, extra detail) of the object a case URL is about. Evidence events also name their
+    case, so a case's access history includes downloads of its files."""
+    if match.url_name.startswith("evidence_") and "pk" in match.kwargs:
+        from incidents.models import Evidence
+
+        incident_id = Evidence.objects.filter(pk=match.kwargs["pk"]).values_list("incident_id", flat=True).first()
+        return "evidence", str(match.kwargs["pk"]), {"incident": incident_id}
+    if "pk" in match.kwargs:
+        return "incident", str(match.kwargs["pk"]), {}
+    if "user_id" in match.kwargs:
+        return "person", str(match.kwargs["user_id"]), {}
+    return match.url_name, "", {}

@@ -19,6 +19,7 @@ NAV = [
     NavItem("Triage queue", "incidents:queue", frozenset({Role.HEAD, Role.DSL, Role.CHAIR})),
     NavItem("Governor reviews", "incidents:reviews", frozenset({Role.GOVERNOR, Role.CHAIR})),
     NavItem("Policy", "policy:page", frozenset(Role.values)),
+    NavItem("Audit log", "audit:log", frozenset({Role.TRUST_ADMIN, Role.DPO})),
 ]
 
 

@@ -1,0 +1,122 @@
+"""Reading the audit trail: a case's access history (its owners) and the trust's log (trust admins
+and data-protection officers), with filters and a CSV export that is itself audited."""
+
+import csv
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .audit import record
+from .models import AuditAction, AuditEvent, Membership, Role, School
+
+PAGE_SIZE = 50
+LOG_ROLES = (Role.TRUST_ADMIN, Role.DPO)
+CASE_HISTORY_ROLES = (Role.HEAD, Role.CHAIR, Role.DSL)
+
+
+def _log_schools(request) -> list[int]:
+    """Schools whose log this user may read: every school of each trust where they are trust admin
+    or DPO, and the schools themselves where they hold it without a trust."""
+    held = [m.school for m in request.ctx.memberships if m.role in LOG_ROLES]
+    trusts = {s.trust_id for s in held if s.trust_id}
+    return list(
+        School.objects.filter(Q(trust__in=trusts) | Q(pk__in=[s.pk for s in held])).values_list("pk", flat=True)
+    )
+
+
+class LogFilter(forms.Form):
+    school = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *AuditAction.choices])
+    actor = forms.CharField(required=False, label="Person (email)", max_length=254)
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, schools, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school"].choices = [("", "All schools"), *((s.pk, s.name) for s in schools)]
+
+
+def _filtered_log(request, school_ids):
+    people = Membership.objects.filter(school__in=school_ids).values("user_id")
+    events = AuditEvent.objects.filter(Q(school_id__in=school_ids) | Q(school_id__isnull=True, actor__in=people))
+    schools = School.objects.filter(pk__in=school_ids).order_by("name")
+    form = LogFilter(request.GET or None, schools=schools)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["school"]:
+            events = events.filter(school_id=data["school"])
+        if data["action"]:
+            events = events.filter(action=data["action"])
+        if data["actor"]:
+            events = events.filter(actor_email__iexact=data["actor"].strip())
+        if data["since"]:
+            events = events.filter(at__date__gte=data["since"])
+        if data["until"]:
+            events = events.filter(at__date__lte=data["until"])
+    return form, events.order_by("-id")
+
+
+@require_GET
+def audit_log(request):
+    school_ids = _log_schools(request)
+    if not school_ids:
+        raise PermissionDenied("The audit log is for trust admins and data-protection officers.")
+    form, events = _filtered_log(request, school_ids)
+    if request.GET.get("format") == "csv":
+        return _csv(request, events)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _cell(value) -> str:
+    """CSV injection: a spreadsheet must never run a cell as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv(request, events):
+    record(AuditAction.EXPORT, request=request, object_type="audit_log", detail={"query": request.GET.urlencode()})
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="policyhub-audit-log.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["id", "at", "actor", "action", "object type", "object id", "school id", "path", "address"])
+    for e in events.iterator(chunk_size=2000):
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    e.pk,
+                    e.at.isoformat(),
+                    e.actor_email,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.school_id,
+                    e.path,
+                    e.ip,
+                )
+            ]
+        )
+    return response
+
+
+@require_GET
+def case_history(request, pk):
+    """Who opened a case and its files, and who was refused: for the people who own the case."""
+    from incidents.models import Incident
+
+    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
+    if not any(m.school_id == incident.school_id and m.role in CASE_HISTORY_ROLES for m in request.ctx.memberships):
+        raise PermissionDenied("A case's access history is for its owners.")
+    events = AuditEvent.objects.filter(
+        Q(object_type="incident", object_id=str(incident.pk)) | Q(object_type="evidence", detail__incident=incident.pk)
+    ).order_by("-id")
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/case_history.html", {"incident": incident, "page": page})
