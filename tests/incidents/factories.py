@@ -5,6 +5,7 @@ import itertools
 from datetime import date, timedelta
 
 import factory
+import pytest
 from django.utils import timezone
 
 from incidents import services
@@ -12,6 +13,24 @@ from incidents.models import Category, Incident, Involved, Platform, Status
 from policyhub.models import Clause, Policy, PolicyAdoption, PolicyVersion, Section, VersionStatus
 
 _sequence = itertools.count(1)
+
+
+def sign_in(client, user):
+    """force_login, with the session's second factor verified where two-factor sign-in is in force
+    (tests/auth.py); plain force_login where it is not."""
+    try:
+        from tests.auth import verified_login
+    except ImportError:
+        client.force_login(user)
+    else:
+        verified_login(client, user)
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """The cast's nine passwords hashed with a fast hasher: the tests here are about cases, not hashing.
+    Import it into a test module and name it in `usefixtures`, before `cast` is built."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 class IncidentFactory(factory.django.DjangoModelFactory):
@@ -47,7 +66,10 @@ def report(school, reporter, **kwargs) -> Incident:
 
 
 def policy_for(school, *, effective=date(2025, 9, 1)) -> PolicyVersion:
-    """An active policy version with three clauses, adopted by `school`."""
+    """An active policy version with three clauses, adopted by `school` (the one it has, if any)."""
+    existing = PolicyVersion.objects.for_school(school).filter(status=VersionStatus.ACTIVE).first()
+    if existing is not None:
+        return existing
     policy = Policy.objects.create(school=school, title=f"{school.name} staff social-media policy")
     PolicyAdoption.objects.create(school=school, policy=policy)
     version = PolicyVersion.objects.create(

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Evidence, Incident
-from tests.incidents.factories import build_cases
+from tests.incidents.factories import build_cases, fast_passwords, sign_in
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
 
 PEOPLE = ["helen", "dina", "sam", "gary", "carol", "tom", "priya", "olive", "bethan"]
 
@@ -73,7 +74,7 @@ def world(cast):
 
 
 def _status(client, person, method, url):
-    client.force_login(person)
+    sign_in(client, person)
     response = getattr(client, method)(url)
     return response.status_code
 
@@ -136,7 +137,7 @@ LIST_PAGES = ["incidents:mine", "incidents:queue", "incidents:reviews", "inciden
 def test_the_subject_never_finds_the_case_in_any_list_page(client, world, case):
     cast, cases = world
     subject = cases[case].subject
-    client.force_login(subject)
+    sign_in(client, subject)
     for url in LIST_PAGES:
         response = client.get(reverse(url))
         assert cases[case].reference not in response.content.decode(), url
@@ -153,7 +154,7 @@ def test_triage_queue_lists_exactly_what_each_owner_owns(client, world):
         "olive": {"brookside"},
     }
     for name, keys in expected.items():
-        client.force_login(getattr(cast, name))
+        sign_in(client, getattr(cast, name))
         page = client.get(reverse("incidents:queue")).content.decode()
         shown = {key for key, incident in cases.items() if incident.reference in page}
         assert shown == keys, name
@@ -168,7 +169,7 @@ def test_people_without_an_owning_role_get_403_from_the_queue(client, world):
 def test_governor_reviews_list_only_the_referred_case(client, world):
     cast, cases = world
     for name in ["gary", "carol"]:
-        client.force_login(getattr(cast, name))
+        sign_in(client, getattr(cast, name))
         page = client.get(reverse("incidents:reviews")).content.decode()
         assert {key for key, incident in cases.items() if incident.reference in page} == {"review"}, name
 
@@ -176,18 +177,18 @@ def test_governor_reviews_list_only_the_referred_case(client, world):
 def test_adults_page_shows_only_owned_cases_and_404s_across_schools(client, world):
     cast, cases = world
     url = reverse("incidents:person", args=[cast.sam.pk])
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     page = client.get(url).content.decode()
     assert cases["about_sam"].reference in page
     assert _status(client, cast.olive, "get", url) == 404
     assert _status(client, cast.sam, "get", url) == 403
     assert _status(client, cast.gary, "get", url) == 403
     # Dina is a DSL: she owns no case about Sam, so she sees the page but not the case.
-    client.force_login(cast.dina)
+    sign_in(client, cast.dina)
     assert cases["about_sam"].reference not in client.get(url).content.decode()
 
 
 def test_a_case_that_does_not_exist_is_the_same_404(client, world):
     cast, _ = world
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     assert client.get(reverse("incidents:detail", args=[999999])).status_code == 404
