@@ -6,6 +6,14 @@ from tests.factories import PASSWORD, Role, SchoolFactory, TrustFactory, person
 from tests.services import CHROMIUM, apply_service_markers
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real hashing costs ~0.3 s a password; the cast alone has ten people. Tests of hashing itself
+    # would override this.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     apply_service_markers(items)
 
