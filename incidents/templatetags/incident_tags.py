@@ -72,12 +72,9 @@ def clause_incidents(context, clause):
     if request is None or clause is None:
         return {"items": [], "total": 0, "more": 0}
     citing = Incident.objects.visible_to(request.user).filter(clauses=clause).order_by("-received_at", "-pk")
-    items = list(citing.only("pk", "reference", "category", "status", "received_at")[: CITING_LIMIT + 1])
-    if len(items) > CITING_LIMIT:
-        total = citing.count()
-        items = items[:CITING_LIMIT]
-    else:
-        total = len(items)
+    # Always two queries (the first page, the total), whatever the number: a constant query count.
+    items = list(citing.only("pk", "reference", "category", "status", "received_at")[:CITING_LIMIT])
+    total = citing.count()
     return {"items": items, "total": total, "more": total - len(items)}
 
 
