@@ -182,7 +182,7 @@ class TriageForm(forms.Form):
         label="Clauses breached",
         queryset=Clause.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "clause-option"}),
+        widget=forms.CheckboxSelectMultiple,
         help_text="From the policy version in force on the date of the incident. Type to filter the list.",
     )
     harm_harmed_child = forms.ChoiceField(

@@ -4,7 +4,7 @@
   "use strict";
   var form = document.querySelector("form[data-clause-filter]");
   if (!form) return;
-  var options = form.querySelectorAll("input.clause-option");
+  var options = form.querySelectorAll('input[type="checkbox"][name$="-clauses"]');
   if (!options.length) return;
   var first = options[0].closest(".form-check") || options[0].parentNode;
   var box = document.createElement("div");
