@@ -553,7 +553,8 @@ class RetentionRule(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(category__in=Category.values), name="retentionrule_category_valid"),
             models.CheckConstraint(
-                condition=~Q(category__in=sorted(c.value for c in DSL_CATEGORIES)), name="retentionrule_not_child_protection"
+                condition=~Q(category__in=sorted(c.value for c in DSL_CATEGORIES)),
+                name="retentionrule_not_child_protection",
             ),
             models.CheckConstraint(
                 condition=Q(years_after_closure__gte=1, years_after_closure__lte=100),

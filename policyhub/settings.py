@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from .env import env_bool, env_choice, env_int, env_list, env_str
 
@@ -207,10 +208,15 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
+    # Retention (incidents/retention.py): deletes the cases that are due, at a quiet hour.
+    "retention-sweep": {"task": "incidents.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.
 POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
+
+# Closed cases of a category without its own retention rule (Django admin) are kept this many years.
+RETENTION_DEFAULT_YEARS = env_int("RETENTION_DEFAULT_YEARS", 6)
 
 # The audit chain's newest hash is appended here (and logged) every minute: keep this file, or
 # ship the "audit anchor" log lines, somewhere the database's administrators cannot rewrite.
