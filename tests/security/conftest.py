@@ -1,0 +1,146 @@
+"""The attack tests' world: the shared cast (tests/conftest.py), a few more people so that every
+visibility rule has someone whom that rule alone keeps out, and cases in every relation.
+
+Built through the services (tests/incidents/factories.py) wherever the services can build it, so
+routing, timeline and notifications are the real ones.
+"""
+
+from datetime import date, timedelta
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Role
+from incidents import services
+from incidents.models import (
+    Category,
+    Evidence,
+    GovernorReview,
+    Incident,
+    Involved,
+    Outcome,
+    ReviewDecision,
+    Status,
+)
+from policyhub.models import Clause, Policy, PolicyAdoption, PolicyVersion, Section, VersionStatus
+from tests.factories import person
+from tests.incidents.factories import IncidentFactory, advance, build_cases, fresh, report, upload
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """The people's passwords hashed with a fast hasher: these tests are about access, not hashing.
+    Autouse, so it runs before `cast` hashes anything."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def sign_in(client, user):
+    """Sign `client` in as `user`, with the session's second factor verified where two-factor
+    sign-in is in force (tests/auth.py); plain force_login where it is not."""
+    try:
+        from tests.auth import verified_login
+    except ImportError:  # two-factor sign-in not in this tree
+        client.force_login(user)
+    else:
+        verified_login(client, user)
+
+
+def _trust_policy(trust, schools):
+    """The trust's model policy, in force at both schools (v1), with a draft v2 only the trust
+    admin manages."""
+    policy = Policy.objects.create(trust=trust, title="Riverside model social-media policy")
+    v1 = PolicyVersion.objects.create(
+        policy=policy, number=1, status=VersionStatus.ACTIVE, effective_date=date(2025, 9, 1)
+    )
+    section = Section.objects.create(version=v1, number="7", heading="Images and parents", order=1)
+    clauses = [
+        Clause.objects.create(version=v1, section=section, ref=ref, text=text, order=order, topics=[])
+        for order, (ref, text) in enumerate(
+            [
+                ("7.1", "Staff must not accept pupils as friends on personal social media."),
+                ("7.2", "Parents are asked not to post images of other children taken at school events."),
+            ],
+            start=1,
+        )
+    ]
+    v2 = PolicyVersion.objects.create(policy=policy, number=2, status=VersionStatus.DRAFT)
+    s2 = Section.objects.create(version=v2, number="7", heading="Images and parents (draft)", order=1)
+    draft_clause = Clause.objects.create(version=v2, section=s2, ref="7.1", text="Draft wording.", order=1, topics=[])
+    for school in schools:
+        PolicyAdoption.objects.create(school=school, policy=policy)
+    return policy, v1, v2, clauses, draft_clause
+
+
+def _school_draft(school, title):
+    """A school's own policy, in draft only (not adopted): its heads manage it, nobody else reads it."""
+    policy = Policy.objects.create(school=school, title=title)
+    version = PolicyVersion.objects.create(policy=policy, number=1, status=VersionStatus.DRAFT)
+    section = Section.objects.create(version=version, number="1", heading="Purpose", order=1)
+    clause = Clause.objects.create(
+        version=version, section=section, ref="1.1", text="This policy applies to all staff.", order=1, topics=[]
+    )
+    return policy, version, clause
+
+
+@pytest.fixture
+def world(cast):
+    """The cast, five more people, three policies and twelve cases (see CASES in
+    test_access_matrix.py for who may see each)."""
+    w = SimpleNamespace(**vars(cast))
+    # A co-head (or acting head) at Oakfield: a head who is not Helen.
+    w.hugo = person("Hugo Hale", cast.oakfield, Role.HEAD, Role.STAFF)
+    # A second member of staff at Oakfield who reported nothing.
+    w.rita = person("Rita Rowe", cast.oakfield, Role.STAFF)
+    # Brookside's DSL, chair and governor: each the right role at the wrong school.
+    w.bea = person("Bea Brook", cast.brookside, Role.DSL, Role.STAFF)
+    w.colin = person("Colin Cole", cast.brookside, Role.CHAIR)
+    w.greta = person("Greta Gale", cast.brookside, Role.GOVERNOR)
+
+    w.trust_policy, w.trust_v1, w.trust_v2, w.clauses, w.trust_draft_clause = _trust_policy(
+        cast.trust, [cast.oakfield, cast.brookside]
+    )
+    w.oak_policy, w.oak_draft, w.oak_draft_clause = _school_draft(cast.oakfield, "Oakfield's own policy")
+    w.brk_policy, w.brk_draft, w.brk_draft_clause = _school_draft(cast.brookside, "Brookside's own policy")
+
+    cases = build_cases(cast)
+    cases["about_hugo"] = report(
+        cast.oakfield,
+        cast.sam,
+        category=Category.STAFF_CONDUCT,
+        involved=Involved.STAFF,
+        subject=w.hugo,
+        description="The deputy head shares pupils' photos in a WhatsApp group.",
+        files=[upload()],
+    )
+    cases["child_at_risk"] = report(cast.oakfield, cast.sam, child_at_risk=True, files=[upload()])
+    cases["proposed"] = advance(report(cast.oakfield, cast.sam), Status.OUTCOME_PROPOSED, cast)
+    cases["closed_nobreach"] = advance(report(cast.oakfield, cast.sam), Status.CLOSED, cast, outcome=Outcome.NO_BREACH)
+    cases["closed_upheld"] = advance(
+        report(cast.oakfield, cast.sam), Status.CLOSED, cast, outcome=Outcome.PARENT_ASKED, clauses=[w.clauses[0]]
+    )
+    escalated = report(cast.oakfield, cast.sam)
+    Incident.objects.filter(pk=escalated.pk).update(escalated_at=timezone.now())
+    cases["escalated"] = escalated
+    # Brookside's upheld breach, citing the trust's clause 7.1 too (made directly: Oakfield's cast
+    # cannot walk a Brookside case through the services).
+    brk = IncidentFactory(
+        school=cast.brookside,
+        sequence=900,  # clear of the numbers the service allocates
+        reporter=cast.bethan,
+        owner=cast.olive,
+        status=Status.CLOSED,
+        outcome=Outcome.PARENT_ASKED,
+        response_due_at=None,
+        received_at=timezone.now() - timedelta(days=3),
+    )
+    brk.clauses.add(w.clauses[0])
+    GovernorReview.objects.create(incident=brk, decision=ReviewDecision.UPHOLD, decided_by=w.greta)
+    cases["brookside_upheld"] = brk
+    w.cases = {key: fresh(incident) for key, incident in cases.items()}
+    # The reporter's own file on each case, and on "parent" a second file the head added.
+    w.evidence = {
+        key: Evidence.objects.filter(incident=c, uploaded_by=c.reporter).first() for key, c in w.cases.items()
+    }
+    w.head_file = services.evidence_add(incident=w.cases["parent"], actor=cast.helen, files=[upload("head.png")])[0]
+    return w
