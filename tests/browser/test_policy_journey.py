@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import login
+from tests.policyhub.policy_data import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ def sign_out(page):
 
 
 def test_head_imports_publishes_and_sees_a_staff_acknowledgement(page, cast):
-    login(page, cast.helen.email)
+    browser_sign_in(page, cast.helen)
     page.goto("/policy/import/")
     page.get_by_label("Or paste the policy text").fill(POLICY)
     page.get_by_role("button", name="Read the document").click()
@@ -51,7 +51,7 @@ def test_head_imports_publishes_and_sees_a_staff_acknowledgement(page, cast):
     expect(page.locator("#compliance-summary")).to_contain_text("0 of 3")
     sign_out(page)
 
-    login(page, cast.sam.email)
+    browser_sign_in(page, cast.sam)
     banner = page.get_by_role("complementary", name="Policy acknowledgement")
     expect(banner).to_contain_text("A new version of the social-media policy is in force")
     banner.get_by_role("link", name="Read the policy").click()
@@ -61,7 +61,7 @@ def test_head_imports_publishes_and_sees_a_staff_acknowledgement(page, cast):
     expect(page.get_by_role("complementary", name="Policy acknowledgement")).to_have_count(0)
     sign_out(page)
 
-    login(page, cast.helen.email)
+    browser_sign_in(page, cast.helen)
     page.goto("/policy/compliance/")
     expect(page.locator("#compliance-summary")).to_contain_text("1 of 3")
     expect(page.get_by_role("row", name=re.compile("Sam Taylor"))).to_contain_text("Yes")
@@ -73,7 +73,7 @@ def test_policy_page_works_on_a_phone_with_the_keyboard(browser, live_server, ca
     trust_policy(cast)
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 740})
     page = context.new_page()
-    login(page, cast.sam.email)
+    browser_sign_in(page, cast.sam)
     page.goto("/policy/")
     button = page.get_by_role("button", name="I have read and understood this policy")
     button.focus()

@@ -55,3 +55,33 @@ def school_policy(cast, school=None, data: dict | None = None, *, status=Version
     if status == VersionStatus.DRAFT:
         return draft(policy, data, by=head)
     return published(policy, data, by=head)
+
+
+def sign_in(client, user):
+    """Sign `user` in; roles other than plain staff also pass two-factor, where it is in force (tests.auth)."""
+    try:
+        from tests.auth import verified_login
+    except ImportError:  # before two-factor sign-in exists
+        client.force_login(user)
+    else:
+        verified_login(client, user)
+    return client
+
+
+def browser_sign_in(page, user):
+    """The browser version of :func:`sign_in`: password, then the authenticator code where required."""
+    try:
+        from tests.auth import login_verified
+    except ImportError:
+        from tests.conftest import login
+
+        login(page, user.email)
+    else:
+        from accounts.models import Role
+
+        if user.memberships.exclude(role=Role.STAFF).exists() or user.is_staff:
+            login_verified(page, user)
+        else:
+            from tests.conftest import login
+
+            login(page, user.email)

@@ -11,7 +11,7 @@ from policyhub import services
 from policyhub.models import Acknowledgement
 from policyhub.views import csv_safe
 from tests.factories import Role, UserFactory, member
-from tests.policyhub.policy_data import draft, trust_policy
+from tests.policyhub.policy_data import draft, sign_in, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ BANNER = "A new version of the social-media policy is in force"
 
 def test_staff_see_the_banner_on_every_page_until_they_acknowledge(client, cast):
     version = trust_policy(cast)
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert BANNER in client.get(reverse("home")).content.decode()
     client.post(reverse("policy:acknowledge", args=[version.pk]))
     assert BANNER not in client.get(reverse("home")).content.decode()
@@ -32,22 +32,22 @@ def test_a_new_version_brings_the_banner_back(client, cast):
     v1 = trust_policy(cast)
     services.acknowledgement_record(user=cast.sam, version=v1)
     services.policy_version_publish(actor=cast.tom, version=draft(v1.policy), effective_date=dt.date(2026, 1, 1))
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert BANNER in client.get(reverse("home")).content.decode()
 
 
 def test_no_banner_for_roles_that_do_not_acknowledge_or_without_a_policy(client, cast):
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert BANNER not in client.get(reverse("home")).content.decode()
     trust_policy(cast)
-    client.force_login(cast.gary)
+    sign_in(client, cast.gary)
     assert BANNER not in client.get(reverse("home")).content.decode()
 
 
 def test_head_sees_who_has_and_has_not_acknowledged(client, cast):
     version = trust_policy(cast)
     services.acknowledgement_record(user=cast.sam, version=version)
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     response = client.get(reverse("policy:compliance"))
     assert response.status_code == 200
     rows = {row.full_name: bool(row.acknowledged_at) for row in response.context["rows"]}
@@ -59,14 +59,14 @@ def test_head_sees_who_has_and_has_not_acknowledged(client, cast):
 @pytest.mark.parametrize("who", ["sam", "dina", "gary", "priya"])
 def test_compliance_is_403_for_other_roles(client, cast, who):
     trust_policy(cast)
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
     assert client.get(reverse("policy:compliance")).status_code == 403
     assert client.get(reverse("policy:compliance_csv")).status_code == 403
 
 
 def test_compliance_only_lists_the_current_schools_staff(client, cast):
     trust_policy(cast)
-    client.force_login(cast.olive)
+    sign_in(client, cast.olive)
     names = [row.full_name for row in client.get(reverse("policy:compliance")).context["rows"]]
     assert names == ["Bethan Jones", "Olive Owen"]
 
@@ -75,7 +75,7 @@ def test_csv_export_lists_everyone_and_defuses_formulas(client, cast):
     version = trust_policy(cast)
     evil = member(UserFactory(full_name='=HYPERLINK("http://x")', email="evil@example.org"), cast.oakfield, Role.STAFF)
     services.acknowledgement_record(user=evil, version=version)
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     response = client.get(reverse("policy:compliance_csv"))
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]

@@ -9,7 +9,7 @@ from django.urls import reverse
 from policyhub import services
 from policyhub.models import Clause
 from policyhub.views import IMPORT_SESSION_KEY
-from tests.policyhub.policy_data import draft, structure, trust_policy
+from tests.policyhub.policy_data import draft, sign_in, structure, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def pages(cast, client):
 
 def test_every_policy_page_has_one_h1_landmarks_and_labelled_fields(client, cast, pages):
     for who, urls in pages.items():
-        client.force_login(getattr(cast, who))
+        sign_in(client, getattr(cast, who))
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, url
@@ -98,7 +98,7 @@ def test_every_policy_page_has_one_h1_landmarks_and_labelled_fields(client, cast
 
 
 def test_import_preview_and_section_editor_pass_too(client, cast):
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     session = client.session
     session[IMPORT_SESSION_KEY] = {
         "school_id": cast.oakfield.pk,
@@ -115,7 +115,7 @@ def test_import_preview_and_section_editor_pass_too(client, cast):
 
 
 def test_form_errors_are_tied_to_their_fields(client, cast):
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     response = client.post(reverse("policy:import"), {"owner": "school", "title": "t", "text": "nonsense"})
     html = response.content.decode()
     assert response.status_code == 400 and "does not look like a policy" in html

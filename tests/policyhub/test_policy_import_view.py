@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from policyhub.models import Clause, Policy, PolicyVersion
 from policyhub.views import IMPORT_SESSION_KEY
+from tests.policyhub.policy_data import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ POLICY_TEXT = """Staff social media policy
 
 
 def head(client, cast):
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     return client
 
 
@@ -132,13 +133,13 @@ def test_a_file_that_is_too_large_is_refused_before_it_is_read(client, cast):
 
 @pytest.mark.parametrize("who", ["sam", "gary", "priya"])
 def test_import_page_is_403_for_other_roles(client, cast, who):
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
     assert client.get(reverse("policy:import")).status_code == 403
     assert start(client, text=POLICY_TEXT).status_code == 403
 
 
 def test_trust_admin_may_import_only_as_the_trust_policy(client, cast):
-    client.force_login(cast.tom)
+    sign_in(client, cast.tom)
     response = start(client, text=POLICY_TEXT)
     assert response.status_code == 400 and "owner" in response.context["form"].errors
     assert start(client, text=POLICY_TEXT, owner="trust").status_code == 302

@@ -7,13 +7,13 @@ from django.urls import reverse
 
 from policyhub import services
 from policyhub.models import Clause
-from tests.policyhub.policy_data import draft, school_policy, structure, trust_policy
+from tests.policyhub.policy_data import draft, school_policy, sign_in, structure, trust_policy
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 

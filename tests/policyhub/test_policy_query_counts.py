@@ -11,7 +11,7 @@ from policyhub import services
 from policyhub.models import Policy, PolicyAdoption
 from policyhub.views import IMPORT_SESSION_KEY
 from tests.factories import Role, UserFactory, member
-from tests.policyhub.policy_data import published, structure, trust_policy
+from tests.policyhub.policy_data import published, sign_in, structure, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,7 @@ def big(n_clauses: int) -> dict:
     ],
 )
 def test_policy_pages_do_not_grow_with_the_number_of_clauses(client, cast, name, params, who):
-    client.force_login(getattr(cast, who))
+    sign_in(client, getattr(cast, who))
     counts = []
     for size in (10, 200):
         adopt_new_policy(cast, size)  # two published versions of `size` clauses each
@@ -57,7 +57,7 @@ def adopt_new_policy(cast, size):
 
 
 def test_version_and_clause_pages_have_a_fixed_query_count(client, cast):
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     counts = []
     for size in (10, 200):
         version = adopt_new_policy(cast, size)
@@ -73,7 +73,7 @@ def test_version_and_clause_pages_have_a_fixed_query_count(client, cast):
 
 def test_compliance_table_does_not_grow_with_the_number_of_staff(client, cast):
     version = trust_policy(cast)
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     counts = []
     for target in (10, 200):
         while (
@@ -88,7 +88,7 @@ def test_compliance_table_does_not_grow_with_the_number_of_staff(client, cast):
 
 
 def test_import_preview_does_not_grow_with_the_document(client, cast):
-    client.force_login(cast.helen)
+    sign_in(client, cast.helen)
     counts = []
     for size in (10, 200):
         session = client.session

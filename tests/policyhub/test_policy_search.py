@@ -9,7 +9,7 @@ from django.urls import reverse
 from policyhub import services
 from policyhub.models import Clause
 from policyhub.search import search_clauses
-from tests.policyhub.policy_data import draft, school_policy, trust_policy
+from tests.policyhub.policy_data import draft, school_policy, sign_in, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def refs(response):
 
 def test_search_finds_clauses_by_their_words(client, cast):
     trust_policy(cast, data())
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     response = client.get(reverse("policy:search"), {"q": "photographs pupils"})
     assert response.status_code == 200
     assert sorted(refs(response)) == ["1.1", "1.4"]
@@ -41,7 +41,7 @@ def test_search_finds_clauses_by_their_words(client, cast):
 
 def test_search_is_case_insensitive_and_an_empty_query_finds_nothing(client, cast):
     trust_policy(cast, data())
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert refs(client.get(reverse("policy:search"), {"q": "PARENTS"})) == ["1.2"]
     assert refs(client.get(reverse("policy:search"), {"q": ""})) == []
     assert "No clauses found" in client.get(reverse("policy:search"), {"q": "zebra"}).content.decode()
@@ -51,7 +51,7 @@ def test_search_covers_the_version_in_force_unless_asked_for_earlier_ones(client
     v1 = trust_policy(cast, data())
     newer = data({"1.1": "Staff keep their accounts private."})
     services.policy_version_publish(actor=cast.tom, version=draft(v1.policy, newer), effective_date=dt.date(2026, 1, 1))
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert refs(client.get(reverse("policy:search"), {"q": "parents"})) == []
     assert refs(client.get(reverse("policy:search"), {"q": "parents", "all": "1"})) == ["1.2"]
 
@@ -60,7 +60,7 @@ def test_search_never_returns_drafts_or_another_schools_policy(client, cast):
     v1 = trust_policy(cast, data())
     draft(v1.policy, data({"1.1": "Secret draft wording about zebras."}))
     school_policy(cast, cast.brookside, data({"1.1": "Brookside zebras only."}))
-    client.force_login(cast.sam)
+    sign_in(client, cast.sam)
     assert refs(client.get(reverse("policy:search"), {"q": "zebras", "all": "1"})) == []
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from policyhub.models import Acknowledgement, Clause, PolicyAdoption, PolicyVersion, VersionStatus
-from tests.policyhub.policy_data import draft, school_policy, structure, trust_policy
+from tests.policyhub.policy_data import draft, school_policy, sign_in, structure, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ DATES = {"effective_date": "2026-01-05", "next_review_date": "2027-01-05"}
 
 
 def as_user(client, user):
-    client.force_login(user)
+    sign_in(client, user)
     return client
 
 
