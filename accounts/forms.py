@@ -19,3 +19,22 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 class SwitchSchoolForm(forms.Form):
     school = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class OneTimeCodeForm(forms.Form):
+    """A code from an authenticator app (or, where allowed, a recovery code)."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false", "autocapitalize": "off"}
+        ),
+    )
+
+    def __init__(self, *args, label=None, help_text=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["code"].label = label
+        if help_text:
+            self.fields["code"].help_text = help_text

@@ -1,11 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import otp_views, views
+from .two_factor import two_factor_exempt
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", two_factor_exempt(auth_views.LogoutView.as_view()), name="logout"),
     path("password/change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password/change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path(
@@ -25,4 +26,9 @@ urlpatterns = [
     ),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("switch-school/", views.switch_school, name="switch_school"),
+    path("security/", otp_views.account_security, name="account_security"),
+    path("security/sign-out-everywhere/", otp_views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("two-factor/setup/", otp_views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", otp_views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/recovery-codes/", otp_views.recovery_codes, name="recovery_codes"),
 ]

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from accounts import security  # noqa: F401  (registers the sign-in, session and header checks)
+
 
 @register(Tags.security, deploy=True)
 def secret_key_from_environment(app_configs, **kwargs):

@@ -2,13 +2,14 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Membership, Role
+from tests.auth import verified_login
 
 pytestmark = pytest.mark.django_db
 
 
 def test_user_in_two_schools_can_switch(client, cast):
     Membership.objects.create(user=cast.tom, school=cast.brookside, role=Role.TRUST_ADMIN)
-    client.force_login(cast.tom)
+    verified_login(client, cast.tom)
     page = client.get(reverse("home")).content.decode()
     assert 'id="school-switch"' in page
     response = client.post(reverse("switch_school"), {"school": cast.brookside.pk, "next": "/"})
@@ -42,7 +43,7 @@ def test_switcher_is_hidden_for_a_single_school(client, cast):
 def test_roles_are_per_school(client, cast):
     """Tom is trust admin at Oakfield and only staff at Brookside: his roles follow the school."""
     Membership.objects.create(user=cast.tom, school=cast.brookside, role=Role.STAFF)
-    client.force_login(cast.tom)
+    verified_login(client, cast.tom)
     client.post(reverse("switch_school"), {"school": cast.oakfield.pk})
     assert client.get(reverse("home")).context["ctx"].roles == {Role.TRUST_ADMIN}
     client.post(reverse("switch_school"), {"school": cast.brookside.pk})

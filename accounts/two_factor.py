@@ -1,0 +1,127 @@
+"""Two-factor sign-in (TOTP with django-otp, recovery codes with its static plugin).
+
+Who must use it: anyone holding any role but plain staff at any school, and anyone who may open
+the Django admin. They cannot open any page but the two-factor pages, sign-out and the public
+sign-in pages until this session is verified: no "skip for now". A staff member who chose to set
+it up is held to it too.
+"""
+
+from functools import wraps
+
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import Membership, Role
+
+PRIVILEGED_ROLES = frozenset(Role.values) - {Role.STAFF}
+RECOVERY_CODE_COUNT = 10
+APP_DEVICE_NAME = "Authenticator app"
+PENDING_DEVICE_NAME = "pending"
+RECOVERY_DEVICE_NAME = "Recovery codes"
+
+
+def two_factor_exempt(view):
+    """Mark a view that an unverified user may open (the two-factor pages themselves, sign-out)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    wrapped.two_factor_exempt = True
+    return wrapped
+
+
+def must_use_two_factor(user, memberships=None) -> bool:
+    """True for admin-site users and holders of any role but staff, at any school."""
+    if user.is_staff or user.is_superuser:
+        return True
+    if memberships is None:
+        return Membership.objects.for_user(user).filter(role__in=PRIVILEGED_ROLES).exists()
+    return any(m.role in PRIVILEGED_ROLES for m in memberships)
+
+
+def has_authenticator(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+class TwoFactorMiddleware:
+    """Sends a signed-in user who must use two-factor and has not verified this session to the
+    verify page (or to set-up, if they have no authenticator yet). Runs after
+    LoginRequiredMiddleware, so anonymous requests are already on their way to sign in."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if getattr(view_func, "two_factor_exempt", False) or not getattr(view_func, "login_required", True):
+            return None
+        ctx = getattr(request, "ctx", None)
+        required = must_use_two_factor(user, ctx.memberships if ctx is not None else None)
+        enrolled = has_authenticator(user)
+        if not (required or enrolled):
+            return None
+        target = reverse("two_factor_verify" if enrolled else "two_factor_setup")
+        return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+
+
+def issue_recovery_codes(user) -> list[str]:
+    """Replace the user's recovery codes with RECOVERY_CODE_COUNT new single-use ones."""
+    with transaction.atomic():
+        device, _ = StaticDevice.objects.get_or_create(
+            user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        device.token_set.all().delete()
+        codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+        StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+def recovery_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def pending_authenticator(user) -> TOTPDevice:
+    """The unconfirmed device being set up: the same one on every visit, so a reload does not
+    change the QR code the person has already scanned."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False, name=PENDING_DEVICE_NAME).first()
+    return device or TOTPDevice.objects.create(user=user, confirmed=False, name=PENDING_DEVICE_NAME)
+
+
+def confirm_authenticator(device: TOTPDevice) -> None:
+    """The person proved they hold `device`: it replaces any authenticator they had."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user_id=device.user_id).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.name = APP_DEVICE_NAME
+        device.save(update_fields=["confirmed", "name"])
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(raw.split()).replace("-", "").lower()
+
+
+def verify_code(user, raw: str):
+    """The confirmed device that accepts this code (an authenticator code or an unused recovery
+    code), or None. django-otp throttles each device after failures and refuses a reused TOTP."""
+    code = normalise_code(raw)
+    if code.isdigit() and len(code) == 6:
+        candidates = TOTPDevice.objects.filter(user=user, confirmed=True)
+    elif code:
+        candidates = StaticDevice.objects.filter(user=user, confirmed=True)
+    else:
+        return None
+    with transaction.atomic():
+        for device in candidates.select_for_update():
+            if device.verify_token(code):
+                return device
+    return None
