@@ -20,6 +20,7 @@ NAV = [
     NavItem("Governor reviews", "incidents:reviews", frozenset({Role.GOVERNOR, Role.CHAIR})),
     NavItem("Policy", "policy:page", frozenset(Role.values)),
     NavItem("Audit log", "audit:log", frozenset({Role.TRUST_ADMIN, Role.DPO})),
+    NavItem("Retention", "retention:upcoming", frozenset({Role.DPO, Role.HEAD})),
 ]
 
 

@@ -209,6 +209,7 @@ SCHEDULE_FIELDS = (
     "received_at",
     "updated_at",
     "subject_retirement_date",
+    "subject_is_head",
 )
 
 
@@ -227,6 +228,15 @@ def upcoming(queryset: QuerySet, *, now: datetime | None = None, within: timedel
     until = (now or timezone.now()) + within
     due = [p for p in schedule(queryset) if p.due_at is not None and p.due_at <= until]
     return sorted(due, key=lambda p: (p.due_at, p.incident.reference))
+
+
+def plan(queryset: QuerySet, pk: int) -> Planned | None:
+    """One case of `queryset`, open or closed, with its rule (for the page's look-up)."""
+    incident = with_closed_at(queryset.filter(pk=pk).only(*SCHEDULE_FIELDS)).first()
+    if incident is None:
+        return None
+    closed_at = _closed_at(incident)
+    return Planned(incident, closed_at, decide(incident, closed_at=closed_at, years=category_years()))
 
 
 # --- The nightly sweep ---------------------------------------------------------------------------
@@ -338,9 +348,12 @@ def _set_hold(*, incident: Incident, actor, reason: str, on: bool, now: datetime
     if not may_hold(actor, incident):
         raise NotAllowed("Legal holds are placed and released by the data-protection officer or the head teacher.")
     with transaction.atomic():
-        # The workflow locks the case row first too; the retention sweep skips a locked case.
+        # A conditional update: of two people acting at once one wins; a sweep deleting the case
+        # meanwhile holds its row lock, and then the case is gone.
         won = Incident.objects.filter(pk=incident.pk, legal_hold=not on).update(legal_hold=on, updated_at=now)
         if won != 1:
+            if not Incident.objects.filter(pk=incident.pk).exists():
+                raise Stale(f"{incident.reference} no longer exists. Nothing was changed.")
             state = "already on legal hold" if on else "not on legal hold"
             raise Stale(f"{incident.reference} is {state}. Nothing was changed.")
         TimelineEntry.objects.create(
@@ -374,3 +387,44 @@ def legal_hold_place(*, incident: Incident, actor, reason: str, now: datetime | 
 def legal_hold_release(*, incident: Incident, actor, reason: str, now: datetime | None = None) -> Incident:
     """Let retention apply again: a case already past its date goes at the next nightly run."""
     return _set_hold(incident=incident, actor=actor, reason=reason, on=False, now=now)
+
+
+def incident_set_retirement_date(
+    *, incident: Incident, actor, retirement_date: date | None, now: datetime | None = None
+) -> Incident:
+    """The owner records (or clears) the subject's normal pension age, which can lengthen how long an
+    allegation is kept. The date is personal data: it goes on the internal timeline, not the audit log."""
+    from .transitions import OWNERS, case_roles
+
+    now = now or timezone.now()
+    if not case_roles(actor, incident) & OWNERS:
+        raise NotAllowed("The subject's pension age is recorded by the case's owner.")
+    if incident.subject_id is None:
+        from .services import Invalid
+
+        raise Invalid("This case is not about a member of staff.")
+    with transaction.atomic():
+        won = Incident.objects.filter(pk=incident.pk, updated_at=incident.updated_at).update(
+            subject_retirement_date=retirement_date, updated_at=now
+        )
+        if won != 1:
+            raise Stale(f"{incident.reference} changed while you were looking at it. Nothing was changed.")
+        note = (
+            f"Subject's normal pension age recorded: {retirement_date:%d %b %Y}."
+            if retirement_date
+            else "Subject's normal pension age cleared."
+        )
+        TimelineEntry.objects.create(
+            incident=incident, actor=actor, kind=TimelineKind.NOTE, note=note, internal=True, data={"retention": True}
+        )
+        record(
+            AuditAction.CHANGE,
+            actor=actor,
+            object_type="incident",
+            object_id=incident.pk,
+            object_ref=incident.reference,
+            school_id=incident.school_id,
+            detail={"subject_retirement_date": "recorded" if retirement_date else "cleared"},
+        )
+    incident.subject_retirement_date, incident.updated_at = retirement_date, now
+    return incident

@@ -15,5 +15,6 @@ urlpatterns = [
     path("policy/", include("policyhub.policy_urls")),
     path("incidents/", include("incidents.urls")),
     path("audit/", include("accounts.audit_urls")),
+    path("retention/", include("incidents.retention_urls")),
     path("admin/", admin.site.urls),
 ]
