@@ -22,9 +22,11 @@ from . import evidence, forms, services
 from .models import (
     NON_BREACH_OUTCOMES,
     OPEN_STATUSES,
+    Category,
     Evidence,
     GovernorReview,
     Incident,
+    ReferralKind,
     ReviewDecision,
     Route,
     Status,
@@ -149,8 +151,29 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
         "reviews": list(incident.governor_reviews.select_related("decided_by")) if mode != "reporter" else [],
         "withdraw_form": forms.WithdrawForm(prefix="withdraw") if "withdraw_evidence" in actions else None,
         "is_allegation": incident.route == Route.ALLEGATION,
+        "referral_prompts": _referral_prompts(incident) if mode == "owner" else [],
     }
     return render(request, "incidents/detail.html", context, status=status)
+
+
+# Referrals PRODUCT.md says to prompt for, by category or route, until one of that kind is recorded.
+PROMPTS = {
+    Category.ILLEGAL_CONTENT: (ReferralKind.POLICE, "Illegal content: refer it to the police."),
+    Category.DATA_BREACH: (
+        ReferralKind.DPO,
+        "A data breach: tell the data-protection officer / local-authority data team.",
+    ),
+}
+
+
+def _referral_prompts(incident) -> list[str]:
+    wanted = []
+    if incident.category in PROMPTS:
+        wanted.append(PROMPTS[incident.category])
+    if incident.route == Route.ALLEGATION:
+        wanted.append((ReferralKind.LADO, "The harm threshold is met: refer to the LADO within one working day."))
+    made = set(incident.referrals.values_list("kind", flat=True)) if wanted else set()
+    return [text for kind, text in wanted if kind not in made]
 
 
 def _act(request, incident, name, call, success: str, *, form=None):

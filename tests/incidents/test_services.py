@@ -185,3 +185,19 @@ def test_concurrent_reports_get_distinct_references(cast):
         t.join()
     assert not errors
     assert sorted(refs) == [f"OAK-{refs[0][4:8]}-{n:04d}" for n in range(1, 9)]
+
+
+def test_owners_are_prompted_for_the_referrals_the_category_needs(client, cast):
+    from django.urls import reverse
+
+    from tests.incidents.factories import sign_in
+
+    incident = report(cast.oakfield, cast.sam, category=Category.ILLEGAL_CONTENT)
+    sign_in(client, cast.helen)
+    url = reverse("incidents:detail", args=[incident.pk])
+    assert "refer it to the police" in client.get(url).content.decode()
+    services.incident_acknowledge(incident=fresh(incident), actor=cast.helen)
+    services.referral_record(
+        incident=fresh(incident), actor=cast.helen, kind=ReferralKind.POLICE, made_on=incident.received_at.date()
+    )
+    assert "refer it to the police" not in client.get(url).content.decode()
