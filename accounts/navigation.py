@@ -21,6 +21,7 @@ NAV = [
     NavItem("Policy", "policy:page", frozenset(Role.values)),
     NavItem("Audit log", "audit:log", frozenset({Role.TRUST_ADMIN, Role.DPO})),
     NavItem("Retention", "retention:upcoming", frozenset({Role.DPO, Role.HEAD})),
+    NavItem("Subject access", "sar:start", frozenset({Role.DPO})),
 ]
 
 

@@ -16,5 +16,6 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("audit/", include("accounts.audit_urls")),
     path("retention/", include("incidents.retention_urls")),
+    path("dpo/", include("accounts.sar_urls")),
     path("admin/", admin.site.urls),
 ]
