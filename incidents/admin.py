@@ -1,4 +1,4 @@
-"""The Django admin shows the response rules only.
+"""The Django admin shows the response rules and the retention rules per category only.
 
 Case content (Incident, Evidence, TimelineEntry, Referral, GovernorReview, Notification) is kept out
 of the admin on purpose: admin users are site operators, not people with a relation to a case, and
@@ -8,7 +8,7 @@ the DPO reaches case content only through an audited export). Cases are worked i
 
 from django.contrib import admin
 
-from .models import CategoryWindow, ResponsePolicy, SchoolClosure
+from .models import CategoryWindow, ResponsePolicy, RetentionRule, SchoolClosure
 
 
 @admin.register(ResponsePolicy)
@@ -31,3 +31,11 @@ class SchoolClosureAdmin(admin.ModelAdmin):
     list_filter = ["school"]
     date_hierarchy = "date"
     autocomplete_fields = ["school"]
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    """Years after closure per category. Child-protection categories are refused (their 25-year rule
+    is fixed: incidents/retention.py); categories without a row use RETENTION_DEFAULT_YEARS."""
+
+    list_display = ["category", "years_after_closure", "updated_at"]

@@ -262,3 +262,18 @@ def test_the_page_makes_the_same_number_of_queries_at_5_and_at_60_cases(client, 
     assert small == large
     html = client.get(url).content.decode()
     assert html.count("Will be deleted") == 43 and html.count("On legal hold: kept") == 12
+
+
+# --- The category rules in the Django admin --------------------------------------------------------
+
+
+def test_category_rules_are_edited_in_the_admin_and_child_protection_ones_are_refused(db):
+    from django.contrib import admin
+    from django.core.exceptions import ValidationError
+
+    from incidents.models import RetentionRule
+
+    assert RetentionRule in admin.site._registry
+    with pytest.raises(ValidationError, match="25 years"):
+        RetentionRule(category=Category.PREVENT, years_after_closure=3).full_clean()
+    RetentionRule(category=Category.MEDIA_ENQUIRY, years_after_closure=3).full_clean()
