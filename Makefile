@@ -52,7 +52,7 @@ lint: venv
 bench: venv
 	@for b in bench/*.py; do \
 		echo "== $$b"; \
-		pg_virtualenv bash -c 'DATABASE_URL=postgres://$$PGUSER:$$PGPASSWORD@$$PGHOST:$$PGPORT/postgres $(BIN)/python '"$$b"; \
+		pg_virtualenv -t bash -c 'DATABASE_URL=postgres://$$PGUSER:$$PGPASSWORD@$$PGHOST:$$PGPORT/postgres $(BIN)/python '"$$b"; \
 	done
 
 clean:

@@ -16,7 +16,6 @@ from .models import AuditAction, AuditEvent, Membership, Role, School
 
 PAGE_SIZE = 50
 LOG_ROLES = (Role.TRUST_ADMIN, Role.DPO)
-CASE_HISTORY_ROLES = (Role.HEAD, Role.CHAIR, Role.DSL)
 
 
 def _log_schools(request) -> list[int]:
@@ -111,10 +110,11 @@ def _csv(request, events):
 def case_history(request, pk):
     """Who opened a case and its files, and who was refused: for the people who own the case."""
     from incidents.models import Incident
+    from incidents.transitions import OWNERS, case_roles
 
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
-    if not any(m.school_id == incident.school_id and m.role in CASE_HISTORY_ROLES for m in request.ctx.memberships):
-        raise PermissionDenied("A case's access history is for its owners.")
+    if not case_roles(request.user, incident) & OWNERS:
+        raise PermissionDenied("A case's access history is for the people who own the case.")
     events = AuditEvent.objects.filter(
         Q(object_type="incident", object_id=str(incident.pk)) | Q(object_type="evidence", detail__incident=incident.pk)
     ).order_by("-id")

@@ -47,7 +47,8 @@ def notification_send(*, notification_id: int) -> bool:
 
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # of=("self",): PostgreSQL cannot lock the nullable side of the joins below.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient", "incident", "incident__school", "deadline")
             .filter(pk=notification_id, sent_at__isnull=True)
             .first()

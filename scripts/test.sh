@@ -61,7 +61,7 @@ if [ -z "${DATABASE_URL:-}" ] && command -v pg_virtualenv >/dev/null 2>&1; then
   export -f run_pytest
   export BIN
   set +e
-  pg_virtualenv bash -c 'export DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/${PGDATABASE:-postgres}"; run_pytest "$@"' _ "$@"
+  pg_virtualenv -t -o fsync=off -o synchronous_commit=off -o full_page_writes=off bash -c 'export DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/${PGDATABASE:-postgres}"; run_pytest "$@"' _ "$@"
   exit $?
 elif [ -n "${DATABASE_URL:-}" ]; then
   echo "PostgreSQL: using DATABASE_URL from the environment."
