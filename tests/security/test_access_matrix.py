@@ -123,6 +123,8 @@ OWNER_ROLES = {"helen", "hugo", "dina", "carol", "olive", "bea", "colin"}  # hea
 GOVERNOR_ROLES = {"gary", "carol", "colin", "greta"}
 MANAGERS = {"helen", "hugo", "tom", "olive"}  # head or trust admin at their current school
 LOG_READERS = {"tom", "priya"}
+DPOS = {"priya"}
+RETENTION_READERS = {"helen", "hugo", "olive", "priya"}  # heads (their cases) and the DPO (their schools')
 
 
 def everyone(code):
@@ -167,6 +169,8 @@ PAGES = [
     ("incidents:reviews", "get", {}, only(GOVERNOR_ROLES), LOGIN),
     ("incidents:termly_report", "get", {}, only(GOVERNOR_ROLES), LOGIN),
     ("audit:log", "get", {}, only(LOG_READERS), LOGIN),
+    ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
+    ("sar:start", "get", {}, only(DPOS), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
@@ -400,6 +404,25 @@ def _case_code(actor, relations, method, allowed):
     return 403
 
 
+# Retention actions on a case (legal hold, release, pension age): the DPO for any case of their
+# school that is not about them; a head for the cases they own as head; anyone else without either
+# role 403 before any case is looked up; the rest 404. The subject's pension age is recorded by
+# the case's owner only: the DPO, who may hold the case, gets 403 for that.
+RETENTION_POSTS = ["retention:hold", "retention:release", "retention:pension_age"]
+
+
+def _retention_code(actor, key, relations, name):
+    if actor == ANON:
+        return LOGIN
+    if actor not in RETENTION_READERS:
+        return 403
+    if actor in DPOS:
+        if key.startswith("brookside"):
+            return 404
+        return 403 if name == "retention:pension_age" else ACT
+    return ACT if "O" in relations else 404
+
+
 def case_rows(w, actors=ACTORS, cases=None):
     rows = []
     for key in cases or CASES:
@@ -410,6 +433,11 @@ def case_rows(w, actors=ACTORS, cases=None):
                 url = reverse(name, args=[incident.pk])
                 rows.append(
                     Row(actor, f"{name} {key}", method, url, _case_code(actor, relations, method, allowed), case=key)
+                )
+            for name in RETENTION_POSTS:
+                url = reverse(name, args=[incident.pk])
+                rows.append(
+                    Row(actor, f"{name} {key}", "post", url, _retention_code(actor, key, relations, name), case=key)
                 )
             done = LOGIN if actor == ANON else (200 if "R" in relations else 404)
             rows.append(
@@ -449,6 +477,13 @@ def person_rows(w, actors=ACTORS):
             url = reverse("incidents:person", args=[getattr(w, target).pk])
             shows = PERSON_CONTENT.get((actor, target))
             rows.append(Row(actor, f"incidents:person {target}", "get", url, _person_code(actor, target), shows=shows))
+        for target in PERSON_TARGETS:
+            # Subject access: the DPO answers for anyone at their schools; nobody else may ask.
+            pk = getattr(w, target).pk
+            code = LOGIN if actor == ANON else 403 if actor not in DPOS else 200 if target in OAKFIELD else 404
+            rows.append(Row(actor, f"sar:preview {target}", "get", reverse("sar:preview", args=[pk]), code))
+            # The export answers with the zip itself (200), audited.
+            rows.append(Row(actor, f"sar:export {target}", "post", reverse("sar:export", args=[pk]), code))
         # An id nobody has: the same 404 an owner gets for someone they may not see.
         missing = LOGIN if actor == ANON else (404 if actor in OWNER_ROLES else 403)
         rows.append(Row(actor, "incidents:person nobody", "get", reverse("incidents:person", args=[999_999]), missing))
@@ -654,6 +689,7 @@ def _routes(patterns=None, prefix="", namespace=""):
 def _covered_names():
     names = {name for name, *_ in PAGES}
     names |= set(CASE_URLS) | {REPORT_DONE, EVIDENCE_WITHDRAW, *EVIDENCE_GETS, "incidents:person"}
+    names |= {*RETENTION_POSTS, "sar:preview", "sar:export"}
     names |= {
         "policy:version",
         "policy:clause",
