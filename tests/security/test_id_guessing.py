@@ -1,0 +1,93 @@
+"""Sequential-id guessing (issue 6, "Attack tests"): a signed-in user walks ids 1..N, a few past
+the last that exists, on the case, evidence and people URLs. They get 200 exactly for the objects
+the hand-written tables of test_access_matrix.py say they may open, and for everything else a 404
+that is the same — status, templates and bytes — whether the object exists or not, so the answer
+says nothing about what exists."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from incidents.models import Evidence, Incident
+from tests.security.test_access_matrix import CASES, OAKFIELD, OWNER_ROLES, OWNERS, client_for
+
+pytestmark = pytest.mark.django_db
+
+GUESSERS = ["sam", "rita", "dina", "gary", "carol", "tom", "priya", "olive", "bethan", "helen", "hugo"]
+PAST_THE_END = 5
+
+
+def _fingerprint(response, url):
+    templates = tuple(t.name for t in response.templates)
+    if response.streaming:  # a file: its bytes are not what is compared
+        return response.status_code, templates, b"<file>"
+    body = response.content.replace(url.encode(), b"<url>")
+    return response.status_code, templates, body
+
+
+def _walk(client, name, ids):
+    answers = {}
+    for pk in ids:
+        url = reverse(name, args=[pk])
+        answers[pk] = _fingerprint(client.get(url), url)
+    return answers
+
+
+def _check(answers, allowed, existing, label):
+    ok = {pk for pk, (status, _, _) in answers.items() if status == 200}
+    assert ok == allowed, f"{label}: 200 for {sorted(ok)}, expected {sorted(allowed)}"
+    denied = {pk: a for pk, a in answers.items() if pk not in allowed}
+    assert all(status == 404 for status, _, _ in denied.values()), label
+    hidden = {a for pk, a in denied.items() if pk in existing}
+    missing = {a for pk, a in denied.items() if pk not in existing}
+    assert missing, f"{label}: the walk must reach ids that do not exist"
+    # One fingerprint for every 404: "yours not" and "nobody's" cannot be told apart.
+    assert len(hidden | missing) == 1, f"{label}: {len(hidden | missing)} different 404s"
+    return len(answers)
+
+
+@pytest.mark.parametrize("actor", GUESSERS)
+def test_walking_case_ids_finds_only_your_cases(world, actor):
+    client = client_for(world, actor)
+    existing = set(Incident.objects.values_list("pk", flat=True))
+    ids = range(1, max(existing) + PAST_THE_END + 1)
+    allowed = {world.cases[key].pk for key, who in CASES.items() if actor in who}
+    _check(_walk(client, "incidents:detail", ids), allowed, existing, f"{actor} on cases")
+    # The confirmation page answers the reporter only.
+    mine = {world.cases[key].pk for key, who in CASES.items() if "R" in who.get(actor, "")}
+    _check(_walk(client, "incidents:report_done", ids), mine, existing, f"{actor} on report_done")
+
+
+@pytest.mark.parametrize("actor", GUESSERS)
+def test_walking_evidence_ids_finds_only_files_you_may_open(world, actor):
+    client = client_for(world, actor)
+    existing = set(Evidence.objects.values_list("pk", flat=True))
+    ids = range(1, max(existing) + PAST_THE_END + 1)
+    allowed = set()
+    for key, item in world.evidence.items():
+        relations = set(CASES[key].get(actor, ""))
+        if item is not None and (relations & OWNERS or "R" in relations):
+            allowed.add(item.pk)
+    if set(CASES["parent"].get(actor, "")) & OWNERS:
+        allowed.add(world.head_file.pk)  # the reporter does not get the head's file
+    _check(_walk(client, "incidents:evidence_download", ids), allowed, existing, f"{actor} on evidence")
+
+
+@pytest.mark.parametrize("actor", sorted(OWNER_ROLES))
+def test_walking_people_ids_finds_only_adults_at_your_schools(world, actor):
+    client = client_for(world, actor)
+    existing = set(User.objects.values_list("pk", flat=True))
+    ids = range(1, max(existing) + PAST_THE_END + 1)
+    same = OAKFIELD if actor in OAKFIELD else ["olive", "bethan", "bea", "colin", "greta"]
+    # Everyone at the owner's school but themselves (Oakfield's staff list, written out).
+    allowed = {getattr(world, name).pk for name in same if name != actor}
+    _check(_walk(client, "incidents:person", ids), allowed, existing, f"{actor} on people")
+
+
+def test_anonymous_walkers_are_sent_to_sign_in_for_every_id(world):
+    client = Client()
+    for name in ("incidents:detail", "incidents:evidence_download", "incidents:person"):
+        for pk in range(1, 30):
+            response = client.get(reverse(name, args=[pk]))
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
