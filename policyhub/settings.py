@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "policyhub.middleware.RequestSizeLimitMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below whitenoise, so static files keep their long cache lifetimes.
@@ -140,6 +141,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
+
+# Uploads: at most 10 evidence files of 10 MB in one request (incidents/evidence.py checks each
+# file's size and content); a larger body is refused with 413 before it is read.
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+MAX_REQUEST_BYTES = 10 * 10 * 1024 * 1024 + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files spool to a temporary file
+FILE_UPLOAD_PERMISSIONS = 0o600
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
