@@ -8,8 +8,6 @@ SQLite (the embedded default): the same changes are recorded by Django signals (
 SQL), and the ORM refuses to update or delete audit events; the hash chain covers the rest.
 """
 
-from django.db import connection
-
 # Row changes of these tables are recorded (table -> column naming the school, if any).
 TRACKED_TABLES = [
     "incidents_incident",
@@ -56,8 +54,12 @@ END; $$ LANGUAGE plpgsql;
 """
 
 
-def _table_exists(cursor, table: str) -> bool:
-    return table in connection.introspection.table_names(cursor)
+TRIGGERS = [
+    # (name, timing and events, function, tables)
+    ("policyhub_append_only", "BEFORE UPDATE OR DELETE", "policyhub_append_only", APPEND_ONLY_TABLES),
+    ("policyhub_retention_only", "BEFORE UPDATE OR DELETE", "policyhub_retention_only", RETENTION_GUARDED_TABLES),
+    ("policyhub_audit_change", "AFTER INSERT OR UPDATE OR DELETE", "policyhub_audit_change", TRACKED_TABLES),
+]
 
 
 def install(using: str = "default", **kwargs) -> None:
@@ -67,26 +69,11 @@ def install(using: str = "default", **kwargs) -> None:
     if conn.vendor != "postgresql":
         return
     with conn.cursor() as cursor:
-        tables = set(conn.introspection.table_names(cursor))
+        existing = set(conn.introspection.table_names(cursor))
         cursor.execute(FUNCTIONS)
-        for table in APPEND_ONLY_TABLES:
-            if table in tables:
-                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_append_only ON "{table}"')
-                cursor.execute(
-                    f'CREATE TRIGGER policyhub_append_only BEFORE UPDATE OR DELETE ON "{table}" '
-                    "FOR EACH ROW EXECUTE FUNCTION policyhub_append_only()"
-                )
-        for table in RETENTION_GUARDED_TABLES:
-            if table in tables:
-                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_retention_only ON "{table}"')
-                cursor.execute(
-                    f'CREATE TRIGGER policyhub_retention_only BEFORE UPDATE OR DELETE ON "{table}" '
-                    "FOR EACH ROW EXECUTE FUNCTION policyhub_retention_only()"
-                )
-        for table in TRACKED_TABLES:
-            if table in tables:
-                cursor.execute(f'DROP TRIGGER IF EXISTS policyhub_audit_change ON "{table}"')
-                cursor.execute(
-                    f'CREATE TRIGGER policyhub_audit_change AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
-                    "FOR EACH ROW EXECUTE FUNCTION policyhub_audit_change()"
-                )
+        for name, when, function, tables in TRIGGERS:
+            for table in tables:
+                if table not in existing:
+                    continue
+                cursor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+                cursor.execute(f'CREATE TRIGGER {name} {when} ON "{table}" FOR EACH ROW EXECUTE FUNCTION {function}()')

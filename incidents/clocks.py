@@ -245,6 +245,18 @@ def _people(school, *roles, exclude=None):
     return list(people.order_by("pk"))
 
 
+def _notify_all(people, *, kind, deadline, incident):
+    """One notification per person, keyed by deadline, kind and person: a second firing sends nothing."""
+    for person in dict.fromkeys(people):
+        notify(
+            recipient=person,
+            kind=kind,
+            key=f"deadline:{deadline.pk}:{kind}:{person.pk}",
+            incident=incident,
+            deadline=deadline,
+        )
+
+
 def _owners(incident):
     """Who must act on the first response: the owner, and the DSL for DSL cases."""
     people = [incident.owner] if incident.owner_id else []
@@ -271,23 +283,14 @@ def _response_effect(*, deadline, incident, now):
         note="Escalated to the chair of governors" + (" and the trust." if incident.school.trust_id else "."),
         data={"deadline": deadline.pk, "to": [c.pk for c in chairs]},
     )
-    for chair in chairs:
-        notify(
-            recipient=chair,
-            kind="escalation",
-            key=f"deadline:{deadline.pk}:escalation:{chair.pk}",
-            incident=incident,
-            deadline=deadline,
-        )
+    _notify_all(chairs, kind="escalation", deadline=deadline, incident=incident)
     if incident.school.trust_id:
-        for admin in _people(incident.school, Role.TRUST_ADMIN, exclude=incident.subject_id):
-            notify(
-                recipient=admin,
-                kind="escalation_trust",
-                key=f"deadline:{deadline.pk}:trust:{admin.pk}",
-                incident=incident,
-                deadline=deadline,
-            )
+        _notify_all(
+            _people(incident.school, Role.TRUST_ADMIN, exclude=incident.subject_id),
+            kind="escalation_trust",
+            deadline=deadline,
+            incident=incident,
+        )
 
 
 def _reminder_effect(*, deadline, incident, now):
@@ -300,14 +303,7 @@ def _reminder_effect(*, deadline, incident, now):
         note=f"Reminder sent: first response due in {deadline.data.get('minutes_before', '?')} minutes.",
         data={"deadline": deadline.pk, "to": [r.pk for r in recipients]},
     )
-    for person in recipients:
-        notify(
-            recipient=person,
-            kind="reminder",
-            key=f"deadline:{deadline.pk}:reminder:{person.pk}",
-            incident=incident,
-            deadline=deadline,
-        )
+    _notify_all(recipients, kind="reminder", deadline=deadline, incident=incident)
 
 
 def _lado_effect(*, deadline, incident, now):
@@ -320,27 +316,18 @@ def _lado_effect(*, deadline, incident, now):
         note="LADO referral not recorded within one working day.",
         data={"deadline": deadline.pk},
     )
-    for person in dict.fromkeys(recipients):
-        notify(
-            recipient=person,
-            kind="lado_due",
-            key=f"deadline:{deadline.pk}:lado:{person.pk}",
-            incident=incident,
-            deadline=deadline,
-        )
+    _notify_all(recipients, kind="lado_due", deadline=deadline, incident=incident)
 
 
 def _governor_review_effect(*, deadline, incident, now):
     if incident.status != Status.GOVERNOR_REVIEW:
         return
-    for person in _people(incident.school, Role.GOVERNOR, Role.CHAIR, exclude=incident.subject_id):
-        notify(
-            recipient=person,
-            kind="governor_review_due",
-            key=f"deadline:{deadline.pk}:review:{person.pk}",
-            incident=incident,
-            deadline=deadline,
-        )
+    _notify_all(
+        _people(incident.school, Role.GOVERNOR, Role.CHAIR, exclude=incident.subject_id),
+        kind="governor_review_due",
+        deadline=deadline,
+        incident=incident,
+    )
 
 
 def _no_effect(*, deadline, incident, now):
