@@ -12,6 +12,7 @@ from incidents.models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, Statu
 register = template.Library()
 
 CITING_LIMIT = 50
+DUE_SOON_SECONDS = 4 * 3600  # static/js/deadline-badge.js uses the same threshold
 HOME_LIMIT = 5
 
 
@@ -33,9 +34,19 @@ def deadline_badge(incident, now=None):
     left = due - now
     if left.total_seconds() <= 0:
         late = format_duration(_minutes(-left))
-        return {"tone": "danger", "label": f"Overdue by {late}", "detail": f"was due {format_local(due)}"}
-    tone = "warning" if left.total_seconds() < 4 * 3600 else "info"
-    return {"tone": tone, "label": f"{format_duration(_minutes(left))} left", "detail": f"due {format_local(due)}"}
+        return {
+            "tone": "danger",
+            "label": f"Overdue by {late}",
+            "detail": f"was due {format_local(due)}",
+            "due_iso": due.isoformat(),
+        }
+    tone = "warning" if left.total_seconds() < DUE_SOON_SECONDS else "info"
+    return {
+        "tone": tone,
+        "label": f"{format_duration(_minutes(left))} left",
+        "detail": f"due {format_local(due)}",
+        "due_iso": due.isoformat(),
+    }
 
 
 def _minutes(delta):

@@ -81,3 +81,24 @@ def test_journey_4_a_saturday_report_escalates_to_the_chair_on_monday_at_close(
         assert reference in main
         assert "Overdue" in main
     context.close()
+
+
+def test_the_queue_badge_counts_down_live_and_turns_overdue(page, cast):
+    """The badge is recomputed in the browser every 30 seconds: no reload needed to see "overdue"."""
+    from datetime import timedelta
+
+    from tests.incidents.clock_helpers import report
+
+    incident = report(cast, at=timezone.now() - timedelta(hours=1), now=timezone.now())
+    # Make the deadline three hours away whatever day the test runs on.
+    due = timezone.now() + timedelta(hours=3)
+    Incident.objects.filter(pk=incident.pk).update(response_due_at=due)
+    page.clock.install()
+    login_verified(page, cast.helen)
+    page.goto("/incidents/queue/")
+    badge = page.locator(f"[data-due='{due.isoformat()}']")
+    assert badge.inner_text().endswith("left")
+    assert "text-bg-warning" in badge.get_attribute("class")
+    page.clock.fast_forward("03:01:00")
+    assert badge.inner_text().startswith("Overdue by")
+    assert "text-bg-danger" in badge.get_attribute("class")
