@@ -114,12 +114,26 @@ class Harness:
                 ]
             )
             context.add_init_script(INIT_SCRIPT)
+            context.route("**/*", self._one_request_at_a_time)
             page = context.new_page()
             page.set_default_timeout(15_000)
             page.on("dialog", lambda dialog, who=user.email: self._dialog(dialog, who))
             page.on("console", self._console)
             self.contexts[user.pk] = page
         return self.contexts[user.pk]
+
+    @staticmethod
+    def _one_request_at_a_time(route):
+        """Only the page itself and static files reach the server. Payloads' own requests (`<img
+        src=x>`, iframes, scripts from the site) are refused, which still fires their error
+        handlers; a live server on in-memory SQLite shares one connection between its threads, so
+        concurrent requests from one page would trip over each other's savepoints."""
+        request = route.request
+        main_document = request.is_navigation_request() and request.frame.parent_frame is None
+        if main_document or "/static/" in request.url:
+            route.continue_()
+        else:
+            route.abort()
 
     def _dialog(self, dialog, who):
         self.executions.append(f"native dialog {dialog.type} for {who}: {dialog.message[:60]}")
