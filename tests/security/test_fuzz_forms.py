@@ -519,3 +519,19 @@ def test_invalid_choices_are_form_errors(client, cast, cases, form):
             assert _post(client, url, data).status_code == 400
 
     check()
+
+
+@FUZZ
+@given(reference=short)
+def test_retention_reference_search(client, cast, reference):
+    sign_in(client, cast.priya)
+    assert client.get(reverse("retention:upcoming"), {"reference": reference}).status_code in (200, 400)
+
+
+@FUZZ
+@given(also=text)
+def test_subject_access_name_search(client, cast, also):
+    sign_in(client, cast.priya)
+    with rolled_back():
+        response = _post(client, reverse("sar:preview", args=[cast.sam.pk]), {"also_search": also})
+        assert response.status_code in (200, 400)
