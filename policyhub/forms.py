@@ -144,3 +144,11 @@ class PublishForm(forms.Form):
         if start and review and review <= start:
             self.add_error("next_review_date", "The next review must be after the date the version comes into force.")
         return cleaned
+
+
+class SearchForm(forms.Form):
+    """The clause search box. A form, so odd input (a NUL character, a huge string) is refused
+    with a message instead of reaching the database."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search the policy")
+    all = forms.BooleanField(required=False)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 
 from . import services
-from .forms import ImportForm, PublishForm, section_formsets, section_from_formsets
+from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
 from .models import Acknowledgement, Clause, Policy, PolicyVersion, VersionStatus
 from .search import MAX_RESULTS, search_clauses
 from .structure import (
@@ -154,8 +154,10 @@ def clause_detail(request, pk):
 
 @require_GET
 def search(request):
-    query = request.GET.get("q", "").strip()
-    everything = request.GET.get("all") == "1"
+    form = SearchForm(request.GET)
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    everything = bool(form.cleaned_data.get("all")) if valid else False
     versions = _adopted_versions(request)
     if not everything:
         versions = versions.filter(status=VersionStatus.ACTIVE)
@@ -171,7 +173,9 @@ def search(request):
             "everything": everything,
             "results": results[:MAX_RESULTS],
             "more": len(results) > MAX_RESULTS,
+            "errors": [] if valid else [e for errors in form.errors.values() for e in errors],
         },
+        status=200 if valid else 400,
     )
 
 

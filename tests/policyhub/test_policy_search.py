@@ -84,3 +84,13 @@ def test_postgres_full_text_search_understands_web_search_syntax(cast):
     assert [c.ref for c in search_clauses(clauses, '"other people\'s children"')] == ["1.2"]
     assert sorted(c.ref for c in search_clauses(clauses, "photographs -personal")) == ["1.4"]
     assert [c.ref for c in search_clauses(clauses, "answering")] == ["1.3"]  # stemmed
+
+
+def test_a_search_with_a_nul_character_is_refused_with_a_message(client, cast):
+    """PostgreSQL refuses NUL in a query; the form stops it first (found by the fuzz tests)."""
+    from django.urls import reverse
+
+    client.force_login(cast.sam)
+    response = client.get(reverse("policy:search"), {"q": "photos\x00"})
+    assert response.status_code == 400
+    assert "Null characters are not allowed" in response.content.decode()
