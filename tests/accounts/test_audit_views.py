@@ -111,3 +111,11 @@ def test_the_log_page_query_count_does_not_grow(client, cast, django_assert_max_
     _login(client, cast.tom)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("audit:log")).status_code == 200
+
+
+def test_the_case_page_links_owners_to_the_access_history(client, cast, case):
+    history = reverse("audit:case_history", args=[case.pk])
+    _login(client, cast.helen)
+    assert history in client.get(reverse("incidents:detail", args=[case.pk])).content.decode()
+    client.force_login(cast.sam)  # the reporter
+    assert history not in client.get(reverse("incidents:detail", args=[case.pk])).content.decode()
