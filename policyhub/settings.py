@@ -143,8 +143,9 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 
 # Uploads: at most 10 evidence files of 10 MB in one request (incidents/evidence.py checks each
-# file's size and content); a larger body is refused with 413 before it is read.
-DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# file's size and content, and the form says so up to 20 files); more files, or a larger body, is
+# refused before it is read (400 and 413).
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 MAX_REQUEST_BYTES = 10 * 10 * 1024 * 1024 + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # larger files spool to a temporary file
 FILE_UPLOAD_PERMISSIONS = 0o600

@@ -36,7 +36,7 @@ def test_a_body_over_the_cap_is_refused_with_413_and_nothing_saved(client, cast)
     assert not Incident.objects.exists()
 
 
-def test_more_files_than_allowed_is_refused_and_nothing_saved(client, cast):
+def test_a_flood_of_files_is_refused_before_the_form_and_nothing_saved(client, cast):
     client.force_login(cast.sam)
     files = [io.BytesIO(b"%PDF-1.4\n%%EOF\n") for _ in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)]
     for i, f in enumerate(files):
