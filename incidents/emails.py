@@ -38,6 +38,14 @@ def _case_lines(incident) -> str:
     return f"Reference: {incident.reference}\nCategory: {incident.get_category_display()}\n"
 
 
+def _case_message(incident, subject: str, lead: str, *, action: str = "Open it") -> tuple[str, str]:
+    """The usual shape: the subject after the reference; a sentence; reference, category, link."""
+    return (
+        f"PolicyHub {incident.reference}: {subject}",
+        f"{lead}\n\n{_case_lines(incident)}\n{action} here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
 FOOTER = "\nFor the details, sign in to PolicyHub. This email deliberately contains no details of the report.\n"
 
 
@@ -86,11 +94,11 @@ def lado_due(notification) -> tuple[str, str]:
 
 @message("governor_review_due")
 def governor_review_due(notification) -> tuple[str, str]:
-    incident = notification.incident
-    return (
-        f"PolicyHub {incident.reference}: governor review waiting",
-        f"A breach outcome is waiting for the board's review.\n\n{_case_lines(incident)}\n"
-        f"Review it here: {case_link(incident)}\n{FOOTER}",
+    return _case_message(
+        notification.incident,
+        "governor review waiting",
+        "A breach outcome is waiting for the board's review.",
+        action="Review it",
     )
 
 
@@ -110,40 +118,40 @@ def report_received(notification) -> tuple[str, str]:
 
 @message("dsl_alert")
 def dsl_alert(notification) -> tuple[str, str]:
-    incident = notification.incident
-    return (
-        f"PolicyHub {incident.reference}: safeguarding report — please look now",
+    return _case_message(
+        notification.incident,
+        "safeguarding report — please look now",
         "A report at your school may involve a child at risk, or is a safeguarding, Prevent or illegal-content "
-        f"concern. As designated safeguarding lead, please look at it now.\n\n{_case_lines(incident)}\n"
-        f"Open it here: {case_link(incident)}\n{FOOTER}",
+        "concern. As designated safeguarding lead, please look at it now.",
+        action="Open it",
     )
 
 
 @message("acknowledged")
 def acknowledged(notification) -> tuple[str, str]:
-    incident = notification.incident
-    return (
-        f"PolicyHub {incident.reference}: your report has been received",
-        f"Your report has been received and acknowledged.\n\n{_case_lines(incident)}\n"
-        f"Follow its progress here: {case_link(incident)}\n{FOOTER}",
+    return _case_message(
+        notification.incident,
+        "your report has been received",
+        "Your report has been received and acknowledged.",
+        action="Follow its progress",
     )
 
 
 @message("governor_review")
 def governor_review(notification) -> tuple[str, str]:
-    incident = notification.incident
-    return (
-        f"PolicyHub {incident.reference}: an outcome for the board to review",
-        f"A breach outcome has been referred to the governors for review.\n\n{_case_lines(incident)}\n"
-        f"Review it here: {case_link(incident)}\n{FOOTER}",
+    return _case_message(
+        notification.incident,
+        "an outcome for the board to review",
+        "A breach outcome has been referred to the governors for review.",
+        action="Review it",
     )
 
 
 @message("review_decided")
 def review_decided(notification) -> tuple[str, str]:
-    incident = notification.incident
-    return (
-        f"PolicyHub {incident.reference}: the governors have decided",
-        f"The governors have reviewed the outcome of a case you own.\n\n{_case_lines(incident)}\n"
-        f"Open it here: {case_link(incident)}\n{FOOTER}",
+    return _case_message(
+        notification.incident,
+        "the governors have decided",
+        "The governors have reviewed the outcome of a case you own.",
+        action="Open it",
     )
