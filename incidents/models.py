@@ -337,8 +337,9 @@ class TimelineEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=TimelineKind.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
+    # Set on TRANSITION entries only; the choices give the page its labels ("Submitted → In triage").
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     note = models.TextField(blank=True)
     # Internal entries (notes, triage detail) are never shown to the reporter.
     internal = models.BooleanField(default=True)
@@ -347,7 +348,13 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         verbose_name_plural = "timeline entries"
-        constraints = [models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(from_status__in=["", *Status.values]), name="timeline_from_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(to_status__in=["", *Status.values]), name="timeline_to_status_valid"),
+        ]
 
     def __str__(self):
         return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
