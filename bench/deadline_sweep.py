@@ -75,7 +75,7 @@ def main() -> None:
         cursor.execute(
             """
             INSERT INTO incidents_deadline (kind, due_at, state, generation, reason, data, created_at)
-            SELECT 'policy_ack', %s + (g * interval '1 second'), 'pending', 1, '', '{}', now()
+            SELECT 'reminder', %s + (g * interval '1 second'), 'pending', 1, '', '{}', now()
             FROM generate_series(1, %s) AS g
             """,
             [now + timedelta(days=1), PENDING - DUE],

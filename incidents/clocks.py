@@ -330,14 +330,9 @@ def _governor_review_effect(*, deadline, incident, now):
     )
 
 
-def _no_effect(*, deadline, incident, now):
-    return
-
-
 EFFECTS = {
     DeadlineKind.RESPONSE: _response_effect,
     DeadlineKind.REMINDER: _reminder_effect,
     DeadlineKind.LADO: _lado_effect,
     DeadlineKind.GOVERNOR_REVIEW: _governor_review_effect,
-    DeadlineKind.POLICY_ACK: _no_effect,
 }

@@ -337,8 +337,9 @@ class TimelineEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=20, choices=TimelineKind.choices)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
+    # Set on TRANSITION entries only; the choices give the page its labels ("Submitted → In triage").
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
     note = models.TextField(blank=True)
     # Internal entries (notes, triage detail) are never shown to the reporter.
     internal = models.BooleanField(default=True)
@@ -347,7 +348,13 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         verbose_name_plural = "timeline entries"
-        constraints = [models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=TimelineKind.values), name="timeline_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(from_status__in=["", *Status.values]), name="timeline_from_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(to_status__in=["", *Status.values]), name="timeline_to_status_valid"),
+        ]
 
     def __str__(self):
         return f"{self.incident_id} {self.kind} at {self.at:%Y-%m-%d %H:%M}"
@@ -400,7 +407,6 @@ class DeadlineKind(models.TextChoices):
     REMINDER = "reminder", "Reminder before the response deadline"
     LADO = "lado", "LADO referral within one working day"
     GOVERNOR_REVIEW = "governor_review", "Governor review"
-    POLICY_ACK = "policy_ack", "Policy acknowledgement reminder"
 
 
 class DeadlineState(models.TextChoices):
@@ -439,9 +445,15 @@ class Deadline(models.Model):
         return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
 
 
+# Notifications about no case (policyhub/emails.py); every other kind is about a case and names it.
+CASELESS_NOTIFICATION_KINDS = ["policy_ack_reminder"]
+
+
 class Notification(models.Model):
-    """One message to one person. The unique key makes every effect idempotent: a retried task
-    finds the row and does not send again. Content-free: a reference, a category and a link."""
+    """One email to one person: every email PolicyHub sends is a row here (incidents/notify.py).
+
+    The unique key makes every effect idempotent: a retried task finds the row and does not send
+    again. Content-free: a reference, a category and a link."""
 
     key = models.CharField(max_length=200, unique=True)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
@@ -450,10 +462,21 @@ class Notification(models.Model):
     kind = models.CharField(max_length=30)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Counted in a committed transaction before each send (incidents/notify.py), so failures are on record.
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Not tried again before this: the sending worker's lease while in flight, the retry time after a failure.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            # Only messages about no case may lack one: a case message without its case cannot be built.
+            models.CheckConstraint(
+                condition=Q(incident__isnull=False) | Q(kind__in=CASELESS_NOTIFICATION_KINDS),
+                name="notification_case_message_has_incident",
+            ),
+        ]
         indexes = [
             # Serves the outbox: messages not yet sent.
             models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="notification_unsent"),

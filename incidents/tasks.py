@@ -8,7 +8,12 @@ from . import clocks, notify, retention
 
 @shared_task(name="incidents.tasks.sweep_deadlines")
 def sweep_deadlines() -> int:
-    return clocks.deadlines_sweep(now=timezone.now())
+    """Beat, every minute. A sweep that finishes is recorded: /healthz fails when none has for 5 minutes."""
+    from policyhub.liveness import liveness_sweep_recorded
+
+    fired = clocks.deadlines_sweep(now=timezone.now())
+    liveness_sweep_recorded(now=timezone.now())
+    return fired
 
 
 @shared_task(name="incidents.tasks.fire_deadline")
@@ -16,14 +21,9 @@ def fire_deadline(deadline_id: int) -> bool:
     return clocks.deadline_fire(deadline_id=deadline_id, now=timezone.now())
 
 
-@shared_task(
-    name="incidents.tasks.send_notification",
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
-)
+@shared_task(name="incidents.tasks.send_notification")
 def send_notification(notification_id: int) -> bool:
+    """A failed send is recorded with its retry time on the row; the outbox sweep retries it."""
     return notify.notification_send(notification_id=notification_id)
 
 

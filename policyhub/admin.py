@@ -4,16 +4,11 @@ from .models import (
     Acknowledgement,
     AcknowledgementReminder,
     Clause,
+    Liveness,
     Policy,
     PolicyAdoption,
     PolicyVersion,
-    WorkerHeartbeat,
 )
-
-
-@admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["sent_at", "ran_at", "countdown"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -78,6 +73,13 @@ class ClauseAdmin(ReadOnlyAdmin):
 class AcknowledgementAdmin(ReadOnlyAdmin):
     list_display = ["user", "version", "at"]
     list_select_related = ["user", "version__policy"]
+
+
+@admin.register(Liveness)
+class LivenessAdmin(ReadOnlyAdmin):
+    """Written only by the sweep and heartbeat tasks (policyhub/liveness.py)."""
+
+    list_display = ["last_sweep_at", "last_heartbeat_at", "created_at"]
 
 
 @admin.register(AcknowledgementReminder)

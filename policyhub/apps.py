@@ -6,4 +6,5 @@ class PolicyhubConfig(AppConfig):
     verbose_name = "Policy"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers system checks)
+        # Imported for their effect: system checks, and the policy messages the outbox builds.
+        from . import checks, emails  # noqa: F401

@@ -8,19 +8,22 @@ from .structure import clause_anchor
 from .topics import TOPIC_KEYS, TOPICS
 
 
-class WorkerHeartbeat(models.Model):
-    """Proof that a Celery worker is consuming: each row is a task that was sent and then ran."""
+class Liveness(models.Model):
+    """One row, updated in place: when the beat's deadline sweep last finished and when a worker last
+    ran the heartbeat task. /healthz and `manage.py liveness` read it (policyhub/liveness.py)."""
 
-    sent_at = models.DateTimeField()
-    ran_at = models.DateTimeField(auto_now_add=True)
-    countdown = models.PositiveIntegerField(default=0)
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    # When this database was first checked or swept: the start of the grace period (policyhub/liveness.py).
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sweep_at = models.DateTimeField(null=True, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-ran_at"]
-        get_latest_by = "ran_at"
+        verbose_name_plural = "liveness"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="liveness_single_row")]
 
     def __str__(self):
-        return f"heartbeat sent {self.sent_at:%H:%M:%S}, ran {self.ran_at:%H:%M:%S}"
+        return f"last sweep {self.last_sweep_at or 'never'}, last heartbeat {self.last_heartbeat_at or 'never'}"
 
 
 # --- The policy as data -------------------------------------------------------------------------

@@ -293,12 +293,15 @@ def acknowledgement_reminders_due(*, today: dt.date, interval_days: int) -> list
 
 
 def acknowledgement_reminder_send(*, user_id: int, version_id: int, today: dt.date) -> bool:
-    """Send one content-free reminder, at most once a day per person and version (a unique row, inserted first).
+    """Queue one content-free reminder, at most once a day per person and version (a unique row, inserted first).
 
-    Returns False when there is nothing to send: acknowledged meanwhile, version no longer active, or
-    someone already reminded them today.
+    The email is a Notification, sent after commit by the outbox like every other email (retried if
+    the mail server fails, with a fixed Message-ID). Returns False when there is nothing to send:
+    acknowledged meanwhile, version no longer active, or someone already reminded them today.
     """
-    from . import emails
+    from incidents.notify import notify
+
+    from .emails import ACKNOWLEDGEMENT_REMINDER
 
     with transaction.atomic():
         version = PolicyVersion.objects.filter(pk=version_id, status=VersionStatus.ACTIVE).first()
@@ -309,8 +312,11 @@ def acknowledgement_reminder_send(*, user_id: int, version_id: int, today: dt.da
                 AcknowledgementReminder.objects.create(user_id=user_id, version=version, sent_on=today)
         except IntegrityError:
             return False
-        user = User.objects.get(pk=user_id)
-        transaction.on_commit(lambda: emails.acknowledgement_reminder(user=user, version=version))
+        notify(
+            recipient=User.objects.get(pk=user_id),
+            kind=ACKNOWLEDGEMENT_REMINDER,
+            key=f"policy-ack:{version_id}:{user_id}:{today.isoformat()}",
+        )
     return True
 
 

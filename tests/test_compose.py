@@ -44,11 +44,34 @@ def test_app_services_share_settings_uploads_and_wait_for_healthy_services():
 
 
 def test_health_checks_and_durable_redis():
-    for name in ("web", "worker", "postgres", "redis"):
+    for name in ("web", "worker", "beat", "postgres", "redis"):
         assert COMPOSE["services"][name]["healthcheck"]["test"]
     redis_command = COMPOSE["services"]["redis"]["command"]
     assert "--appendonly yes" in redis_command
     assert "--maxmemory-policy noeviction" in redis_command
+
+
+def test_web_health_check_asks_healthz_with_python_not_curl():
+    """tests/policyhub/test_liveness.py runs this very command against a live server, fresh and stale."""
+    test = COMPOSE["services"]["web"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert "urllib.request" in test[3] and "http://127.0.0.1:8000/healthz" in test[3]
+
+
+def test_worker_and_beat_health_checks_read_the_liveness_row_with_the_healthz_age():
+    from policyhub.liveness import MAX_AGE
+
+    for name in ("worker", "beat"):
+        check = COMPOSE["services"][name]["healthcheck"]
+        assert check["test"] == [
+            "CMD",
+            "python",
+            "manage.py",
+            "liveness",
+            "--max-age",
+            str(int(MAX_AGE.total_seconds())),
+        ]
+        assert check["start_period"]  # the first sweep after a restart comes within a minute
 
 
 def test_exactly_one_beat():

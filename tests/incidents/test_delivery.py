@@ -20,7 +20,7 @@ from django.db import close_old_connections, connection
 
 from incidents import clocks
 from incidents.models import Deadline, DeadlineKind, DeadlineState, Notification, TimelineEntry, TimelineKind
-from policyhub.models import WorkerHeartbeat
+from policyhub.models import Liveness
 from tests.celery_helpers import RedisServer, make_app, running_worker, wait_for
 from tests.incidents.clock_helpers import acknowledge, received, report
 from tests.services import REDIS_SERVER
@@ -39,9 +39,14 @@ def redis_server(tmp_path):
 
 def _drain(app):
     """Wait until the worker has processed everything queued before this call (solo pool: in order)."""
-    before = WorkerHeartbeat.objects.count()
+    before = Liveness.objects.values_list("last_heartbeat_at", flat=True).first()
     app.send_task("policyhub.tasks.heartbeat")
-    assert wait_for(lambda: WorkerHeartbeat.objects.count() > before, timeout=30), "worker did not catch up"
+
+    def caught_up():
+        now = Liveness.objects.values_list("last_heartbeat_at", flat=True).first()
+        return now is not None and (before is None or now > before)
+
+    assert wait_for(caught_up, timeout=30), "worker did not catch up"
 
 
 def _escalations():

@@ -16,10 +16,10 @@ def test_the_sweep_query_uses_the_partial_index():
     now = timezone.now()
     far = now + timedelta(days=400)
     Deadline.objects.bulk_create(
-        [Deadline(kind=DeadlineKind.POLICY_ACK, due_at=far + timedelta(seconds=i)) for i in range(20_000)]
-        + [Deadline(kind=DeadlineKind.POLICY_ACK, due_at=now - timedelta(seconds=i)) for i in range(10)]
+        [Deadline(kind=DeadlineKind.REMINDER, due_at=far + timedelta(seconds=i)) for i in range(20_000)]
+        + [Deadline(kind=DeadlineKind.REMINDER, due_at=now - timedelta(seconds=i)) for i in range(10)]
         + [
-            Deadline(kind=DeadlineKind.POLICY_ACK, due_at=now - timedelta(days=1), state=DeadlineState.FIRED)
+            Deadline(kind=DeadlineKind.REMINDER, due_at=now - timedelta(days=1), state=DeadlineState.FIRED)
             for _ in range(5_000)
         ],
         batch_size=5_000,

@@ -5,7 +5,7 @@ from policyhub.tasks import heartbeat
 
 
 class Command(BaseCommand):
-    help = "Queue a heartbeat task; a running worker records it (admin: Worker heartbeats)."
+    help = "Queue a heartbeat task; a running worker records it (admin: Liveness)."
 
     def add_arguments(self, parser):
         parser.add_argument("--countdown", type=int, default=0, help="seconds the worker waits before running it")
