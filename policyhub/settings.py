@@ -201,7 +201,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.security.login_username"
+# The one function that decides the client's address: axes, the hourly cap and the audit trail use it.
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# A browser that opened a one-time sign-in link from the account's email gets a few password tries
+# that neither the cap nor a lockout refuse: the way in a stranger cannot block (accounts.sign_in_link).
+AXES_WHITELIST_CALLABLE = "accounts.security.holds_sign_in_pass"
 AXES_RESET_ON_SUCCESS = True
 # Attempts refused during a lockout neither count nor extend it: the lock ends on time.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
