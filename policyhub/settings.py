@@ -218,6 +218,12 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION and env_boo
 
 # Two-factor sign-in (django-otp): required for every role but plain staff (accounts.two_factor).
 OTP_TOTP_ISSUER = "PolicyHub"
+# django-otp's per-device throttle is off: it let anyone with the password freeze the real
+# person's authenticator. accounts.two_factor throttles per session instead, and bounds wrong
+# authenticator codes per account to this many an hour (docs/notes/sign-in.md has the sums).
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+SECOND_FACTOR_FAILURES_PER_HOUR = 10
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
