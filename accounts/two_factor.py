@@ -6,6 +6,7 @@ sign-in pages until this session is verified: no "skip for now". A staff member 
 it up is held to it too.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -23,6 +25,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import record
 from .models import AuditAction, AuditEvent, Membership, Role
+
+log = logging.getLogger("policyhub.sign_in")
 
 PRIVILEGED_ROLES = frozenset(Role.values) - {Role.STAFF}
 RECOVERY_CODE_COUNT = 10
@@ -178,7 +182,8 @@ def verify_code(request, user, raw: str) -> CodeCheck:
     with transaction.atomic():
         # Locking the devices serialises one account's checks, so the count below is exact.
         devices = list(candidates.select_for_update())
-        if kind == APP and app_code_failures_last_hour(user) >= settings.SECOND_FACTOR_FAILURES_PER_HOUR:
+        failures = app_code_failures_last_hour(user) if kind == APP else 0
+        if failures >= settings.SECOND_FACTOR_FAILURES_PER_HOUR:
             return CodeCheck(paused=True)
         for device in devices:
             if device.verify_token(code):
@@ -194,4 +199,26 @@ def verify_code(request, user, raw: str) -> CodeCheck:
             detail={"step": "second_factor"},
         )
     _session_failed(request)
+    if kind == APP and failures + 1 == settings.SECOND_FACTOR_FAILURES_PER_HOUR:
+        _tell_the_owner(user)
     return CodeCheck()
+
+
+def _tell_the_owner(user) -> None:
+    """Whoever reached the hourly bound knows the password: the owner should know that too."""
+    try:
+        send_mail(
+            subject="PolicyHub: wrong sign-in codes on your account",
+            message=(
+                "Someone signed in to PolicyHub with your password and then entered "
+                f"{settings.SECOND_FACTOR_FAILURES_PER_HOUR} wrong codes from an authenticator app "
+                "within an hour. Codes from the app are paused for your account for up to an hour; "
+                "your recovery codes still work.\n\n"
+                "If this was not you, someone knows your password. Sign in, change your password, "
+                "and tell your school's PolicyHub administrator.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:  # the bound holds without the email; a mail outage must not break sign-in
+        log.exception("could not send the wrong-codes notice user=%s", user.pk)

@@ -8,12 +8,21 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import EmailAuthenticationForm, SignInLinkForm, SwitchSchoolForm
 from .middleware import SESSION_KEY
-from .sign_in_link import LINK_LIFETIME, link_is_live, request_link, use_link
+from .sign_in_link import LINK_LIFETIME, grant_pass, link_is_live, request_link, use_link
 
 
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The reset link proved the person reads the account's email, as a sign-in link does: this
+        # browser may sign in with the new password even if a stranger has tripped the hourly cap.
+        grant_pass(self.request, form.user)
+        return response
 
 
 @require_POST

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import time_machine
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -347,6 +348,10 @@ def test_guessing_codes_is_bounded_per_account_across_sessions_and_addresses(cas
                 _try_code(session, "000000", ip)
             clock.shift(timedelta(minutes=1))
         assert len(checked) == 10  # 90 guesses sent in half an hour, 10 checked
+        # Whoever did that knows Helen's password: she is told, once, and told nothing else.
+        assert [m.to for m in mail.outbox] == [[cast.helen.email]]
+        assert "change your password" in mail.outbox[0].body
+        assert cast.helen.full_name not in mail.outbox[0].body
         # Now authenticator codes are paused for the account; recovery codes still work.
         helen = _password_session(cast.helen.email, cast.password, "192.0.2.10")
         response = _try_code(helen, current_code(device), "192.0.2.10")
