@@ -219,3 +219,18 @@ def test_a_password_reset_also_lets_that_browser_past_a_strangers_cap(cast):
     response = _post_login(me, sam.email, new, HOME)
     assert response.status_code == 302
     assert signed_in(me)
+
+
+def test_a_pass_is_for_its_own_account_only(cast):
+    _stranger_trips_the_cap(cast.dina.email)
+    me = Client()
+    _ask_for_link(me, cast.sam.email)  # Sam's own link, in a browser that then tries Dina
+    _open_link(me, _link_in(mail.outbox[0]))
+    assert _post_login(me, cast.dina.email, cast.password, HOME).status_code == 429
+    assert me.session.get("policyhub_sign_in_pass", {}).get("tries") == 5  # not spent on Dina
+
+
+def test_odd_tokens_are_refused_plainly(client):
+    for token in ["x", "x" * 5000, "%00", "..%2F..%2Fetc"]:
+        response = client.post(f"/accounts/sign-in-link/use/{token}/")
+        assert response.status_code in (400, 404)
