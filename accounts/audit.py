@@ -31,7 +31,12 @@ SEAL_MARGIN = timedelta(seconds=60)  # leave in-flight transactions time to comm
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as django-axes and the sign-in limiter see it: one function decides
+    it (accounts.security.client_ip, which honours TRUSTED_PROXY_COUNT), so the audit trail never
+    names the proxy where the lockout records name the client."""
+    from .security import client_ip as decide  # here, not at the top: security imports django-axes
+
+    return decide(request) or None
 
 
 def record(

@@ -38,3 +38,10 @@ class OneTimeCodeForm(forms.Form):
             self.fields["code"].label = label
         if help_text:
             self.fields["code"].help_text = help_text
+
+
+class SignInLinkForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )

@@ -216,3 +216,28 @@ class AuditSeal(models.Model):
 
     def __str__(self):
         return f"seal {self.event_id} {self.hash[:12]}"
+
+
+# --- Sign-in links -------------------------------------------------------------------------------
+
+
+class SignInLink(models.Model):
+    """A one-time link emailed to a person whose sign-in is refused (accounts/sign_in_link.py).
+
+    Only a hash of the secret in the link is kept. Using it lets one browser past the sign-in
+    limits for a few password tries; it never signs anyone in by itself.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    # Binds the link to the account as it was: a new password or a sign-in since makes it void.
+    account_state = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="signinlink_user_recent")]
+
+    def __str__(self):
+        return f"sign-in link {self.pk} for user {self.user_id}"

@@ -30,6 +30,12 @@ from .two_factor import (
 
 NEW_CODES_SESSION_KEY = "policyhub_new_recovery_codes"
 WRONG_CODE = "That code did not work. Check your phone's clock is right, then try the newest code."
+TOO_MANY_HERE = "Too many wrong codes from this browser. Wait {seconds} seconds, then try the newest code."
+CODES_PAUSED = (
+    "Too many wrong codes have been entered for this account in the last hour, so codes from the "
+    "app are paused. Use one of your recovery codes, or try again in an hour. If the wrong codes "
+    "were not yours, someone knows your password: change it once you are in."
+)
 
 
 def _next_url(request) -> str:
@@ -101,14 +107,19 @@ def two_factor_verify(request):
         help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
     )
     if form.is_valid():
-        device = verify_code(user, form.cleaned_data["code"])
-        if device is not None:
-            _signed_in_with(request, device)
-            if isinstance(device, StaticDevice):
+        check = verify_code(request, user, form.cleaned_data["code"])
+        if check.device is not None:
+            _signed_in_with(request, check.device)
+            if isinstance(check.device, StaticDevice):
                 left = recovery_codes_left(user)
                 messages.warning(request, f"You used a recovery code; {left} left. Make new ones from Security.")
             return redirect(next_url)
-        form.add_error("code", WRONG_CODE)
+        if check.wait_seconds:
+            form.add_error("code", TOO_MANY_HERE.format(seconds=check.wait_seconds))
+        elif check.paused:
+            form.add_error("code", CODES_PAUSED)
+        else:
+            form.add_error("code", WRONG_CODE)
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
 
 

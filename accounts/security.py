@@ -4,7 +4,9 @@ Lockouts come from django-axes, keyed on the account *and* the address together,
 cannot lock the DSL out from their own address and every lock ends after the cool-off. On top of
 that, `SignInGuardBackend` caps failures per account per hour across all addresses (ASVS 2.2.1:
 at most 100 an hour), except from addresses the account has signed in from before, so a
-distributed guessing attack is stopped without locking the real person out at school.
+distributed guessing attack is stopped without locking the real person out at school. Anyone
+the cap or a lockout refuses can ask for a one-time sign-in link by email (accounts.sign_in_link):
+a way in that a stranger cannot block.
 """
 
 import ipaddress
@@ -21,6 +23,8 @@ from django.core.checks import Error, Tags, register
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+
+from .sign_in_link import take_pass_try
 
 SESSION_STARTED_KEY = "policyhub_signed_in_at"
 KNOWN_ADDRESS_DAYS = 30
@@ -76,6 +80,14 @@ def account_rate_limited(request, username: str | None) -> bool:
     return not is_known_address(username, request.axes_ip_address)
 
 
+def holds_sign_in_pass(request, credentials) -> bool:
+    """AXES_WHITELIST_CALLABLE: django-axes neither refuses nor counts a try made under a sign-in
+    pass (SignInGuardBackend decided that, and counts the pass's own tries), so a typo by the
+    real person after a stranger's attack does not land them back on the lockout page."""
+    held = getattr(request, "policyhub_sign_in_pass", None)
+    return held is not None and held == login_username(request, credentials)
+
+
 class SignInGuardBackend(AxesStandaloneBackend):
     """Refuses a sign-in before the password is checked when the account is over its hourly
     limit (from an unknown address) or the account-and-address pair is locked out (django-axes).
@@ -87,7 +99,13 @@ class SignInGuardBackend(AxesStandaloneBackend):
         if request is None:  # e.g. a management command: nothing to throttle by
             return None
         AxesProxyHandler.update_request(request)
-        if settings.AXES_ENABLED and account_rate_limited(request, login_username(request, {"username": username})):
+        account = login_username(request, {"username": username})
+        if settings.AXES_ENABLED and take_pass_try(request, account):
+            # This browser opened a sign-in link from the account's email (accounts.sign_in_link):
+            # neither limit applies to it, for a few tries. The password is still checked.
+            request.policyhub_sign_in_pass = account
+            return None
+        if settings.AXES_ENABLED and account_rate_limited(request, account):
             # The same flag django-axes sets: AxesMiddleware answers with the lockout page, and the
             # refused attempt is not counted, so the hourly window is not extended by it.
             request.axes_locked_out = True

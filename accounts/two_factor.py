@@ -6,16 +6,27 @@ sign-in pages until this session is verified: no "skip for now". A staff member 
 it up is held to it too.
 """
 
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import Membership, Role
+from .audit import record
+from .models import AuditAction, AuditEvent, Membership, Role
+
+log = logging.getLogger("policyhub.sign_in")
 
 PRIVILEGED_ROLES = frozenset(Role.values) - {Role.STAFF}
 RECOVERY_CODE_COUNT = 10
@@ -110,18 +121,104 @@ def normalise_code(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").lower()
 
 
-def verify_code(user, raw: str):
-    """The confirmed device that accepts this code (an authenticator code or an unused recovery
-    code), or None. django-otp throttles each device after failures and refuses a reused TOTP."""
+# Wrong codes. django-otp's own throttle is per device, so anyone holding the password could
+# freeze the real person's authenticator from their own session; it is switched off
+# (OTP_TOTP_THROTTLE_FACTOR = OTP_STATIC_THROTTLE_FACTOR = 0) and replaced by two limits:
+# - per session, fast: after n wrong codes in a row, the next is checked only 2^(n-1) seconds
+#   later (django-otp's curve). One browser's wrong codes never slow another browser down.
+# - per account, slow: at most SECOND_FACTOR_FAILURES_PER_HOUR wrong authenticator codes in any
+#   hour, from all sessions and addresses together (a fresh session starts unthrottled, and anyone
+#   with the password can make one). This is the brute-force bound; docs/notes/sign-in.md has the
+#   sums. Recovery codes (40 random bits each) are outside it, so when it is reached the real
+#   person still has a way in that nobody else can block.
+SESSION_FAILURES_KEY = "policyhub_code_failures"
+MAX_SESSION_DELAY = 60 * 60
+APP, RECOVERY = "app", "recovery"
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    device: object = None  # the device that accepted the code, if one did
+    wait_seconds: int = 0  # this session must wait before its next code is checked
+    paused: bool = False  # authenticator codes are paused for the account (the hourly bound)
+
+
+def _session_wait(request) -> int:
+    held = request.session.get(SESSION_FAILURES_KEY)
+    if not held:
+        return 0
+    delay = min(2 ** (held["count"] - 1), MAX_SESSION_DELAY)
+    return max(0, math.ceil(held["at"] + delay - time.time()))
+
+
+def _session_failed(request) -> None:
+    held = request.session.get(SESSION_FAILURES_KEY) or {"count": 0}
+    request.session[SESSION_FAILURES_KEY] = {"count": held["count"] + 1, "at": time.time()}
+
+
+def app_code_failures_last_hour(user) -> int:
+    return AuditEvent.objects.filter(
+        action=AuditAction.SIGN_IN_FAILED,
+        object_type="second_factor",
+        object_id=str(user.pk),
+        object_ref=APP,
+        at__gte=timezone.now() - timedelta(hours=1),
+    ).count()
+
+
+def verify_code(request, user, raw: str) -> CodeCheck:
+    """Check an authenticator code or an unused recovery code, within the limits above. A wrong
+    code is a failed sign-in in the audit trail (the code itself is not recorded)."""
     code = normalise_code(raw)
     if code.isdigit() and len(code) == 6:
-        candidates = TOTPDevice.objects.filter(user=user, confirmed=True)
+        kind, candidates = APP, TOTPDevice.objects.filter(user=user, confirmed=True)
     elif code:
-        candidates = StaticDevice.objects.filter(user=user, confirmed=True)
+        kind, candidates = RECOVERY, StaticDevice.objects.filter(user=user, confirmed=True)
     else:
-        return None
+        return CodeCheck()
+    wait = _session_wait(request)
+    if wait:
+        return CodeCheck(wait_seconds=wait)
     with transaction.atomic():
-        for device in candidates.select_for_update():
+        # Locking the devices serialises one account's checks, so the count below is exact.
+        devices = list(candidates.select_for_update())
+        failures = app_code_failures_last_hour(user) if kind == APP else 0
+        if failures >= settings.SECOND_FACTOR_FAILURES_PER_HOUR:
+            return CodeCheck(paused=True)
+        for device in devices:
             if device.verify_token(code):
-                return device
-    return None
+                request.session.pop(SESSION_FAILURES_KEY, None)
+                return CodeCheck(device=device)
+        record(
+            AuditAction.SIGN_IN_FAILED,
+            request=request,
+            actor=user,
+            object_type="second_factor",
+            object_id=user.pk,
+            object_ref=kind,
+            detail={"step": "second_factor"},
+        )
+    _session_failed(request)
+    if kind == APP and failures + 1 == settings.SECOND_FACTOR_FAILURES_PER_HOUR:
+        _tell_the_owner(user)
+    return CodeCheck()
+
+
+def _tell_the_owner(user) -> None:
+    """Whoever reached the hourly bound knows the password: the owner should know that too."""
+    try:
+        send_mail(
+            subject="PolicyHub: wrong sign-in codes on your account",
+            message=(
+                "Someone signed in to PolicyHub with your password and then entered "
+                f"{settings.SECOND_FACTOR_FAILURES_PER_HOUR} wrong codes from an authenticator app "
+                "within an hour. Codes from the app are paused for your account for up to an hour; "
+                "your recovery codes still work.\n\n"
+                "If this was not you, someone knows your password. Sign in, change your password, "
+                "and tell your school's PolicyHub administrator.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    except Exception:  # the bound holds without the email; a mail outage must not break sign-in
+        log.exception("could not send the wrong-codes notice user=%s", user.pk)

@@ -1,17 +1,28 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from .forms import EmailAuthenticationForm, SwitchSchoolForm
+from .forms import EmailAuthenticationForm, SignInLinkForm, SwitchSchoolForm
 from .middleware import SESSION_KEY
+from .sign_in_link import LINK_LIFETIME, grant_pass, link_is_live, request_link, use_link
 
 
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The reset link proved the person reads the account's email, as a sign-in link does: this
+        # browser may sign in with the new password even if a stranger has tripped the hourly cap.
+        grant_pass(self.request, form.user)
+        return response
 
 
 @require_POST
@@ -28,3 +39,40 @@ def switch_school(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "home"
     return redirect(target)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def sign_in_link_request(request):
+    """Ask for a one-time sign-in link: the way in when a stranger's failures have paused sign-in."""
+    form = SignInLinkForm(request.POST or None)
+    if form.is_valid():
+        request_link(form.cleaned_data["email"])
+        return redirect("sign_in_link_sent")  # the same answer whether or not the account exists
+    return render(request, "registration/sign_in_link_form.html", {"form": form})
+
+
+@login_not_required
+def sign_in_link_sent(request):
+    return render(request, "registration/sign_in_link_sent.html", {"minutes": _link_minutes()})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def sign_in_link(request, token):
+    """GET shows a button; only pressing it (POST) uses the link, so a mail scanner that fetches
+    links does not spend it."""
+    if request.method == "POST":
+        if use_link(request, token):
+            messages.success(
+                request,
+                "Thank you. Now sign in with your email address and password, in this browser, within 15 minutes.",
+            )
+            return redirect("login")
+    elif link_is_live(token):
+        return render(request, "registration/sign_in_link_use.html")
+    return render(request, "registration/sign_in_link_invalid.html", {"minutes": _link_minutes()}, status=400)
+
+
+def _link_minutes() -> int:
+    return int(LINK_LIFETIME.total_seconds() // 60)

@@ -203,7 +203,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.security.login_username"
+# The one function that decides the client's address: axes, the hourly cap and the audit trail use it.
 AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+# A browser that opened a one-time sign-in link from the account's email gets a few password tries
+# that neither the cap nor a lockout refuse: the way in a stranger cannot block (accounts.sign_in_link).
+AXES_WHITELIST_CALLABLE = "accounts.security.holds_sign_in_pass"
 AXES_RESET_ON_SUCCESS = True
 # Attempts refused during a lockout neither count nor extend it: the lock ends on time.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
@@ -216,6 +220,12 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION and env_boo
 
 # Two-factor sign-in (django-otp): required for every role but plain staff (accounts.two_factor).
 OTP_TOTP_ISSUER = "PolicyHub"
+# django-otp's per-device throttle is off: it let anyone with the password freeze the real
+# person's authenticator. accounts.two_factor throttles per session instead, and bounds wrong
+# authenticator codes per account to this many an hour (docs/notes/sign-in.md has the sums).
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+SECOND_FACTOR_FAILURES_PER_HOUR = 10
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True

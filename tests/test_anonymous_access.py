@@ -12,6 +12,9 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "sign_in_link_request",
+    "sign_in_link_sent",
+    "sign_in_link",
     "healthz",
     # Django admin's own sign-in pages
     "admin:login",

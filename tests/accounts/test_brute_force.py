@@ -200,3 +200,31 @@ def test_a_forged_forwarded_for_cannot_dodge_the_lock_behind_a_proxy(cast, setti
         HTTP_X_FORWARDED_FOR="7.7.7.7, 198.51.100.20",
     )
     assert response.status_code == 429
+
+
+def test_behind_a_proxy_the_audit_trail_axes_and_the_limiter_all_see_the_same_client(cast, settings):
+    """One function decides the client's address. Behind one proxy (REMOTE_ADDR is the proxy),
+    the address the proxy appended is the client; a forged entry further left is not."""
+    from axes.models import AccessLog
+
+    from accounts.models import AuditAction, AuditEvent
+    from accounts.security import is_known_address
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy, client_address, forged = "10.0.0.2", "198.51.100.20", "6.6.6.6"
+    headers = {"REMOTE_ADDR": proxy, "HTTP_X_FORWARDED_FOR": f"{forged}, {client_address}"}
+    client = Client()
+    client.post(reverse("login"), {"username": cast.dina.email, "password": WRONG}, **headers)
+    failed = AuditEvent.objects.get(action=AuditAction.SIGN_IN_FAILED)
+    assert failed.ip == client_address
+    assert AccessAttempt.objects.get().ip_address == client_address
+    assert AccessFailureLog.objects.get().ip_address == client_address
+
+    client.post(reverse("login"), {"username": cast.dina.email, "password": cast.password}, **headers)
+    assert AuditEvent.objects.get(action=AuditAction.SIGN_IN).ip == client_address
+    assert AccessLog.objects.get().ip_address == client_address
+    # The per-account limiter's "known address" is the client's, not the proxy's or the forged one.
+    assert is_known_address(cast.dina.email, client_address)
+    assert not is_known_address(cast.dina.email, proxy)
+    assert not is_known_address(cast.dina.email, forged)
+    assert not AuditEvent.objects.filter(ip__in=[proxy, forged]).exists()

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import time_machine
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -293,3 +294,87 @@ def test_staff_without_an_app_cannot_make_recovery_codes(client, cast):
     client.force_login(cast.sam)
     assert _path(client.post(reverse("recovery_codes"))) == reverse("account_security")
     assert not StaticToken.objects.exists()
+
+
+# --- Wrong codes: one person's must not lock the other out; guessing stays bounded -------------
+
+
+def _password_session(email, password, ip):
+    client = Client(REMOTE_ADDR=ip)
+    response = client.post(reverse("login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
+    assert response.status_code == 302
+    return client
+
+
+def _try_code(client, code, ip):
+    return client.post(reverse("two_factor_verify"), {"code": code}, REMOTE_ADDR=ip)
+
+
+def test_an_attackers_wrong_codes_do_not_lock_the_real_person_out(cast):
+    """The attacker has Helen's password, not her phone: their wrong codes throttle their own
+    session, and Helen, in hers, gets in with the right code at once."""
+    device = authenticator(cast.helen)
+    with time_machine.travel(timezone.now(), tick=False):
+        attacker = _password_session(cast.helen.email, cast.password, "203.0.113.66")
+        for _ in range(8):
+            _try_code(attacker, "000000", "203.0.113.66")
+        helen = _password_session(cast.helen.email, cast.password, "192.0.2.10")
+        response = _try_code(helen, current_code(device), "192.0.2.10")
+        assert response.status_code == 302
+        assert helen.get(reverse("home"), REMOTE_ADDR="192.0.2.10").status_code == 200
+        # The attacker's session stays throttled: even a right code is refused there for now.
+        response = _try_code(attacker, current_code(device), "203.0.113.66")
+        assert response.status_code == 200
+        assert "Too many wrong codes" in response.content.decode()
+        assert DEVICE_ID_SESSION_KEY not in attacker.session
+
+
+def test_guessing_codes_is_bounded_per_account_across_sessions_and_addresses(cast, settings, monkeypatch):
+    """Fresh sessions from fresh addresses each start unthrottled, so the account as a whole takes
+    at most SECOND_FACTOR_FAILURES_PER_HOUR wrong authenticator codes an hour."""
+    from django_otp.oath import TOTP as Totp
+
+    settings.SECOND_FACTOR_FAILURES_PER_HOUR = 10
+    device = authenticator(cast.helen)
+    checked = []
+    real_verify = Totp.verify
+    monkeypatch.setattr(Totp, "verify", lambda self, *a, **k: checked.append(1) or real_verify(self, *a, **k))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for n in range(30):
+            ip = f"203.0.113.{n + 1}"
+            session = _password_session(cast.helen.email, cast.password, ip)
+            for _ in range(3):
+                _try_code(session, "000000", ip)
+            clock.shift(timedelta(minutes=1))
+        assert len(checked) == 10  # 90 guesses sent in half an hour, 10 checked
+        # Whoever did that knows Helen's password: she is told, once, and told nothing else.
+        assert [m.to for m in mail.outbox] == [[cast.helen.email]]
+        assert "change your password" in mail.outbox[0].body
+        assert cast.helen.full_name not in mail.outbox[0].body
+        # Now authenticator codes are paused for the account; recovery codes still work.
+        helen = _password_session(cast.helen.email, cast.password, "192.0.2.10")
+        response = _try_code(helen, current_code(device), "192.0.2.10")
+        assert response.status_code == 200
+        assert "recovery code" in response.content.decode()
+        verified = Client()
+        verified_login(verified, cast.helen)
+        verified.post(reverse("recovery_codes"))
+        code = verified.session[NEW_CODES_SESSION_KEY][0]
+        assert _try_code(helen, code, "192.0.2.10").status_code == 302
+        # An hour after the first of them, authenticator codes work again.
+        clock.shift(timedelta(minutes=31))
+        helen = _password_session(cast.helen.email, cast.password, "192.0.2.10")
+        assert _try_code(helen, current_code(device), "192.0.2.10").status_code == 302
+
+
+def test_wrong_codes_are_audited_without_the_code(cast):
+    from accounts.models import AuditAction, AuditEvent
+
+    authenticator(cast.helen)
+    attacker = _password_session(cast.helen.email, cast.password, "203.0.113.66")
+    _try_code(attacker, "123456", "203.0.113.66")
+    event = AuditEvent.objects.get(action=AuditAction.SIGN_IN_FAILED)
+    assert event.actor == cast.helen
+    assert event.ip == "203.0.113.66"
+    assert "123456" not in str(event.detail) + event.object_ref + event.object_id
