@@ -147,6 +147,9 @@ PAGES = [
     ("password_reset_done", "get", {}, everyone(200), 200),
     ("password_reset_confirm", "get", {"uidb64": "MQ", "token": "bad-token"}, everyone(200), 200),
     ("password_reset_complete", "get", {}, everyone(200), 200),
+    ("sign_in_link_request", "get", {}, everyone(200), 200),
+    ("sign_in_link_sent", "get", {}, everyone(200), 200),
+    ("sign_in_link", "get", {"token": "not-a-link"}, everyone(400), 400),  # a live link: test_sign_in_link.py
     ("switch_school", "get", {}, everyone(405), LOGIN),
     ("account_security", "get", {}, everyone(200), LOGIN),
     ("sign_out_everywhere", "get", {}, everyone(405), LOGIN),
