@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and schools"
 
     def ready(self):
+        # Imported here, not at the top: signals reads the model registry, which is filled only now.
         from . import audit_triggers, signals
 
         signals.connect_row_change_fallback()

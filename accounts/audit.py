@@ -21,6 +21,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from incidents.models import Evidence
+
 from .models import AuditAction, AuditEvent, AuditSeal
 
 log = logging.getLogger("policyhub.audit")
@@ -225,8 +227,6 @@ def _audited_object(match) -> tuple[str, str, dict]:
     """(type, id, extra detail) of the object a case URL is about. Evidence events also name their
     case, so a case's access history includes downloads of its files."""
     if match.url_name.startswith("evidence_") and "pk" in match.kwargs:
-        from incidents.models import Evidence
-
         incident_id = Evidence.objects.filter(pk=match.kwargs["pk"]).values_list("incident_id", flat=True).first()
         return "evidence", str(match.kwargs["pk"]), {"incident": incident_id}
     if "pk" in match.kwargs:

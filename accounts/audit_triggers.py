@@ -8,6 +8,8 @@ SQLite (the embedded default): the same changes are recorded by Django signals (
 SQL), and the ORM refuses to update or delete audit events; the hash chain covers the rest.
 """
 
+from django.db import connections
+
 # Row changes of these tables are recorded (table -> column naming the school, if any).
 TRACKED_TABLES = [
     "incidents_incident",
@@ -63,8 +65,6 @@ TRIGGERS = [
 
 
 def install(using: str = "default", **kwargs) -> None:
-    from django.db import connections
-
     conn = connections[using]
     if conn.vendor != "postgresql":
         return

@@ -11,6 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from incidents.models import Incident
+from incidents.transitions import OWNERS, case_roles
+
 from .audit import record
 from .models import AuditAction, AuditEvent, Membership, Role, School
 
@@ -109,9 +112,6 @@ def _csv(request, events):
 @require_GET
 def case_history(request, pk):
     """Who opened a case and its files, and who was refused: for the people who own the case."""
-    from incidents.models import Incident
-    from incidents.transitions import OWNERS, case_roles
-
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
     if not case_roles(request.user, incident) & OWNERS:
         raise PermissionDenied("A case's access history is for the people who own the case.")

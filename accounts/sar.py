@@ -35,6 +35,10 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from incidents import evidence as storage
+from incidents.models import Evidence, GovernorReview, Incident, Referral, TimelineEntry
+from policyhub.models import Acknowledgement
+
 from .audit import record
 from .models import AuditAction, Membership, Role, School, User
 
@@ -73,8 +77,6 @@ def _terms(text: str) -> list[str]:
 
 def _mentions(terms: list[str]) -> Q:
     """Cases whose text names any of `terms` (case-insensitive)."""
-    from incidents.models import GovernorReview, Referral, TimelineEntry
-
     rule = Q(pk__in=[])
     for term in terms:
         for name in TEXT_FIELDS:
@@ -88,8 +90,6 @@ def _mentions(terms: list[str]) -> Q:
 def find_cases(*, person, school_ids: Iterable[int], dpo, also_search: str = "") -> list:
     """Every case at `school_ids` where the person is reporter, subject or named; with what is hung
     off them, in a fixed number of queries. Cases whose subject is the DPO are never included."""
-    from incidents.models import Evidence, Incident, TimelineEntry
-
     terms = [t for t in [person.full_name.strip(), person.email] if t] + _terms(also_search)
     cases = (
         Incident.objects.filter(school__in=list(school_ids))
@@ -247,8 +247,6 @@ def _iso(value) -> str | None:
 
 
 def person_data(person, school_ids: Iterable[int]) -> dict:
-    from policyhub.models import Acknowledgement
-
     memberships = Membership.objects.filter(user=person, school__in=list(school_ids)).select_related("school")
     acks = Acknowledgement.objects.filter(user=person).select_related("version__policy").order_by("at")
     return {
@@ -384,8 +382,6 @@ def build_export(
     """Build the zip and record the export. `redact`: third-party keys the DPO ticked; any third party
     that was not `offered` on the preview (a case changed meanwhile) is redacted too. `release`:
     evidence ids the DPO chose to include."""
-    from incidents import evidence as storage
-
     now = now or timezone.now()
     school_ids = set(school_ids)
     cases = find_cases(person=person, school_ids=school_ids, dpo=dpo, also_search=also_search)

@@ -1,6 +1,7 @@
 """Audit events for sign-in, sign-out, failed sign-in and role changes; on SQLite also row changes
 of the tracked tables (PostgreSQL records those with triggers, bulk and raw SQL included)."""
 
+from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import connection
 from django.db.models.signals import post_delete, post_save
@@ -58,8 +59,6 @@ def _row_changed(sender, instance, created=None, **kwargs):
 
 
 def connect_row_change_fallback():
-    from django.apps import apps
-
     for model in apps.get_models(include_auto_created=True):
         if model._meta.db_table in TRACKED_TABLES:
             post_save.connect(_row_changed, sender=model, dispatch_uid=f"audit-{model._meta.db_table}-save")

@@ -9,7 +9,7 @@ and a countdown task, or a sweep and an acknowledgement never both act.
 Delivery: a beat task sweeps due-and-pending rows every minute (the guarantee). For precision, a
 deadline due within PRECISION_HORIZON also gets a countdown task; nothing further ahead is ever
 held in the broker (Redis redelivers ETA tasks past its visibility timeout; workers hold them in
-memory). This module is the only place that schedules with a countdown.
+memory). The countdown is capped, and the task queued by name, in policyhub/dispatch.py.
 """
 
 import logging
@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Role, User
+from policyhub import dispatch
 
 from .deadlines import LONDON, Calendar, one_working_day_after, response_due
 from .deadlines import Deadline as Due
@@ -39,7 +41,7 @@ from .notify import notify
 
 log = logging.getLogger(__name__)
 
-PRECISION_HORIZON = timedelta(minutes=5)
+PRECISION_HORIZON = dispatch.MAX_COUNTDOWN  # the furthest ahead a task is ever queued
 SWEEP_BATCH = 500
 DEFAULT_REMINDER_MINUTES = (240, 60)
 GOVERNOR_REVIEW_DAYS = 10
@@ -168,22 +170,14 @@ def clocks_stop(*, incident: Incident, kind: str, now: datetime) -> int:
 
 
 def timezone_now() -> datetime:
-    from django.utils import timezone
-
     return timezone.now()
 
 
 def enqueue_fire(deadline_id: int, due_at: datetime) -> None:
-    """A countdown task for a deadline that is due soon. Never for one beyond the horizon."""
-    from .tasks import fire_deadline
-
+    """A countdown task for a deadline that is due soon. Never for one beyond the horizon (dispatch
+    refuses it); if the broker is down, the sweep fires it."""
     countdown = max(0.0, (due_at - timezone_now()).total_seconds())
-    if countdown > PRECISION_HORIZON.total_seconds():
-        raise ValueError("Deadlines beyond the precision horizon are left to the sweep.")
-    try:
-        fire_deadline.apply_async(args=[deadline_id], countdown=countdown, retry=False)
-    except Exception:  # broker down: the sweep fires it
-        log.warning("Broker unavailable; deadline %s left for the sweep", deadline_id)
+    dispatch.queue(dispatch.FIRE_DEADLINE, args=[deadline_id], countdown=countdown)
 
 
 def due_pending(now: datetime):
@@ -237,8 +231,6 @@ def deadline_fire(*, deadline_id: int, now: datetime) -> bool:
 
 
 def _people(school, *roles, exclude=None):
-    from accounts.models import User
-
     people = User.objects.filter(is_active=True, memberships__school=school, memberships__role__in=roles).distinct()
     if exclude is not None:
         people = people.exclude(pk=exclude)

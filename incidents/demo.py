@@ -2,24 +2,19 @@
 
 Made through the services, so each has its reference, timeline, deadlines and notifications as a
 real one would. Idempotent: each demo case is found by its school and description and only made
-when missing.
+when missing. policyhub/demo.py makes the people and passes them in (`people`): this module never
+imports it back.
 """
 
 from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.models import Role, User
-from policyhub.demo import demo_email
+from accounts.models import Role
 from policyhub.models import PolicyVersion
 
 from . import services
 from .models import Category, Incident, Involved, Outcome, Platform, ReferralKind, ReviewDecision, Route, Severity
-
-
-def _user(role, slug):
-    return User.objects.filter(email=demo_email(role, slug, "")).first()
-
 
 # (key, reporter role, fields, subject role, steps). Steps run in order; each is (service, kwargs).
 DEMO = [
@@ -136,12 +131,15 @@ DEMO = [
 ]
 
 
-def seed_incidents(*, schools):
-    """Idempotent. Oakfield gets a case in every state; Brookside one waiting for a response."""
+def seed_incidents(*, schools, people):
+    """Idempotent. Oakfield gets a case in every state; Brookside one waiting for a response.
+
+    `schools` maps a school's slug to it; `people` maps (school slug, role) to the demo user.
+    """
     oakfield = schools.get("oakfield")
     if oakfield is not None:
         for key, reporter_role, fields, subject_role, steps in DEMO:
-            _seed_one(oakfield, "oakfield", key, reporter_role, fields, subject_role, steps)
+            _seed_one(oakfield, "oakfield", key, reporter_role, fields, subject_role, steps, people)
     brookside = schools.get("brookside")
     if brookside is not None:
         _seed_one(
@@ -157,14 +155,15 @@ def seed_incidents(*, schools):
             },
             None,
             [],
+            people,
         )
 
 
-def _seed_one(school, slug, key, reporter_role, fields, subject_role, steps):
+def _seed_one(school, slug, key, reporter_role, fields, subject_role, steps, people):
     if Incident.objects.filter(school=school, description=fields["description"]).exists():
         return
-    reporter = _user(reporter_role, slug)
-    subject = _user(subject_role, slug) if subject_role else None
+    reporter = people.get((slug, reporter_role))
+    subject = people.get((slug, subject_role)) if subject_role else None
     if reporter is None or (subject_role and subject is None):
         return
     now = timezone.now()
@@ -181,7 +180,7 @@ def _seed_one(school, slug, key, reporter_role, fields, subject_role, steps):
         subject=subject,
         now=now,
     )
-    head, dsl, governor = _user(Role.HEAD, slug), _user(Role.DSL, slug), _user(Role.GOVERNOR, slug)
+    head, dsl, governor = (people.get((slug, role)) for role in (Role.HEAD, Role.DSL, Role.GOVERNOR))
     version = PolicyVersion.objects.in_force_on(school, services.incident_date(incident))
     clauses = list(version.clauses.order_by("order")[:1]) if version else []
     if version and fields["category"] == Category.PARENT_POST:

@@ -5,6 +5,7 @@ Writes go through incidents/services.py; who may see what is Incident.objects.vi
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -589,8 +590,6 @@ class RetentionRule(models.Model):
         return f"{self.get_category_display()}: {self.years_after_closure} years after closure"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.category in DSL_CATEGORIES:
             raise ValidationError(
                 {"category": "Safeguarding, Prevent and illegal-content cases are kept 25 years; that rule is fixed."}

@@ -18,6 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from policyhub import dispatch
+
+from .emails import build
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -32,18 +35,9 @@ def notify(*, recipient, kind: str, key: str, incident=None, deadline=None) -> N
     )
     if not created:
         return None
-    transaction.on_commit(lambda: enqueue_send(notification.pk), robust=True)
+    # If the broker is down the row is the record and the outbox sweep sends it later.
+    dispatch.queue_after_commit(dispatch.SEND_NOTIFICATION, args=[notification.pk])
     return notification
-
-
-def enqueue_send(notification_id: int) -> None:
-    """Hand the message to Celery. If the broker is down the outbox sweep sends it later."""
-    from .tasks import send_notification
-
-    try:
-        send_notification.apply_async(args=[notification_id], retry=False)
-    except Exception:  # the broker is down: the row is the record, the outbox sweep delivers it
-        log.warning("Broker unavailable; notification %s left for the outbox sweep", notification_id)
 
 
 # How long a claimed message belongs to the worker sending it. Far longer than EMAIL_TIMEOUT, so only a
@@ -69,8 +63,6 @@ def notification_send(*, notification_id: int) -> bool:
     fails, or a worker that dies, is on record; a failure sets the time of the next try (the outbox
     sweep makes it) and returns False rather than raising, so one bad message never holds up the rest.
     """
-    from .emails import build
-
     now = timezone.now()
     with transaction.atomic():
         notification = (

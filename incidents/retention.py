@@ -44,6 +44,7 @@ from accounts.models import AuditAction, Membership, Role
 
 from . import evidence
 from .deadlines import LONDON
+from .errors import Invalid, NotAllowed, Stale
 from .models import (
     DSL_CATEGORIES,
     AllegationOutcome,
@@ -55,7 +56,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .transitions import NotAllowed, Stale
+from .transitions import OWNERS, case_roles
 
 log = logging.getLogger(__name__)
 
@@ -334,8 +335,6 @@ def may_hold(actor, incident: Incident) -> bool:
 
 
 def _require_reason(reason: str) -> str:
-    from .services import Invalid
-
     reason = (reason or "").strip()
     if not reason:
         raise Invalid("Please give the reason.")
@@ -386,14 +385,10 @@ def incident_set_retirement_date(
 ) -> Incident:
     """The owner records (or clears) the subject's normal pension age, which can lengthen how long an
     allegation is kept. The date is personal data: it goes on the internal timeline, not the audit log."""
-    from .transitions import OWNERS, case_roles
-
     now = now or timezone.now()
     if not case_roles(actor, incident) & OWNERS:
         raise NotAllowed("The subject's pension age is recorded by the case's owner.")
     if incident.subject_id is None:
-        from .services import Invalid
-
         raise Invalid("This case is not about a member of staff.")
     with transaction.atomic():
         won = Incident.objects.filter(pk=incident.pk, updated_at=incident.updated_at).update(

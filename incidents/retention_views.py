@@ -22,8 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Role
 
 from . import retention
+from .errors import ActionRefused, NotAllowed
 from .models import Incident
-from .transitions import ActionRefused, NotAllowed
 
 
 class LookupForm(forms.Form):

@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Membership, Role, School
+from accounts.models import Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
 from . import clocks, evidence
 from .deadlines import LONDON
+from .errors import Invalid, NotAllowed, Stale
 from .models import (
     DSL_CATEGORIES,
     AllegationOutcome,
@@ -41,15 +42,11 @@ from .models import (
     TimelineKind,
 )
 from .notify import notify
-from .transitions import ActionRefused, NotAllowed, Stale, Transition, check
+from .transitions import Transition, check
 
 log = logging.getLogger(__name__)
 
 STAFF_ROLES = (Role.STAFF, Role.HEAD, Role.DSL)
-
-
-class Invalid(ActionRefused):
-    """Bad input that a form should have caught; nothing was changed."""
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -66,8 +63,6 @@ def _lock(incident: Incident) -> None:
 
 
 def _people(school_id: int, *roles: str, exclude: Iterable[int | None] = ()) -> list:
-    from accounts.models import User
-
     skip = {pk for pk in exclude if pk}
     people = User.objects.filter(is_active=True, memberships__school_id=school_id, memberships__role__in=roles)
     return [p for p in people.distinct().order_by("pk") if p.pk not in skip]

@@ -3,14 +3,14 @@
 from celery import shared_task
 from django.utils import timezone
 
+from policyhub.liveness import liveness_sweep_recorded
+
 from . import clocks, notify, retention
 
 
 @shared_task(name="incidents.tasks.sweep_deadlines")
 def sweep_deadlines() -> int:
     """Beat, every minute. A sweep that finishes is recorded: /healthz fails when none has for 5 minutes."""
-    from policyhub.liveness import liveness_sweep_recorded
-
     fired = clocks.deadlines_sweep(now=timezone.now())
     liveness_sweep_recorded(now=timezone.now())
     return fired

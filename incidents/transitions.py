@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from accounts.models import Membership, Role
 
+from .errors import ActionRefused, NotAllowed, RequirementMissing, Stale, WrongState  # noqa: F401 (views import them from here too)
 from .models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, ReferralKind, Route, Status
 
 
@@ -30,26 +31,6 @@ class CaseRole(StrEnum):
 
 
 OWNERS = frozenset({CaseRole.OWNER, CaseRole.DSL})
-
-
-class ActionRefused(Exception):
-    """A change the server will not make. The message is for the person who asked."""
-
-
-class NotAllowed(ActionRefused):
-    """The person's relation to the case does not allow this (HTTP 403)."""
-
-
-class WrongState(ActionRefused):
-    """The case is not in a state this change starts from (someone may have moved it)."""
-
-
-class Stale(WrongState):
-    """The case changed between reading it and writing: the conditional update matched no row."""
-
-
-class RequirementMissing(ActionRefused):
-    """Something the change needs has not been recorded yet."""
 
 
 # --- Requirements: each returns a message when unmet, or None ------------------------------------

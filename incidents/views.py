@@ -13,6 +13,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role, User
@@ -371,8 +372,6 @@ def termly_report(request):
     """Upheld breaches per term, for the governors' termly report (journey 5)."""
     if not _is_governor(request):
         raise PermissionDenied("The termly report is for governors.")
-    from django.utils import timezone
-
     year, term = _current_term(timezone.localdate())
     asked = request.GET.get("term", "")
     if asked:

@@ -1,5 +1,8 @@
 """Demo data for `manage.py seed_demo`: a trust, two schools, one user per role per school.
 
+The one place demo seeding starts: this module makes the people, then hands them and the schools to
+each feature's seeding (policyhub/demo_policy.py, incidents/demo.py), which never imports this back.
+
 Idempotent: rows are found by natural keys and only created when missing, so running it
 again changes nothing (and never resets a password someone changed).
 """
@@ -10,6 +13,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from accounts.models import Membership, Nation, Role, School, Trust, User
+from incidents.demo import seed_incidents
+
+from .demo_policy import seed_policy
 
 DEMO_PASSWORD_ENV = "DEMO_PASSWORD"  # noqa: S105 (a variable name)
 DEFAULT_DEMO_PASSWORD = "policyhub-demo"  # noqa: S105 (demo data only; printed by seed_demo)
@@ -63,6 +69,7 @@ def seed() -> list[DemoLogin]:
         school, _ = School.objects.get_or_create(slug=spec["slug"], defaults={**spec, "trust": trust})
         schools[spec["slug"]] = school
     logins: dict[str, DemoLogin] = {}
+    people: dict[tuple[str, str], User] = {}  # (school slug, role) -> user
     for slug, role, name in PEOPLE:
         email = demo_email(role, slug, name)
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": name})
@@ -72,6 +79,7 @@ def seed() -> list[DemoLogin]:
         roles = [role, Role.STAFF] if role in STAFF_ROLES else [role]
         for r in roles:
             Membership.objects.get_or_create(user=user, school=schools[slug], role=r)
+        people[(slug, role)] = user
         login = logins.setdefault(email, DemoLogin(email, name, []))
         login.roles.append(f"{Role(role).label} ({schools[slug].name})")
     admin, created = User.objects.get_or_create(
@@ -82,9 +90,6 @@ def seed() -> list[DemoLogin]:
         admin.save(update_fields=["password"])
     logins[admin.email] = DemoLogin(admin.email, admin.full_name, ["Django admin (/admin/)"])
     # Each feature adds its demo rows; each step is idempotent on its own.
-    from incidents.demo import seed_incidents
-    from policyhub.demo_policy import seed_policy
-
     seed_policy(trust=trust, schools=schools)
-    seed_incidents(schools=schools)
+    seed_incidents(schools=schools, people=people)
     return list(logins.values())

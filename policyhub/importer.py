@@ -48,10 +48,17 @@ Each clause also carries ``topics``: :func:`suggest_topics` of its text.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
+
+import docx
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from pypdf import PdfReader
 
 from policyhub.topics import TOPIC_KEYS
 
@@ -356,10 +363,6 @@ def extract_text(data: bytes, filename: str) -> str:
 
 
 def _pdf_text(data: bytes) -> str:
-    import logging
-
-    from pypdf import PdfReader
-
     damaged = "The PDF could not be read; it may be damaged. Try saving or exporting it again."
     # pypdf logs a warning for every slightly malformed object; they are not the user's business here.
     pypdf_logger = logging.getLogger("pypdf")
@@ -447,8 +450,6 @@ class _WordNumbering:
     """Renders Word automatic numbering (``w:numPr``) as the text a reader sees, e.g. ``7.4.1`` or ``•``."""
 
     def __init__(self, document) -> None:
-        from docx.oxml.ns import qn
-
         self._qn = qn
         self._levels: dict[str, dict[int, dict]] = {}  # numId -> ilvl -> {fmt, text, start}
         self._counters: dict[str, list[int]] = {}  # abstract id -> counters per level
@@ -553,10 +554,6 @@ class _WordNumbering:
 
 def _docx_text(data: bytes) -> str:
     try:
-        import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
         raise PolicyImportError(_DOCX_DAMAGED) from exc

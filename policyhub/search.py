@@ -1,5 +1,6 @@
 """Full-text search over clause text: PostgreSQL's text search where we have it, a plain fallback elsewhere."""
 
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -12,8 +13,6 @@ def search_clauses(clauses: QuerySet, query: str) -> QuerySet:
     if not query:
         return clauses.none()
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
         vector = SearchVector("text", config="english")
         search = SearchQuery(query, config="english", search_type="websearch")
         return (

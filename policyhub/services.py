@@ -16,7 +16,10 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Membership, Role, School, Trust, User
+from incidents.notify import notify
 
+from . import dispatch
+from .emails import ACKNOWLEDGEMENT_REMINDER
 from .models import (
     Acknowledgement,
     AcknowledgementReminder,
@@ -206,7 +209,8 @@ def policy_version_publish(
             raise PolicyStateError("This version has already been published; only a draft can be published.")
         if policy.school_id and not PolicyAdoption.objects.filter(school_id=policy.school_id).exists():
             PolicyAdoption.objects.create(school_id=policy.school_id, policy=policy)
-        transaction.on_commit(lambda: _queue_acknowledgement_notices(version.pk))
+        # Broker down: the reminder beat tells them later (the database holds who is outstanding).
+        dispatch.queue_after_commit(dispatch.SEND_ACKNOWLEDGEMENT_NOTICES, args=[version.pk])
     version.refresh_from_db()
     log.info("policy %s: v%s published by user %s", policy.pk, version.number, actor.pk)
     return version
@@ -231,7 +235,7 @@ def policy_adopt(*, actor: User, school: School, policy: Policy) -> PolicyAdopti
         else:
             adoption = PolicyAdoption.objects.create(school=school, policy=policy)
         version_id = policy.versions.get(status=VersionStatus.ACTIVE).pk
-        transaction.on_commit(lambda: _queue_acknowledgement_notices(version_id))
+        dispatch.queue_after_commit(dispatch.SEND_ACKNOWLEDGEMENT_NOTICES, args=[version_id])
     return adoption
 
 
@@ -299,10 +303,6 @@ def acknowledgement_reminder_send(*, user_id: int, version_id: int, today: dt.da
     the mail server fails, with a fixed Message-ID). Returns False when there is nothing to send:
     acknowledged meanwhile, version no longer active, or someone already reminded them today.
     """
-    from incidents.notify import notify
-
-    from .emails import ACKNOWLEDGEMENT_REMINDER
-
     with transaction.atomic():
         version = PolicyVersion.objects.filter(pk=version_id, status=VersionStatus.ACTIVE).first()
         if version is None or not outstanding_acknowledgements(version).filter(pk=user_id).exists():
@@ -318,12 +318,3 @@ def acknowledgement_reminder_send(*, user_id: int, version_id: int, today: dt.da
             key=f"policy-ack:{version_id}:{user_id}:{today.isoformat()}",
         )
     return True
-
-
-def _queue_acknowledgement_notices(version_id: int) -> None:
-    from .tasks import send_acknowledgement_notices
-
-    try:
-        send_acknowledgement_notices.delay(version_id)
-    except Exception:  # the beat task sends them later: the database, not the broker, holds who is outstanding
-        log.exception("could not queue acknowledgement notices for version %s", version_id)

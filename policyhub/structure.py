@@ -13,6 +13,7 @@ comes back, and every editing operation returns a new structure instead of chang
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 
 from .topics import TOPIC_KEYS
@@ -188,8 +189,6 @@ def _words(text: str) -> list[str]:
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """(op, text) pieces, op one of "same", "del", "ins": the template marks them up, escaped."""
-    import difflib
-
     a, b = _words(old), _words(new)
     pieces: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():

@@ -1,9 +1,12 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import liveness
+from . import liveness, services
+from .models import PolicyVersion
 
 log = logging.getLogger(__name__)
 
@@ -11,8 +14,6 @@ log = logging.getLogger(__name__)
 @shared_task(name="policyhub.tasks.heartbeat")
 def heartbeat(sent_at: str | None = None, countdown: int = 0) -> None:
     """Record that a worker ran a task (the liveness row); `make run` sends one with a countdown at start-up."""
-    from django.utils import timezone
-
     ran = timezone.now()
     sent = parse_datetime(sent_at) if sent_at else ran
     liveness.liveness_heartbeat_recorded(now=ran)
@@ -22,11 +23,6 @@ def heartbeat(sent_at: str | None = None, countdown: int = 0) -> None:
 @shared_task(name="policyhub.tasks.send_acknowledgement_notices")
 def send_acknowledgement_notices(version_id: int) -> int:
     """Right after a version is published (or adopted): tell its staff, once, that it needs acknowledging."""
-    from django.utils import timezone
-
-    from . import services
-    from .models import PolicyVersion
-
     version = PolicyVersion.objects.filter(pk=version_id).first()
     if version is None:
         return 0
@@ -38,11 +34,6 @@ def send_acknowledgement_notices(version_id: int) -> int:
 @shared_task(name="policyhub.tasks.send_acknowledgement_reminders")
 def send_acknowledgement_reminders() -> int:
     """Beat: remind staff who have not acknowledged the policy in force (every few days, never twice a day)."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from . import services
-
     today = timezone.localdate()
     due = services.acknowledgement_reminders_due(today=today, interval_days=settings.POLICY_ACK_REMINDER_DAYS)
     return sum(services.acknowledgement_reminder_send(user_id=u, version_id=v, today=today) for u, v in due)

@@ -21,6 +21,8 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.notify import notification_send
+from policyhub import dispatch
+from tests.dispatch_helpers import published
 from tests.incidents.clock_helpers import acknowledge, received, report
 
 pytestmark = pytest.mark.django_db
@@ -176,15 +178,27 @@ def test_the_horizon_is_well_inside_the_broker_visibility_timeout():
     from django.conf import settings
 
     visibility = settings.REDIS_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    assert clocks.PRECISION_HORIZON.total_seconds() * 4 <= visibility
+    assert clocks.PRECISION_HORIZON == dispatch.MAX_COUNTDOWN
+    assert dispatch.MAX_COUNTDOWN.total_seconds() * 4 <= visibility
 
 
-def test_only_the_clock_module_schedules_with_countdown_or_eta():
+def test_a_deadline_due_soon_is_queued_by_name_with_its_countdown(cast):
+    incident = report(cast, at=received("2025-11-22 09:00"))
+    deadline = Deadline.objects.filter(incident=incident).first()
+    due = clocks.timezone_now() + timedelta(seconds=90)
+    with published() as sent:
+        clocks.enqueue_fire(deadline.pk, due)
+    assert [(p.name, p.args) for p in sent] == [("incidents.tasks.fire_deadline", (deadline.pk,))]
+    assert 85 < sent[0].countdown <= 90
+
+
+def test_only_the_dispatch_module_hands_tasks_to_the_broker():
+    """Every task is queued by name through policyhub/dispatch.py, where countdowns are capped."""
     root = Path(__file__).resolve().parents[2]
-    allowed = {"incidents/clocks.py", "policyhub/management/commands/send_heartbeat.py"}
     offenders = []
     for path in [*root.glob("incidents/**/*.py"), *root.glob("policyhub/**/*.py"), *root.glob("accounts/**/*.py")]:
         rel = path.relative_to(root).as_posix()
-        if rel not in allowed and re.search(r"apply_async\([^)]*\b(countdown|eta)=", path.read_text()):
+        publishes = re.search(r"\.(apply_async|delay|send_task|signature|s)\(", path.read_text())
+        if publishes and rel != "policyhub/dispatch.py":
             offenders.append(rel)
     assert offenders == []

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from incidents import services
+from incidents.errors import NotAllowed, RequirementMissing, Stale, WrongState
 from incidents.models import (
     Category,
     Deadline,
@@ -19,7 +20,6 @@ from incidents.models import (
     Severity,
     Status,
 )
-from incidents.transitions import NotAllowed, RequirementMissing, Stale, WrongState
 from tests.incidents.factories import advance, fast_passwords, fresh, policy_for, report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

@@ -15,6 +15,7 @@ from incidents.models import Notification
 from policyhub import services, tasks
 from policyhub.emails import ACKNOWLEDGEMENT_REMINDER
 from policyhub.models import AcknowledgementReminder
+from tests.dispatch_helpers import published
 from tests.policyhub.policy_data import trust_policy
 
 pytestmark = pytest.mark.django_db
@@ -40,17 +41,21 @@ def staff_emails(cast):
 def test_everyone_outstanding_is_reminded_once_with_no_policy_content(cast, django_capture_on_commit_callbacks):
     version = trust_policy(cast)
     services.acknowledgement_record(user=cast.sam, version=version)
-    with django_capture_on_commit_callbacks() as handed_off:
+    with published() as queued, django_capture_on_commit_callbacks(execute=True) as handed_off:
         sent = remind(DAY)
+        assert queued == []  # nothing before the commit
     assert sent == 4
     assert len(handed_off) == 4  # each queued for a worker after commit
+    notifications = Notification.objects.filter(kind=ACKNOWLEDGEMENT_REMINDER)
+    assert sorted((p.name, p.args) for p in queued) == [
+        ("incidents.tasks.send_notification", (pk,)) for pk in sorted(notifications.values_list("pk", flat=True))
+    ]
     assert deliver() == 4
     assert {m.to[0] for m in mail.outbox} == staff_emails(cast) - {"sam@oakfield.example.org"}
     message = mail.outbox[0]
     assert "/policy/" in message.body
     assert "Clause" not in message.body and "pupils" not in message.body  # no policy text, no names
     assert cast.helen.full_name not in message.body
-    notifications = Notification.objects.filter(kind=ACKNOWLEDGEMENT_REMINDER)
     assert notifications.count() == 4 and not notifications.filter(incident__isnull=False).exists()
     assert {m.extra_headers["Message-ID"] for m in mail.outbox} == {n.message_id for n in notifications}
 

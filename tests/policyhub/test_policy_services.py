@@ -1,7 +1,6 @@
 """Domain rules of the policy services, called directly (views are tested through HTTP elsewhere)."""
 
 import datetime as dt
-from unittest.mock import patch
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -9,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from policyhub import services
 from policyhub.models import Clause, Policy, PolicyAdoption, PolicyVersion, VersionStatus
+from tests.dispatch_helpers import published
 from tests.policyhub.policy_data import draft, school_policy, structure, trust_policy
 
 pytestmark = pytest.mark.django_db
@@ -121,13 +121,30 @@ def test_publishing_a_schools_first_own_policy_adopts_it(cast):
 
 def test_publish_queues_the_acknowledgement_notices_after_commit(cast, django_capture_on_commit_callbacks):
     v2 = draft(trust_policy(cast).policy)
-    with patch("policyhub.tasks.send_acknowledgement_notices.delay") as delay:
+    with published() as sent:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             services.policy_version_publish(actor=cast.tom, version=v2, effective_date=dt.date(2026, 1, 1))
-        delay.assert_not_called()
+        assert sent == []  # nothing before the commit
         assert len(callbacks) == 1
         callbacks[0]()
-    delay.assert_called_once_with(v2.pk)
+    assert [(p.name, p.args, p.countdown) for p in sent] == [
+        ("policyhub.tasks.send_acknowledgement_notices", (v2.pk,), None)
+    ]
+
+
+def test_a_publish_that_rolls_back_queues_nothing(cast, django_capture_on_commit_callbacks):
+    v2 = draft(trust_policy(cast).policy)
+    with (
+        published() as sent,
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        services.policy_version_publish(actor=cast.tom, version=v2, effective_date=dt.date(2026, 1, 1))
+        raise RuntimeError("the request failed after the publish")
+    assert sent == []
+    v2.refresh_from_db()
+    assert v2.status == VersionStatus.DRAFT
 
 
 def test_head_adopts_the_trust_model_policy(cast):

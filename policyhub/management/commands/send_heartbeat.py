@@ -1,7 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from policyhub.tasks import heartbeat
+from policyhub import dispatch
 
 
 class Command(BaseCommand):
@@ -12,5 +12,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, countdown, **options):
         kwargs = {"sent_at": timezone.now().isoformat(), "countdown": countdown}
-        heartbeat.apply_async(kwargs=kwargs, countdown=countdown)
+        try:
+            queued = dispatch.queue(dispatch.HEARTBEAT, kwargs=kwargs, countdown=countdown)
+        except ValueError as exc:  # a countdown beyond what the broker may hold
+            raise CommandError(str(exc)) from exc
+        if not queued:
+            raise CommandError("The broker is unavailable; no heartbeat was sent.")
         self.stdout.write(f"Sent a heartbeat task with a {countdown}-second countdown.")
