@@ -13,7 +13,11 @@ from policyhub.models import Clause, Policy, PolicyVersion
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
+# shared/ sits beside the checkout: /work/shared for /work/main, and also for a worktree under /work/wt/.
+SHARED = next(
+    (p / "shared" / "policies" for p in Path(__file__).resolve().parents if (p / "shared" / "policies").is_dir()),
+    Path(__file__).resolve().parents[2].parent / "shared" / "policies",
+)
 
 
 def run(*args):

@@ -547,11 +547,11 @@ def test_docx_with_broken_document_xml_is_refused():
 
 
 def test_docx_that_unpacks_to_an_unreasonable_size_is_refused(monkeypatch):
-    import policyhub.importer as importer
+    from policyhub.importer import extract
 
     document = docx.Document()
     document.add_paragraph("1. Scope")
-    monkeypatch.setattr(importer, "_MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(extract, "_MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(PolicyImportError, match="unpacks to an unreasonable size"):
         import_document(_docx_bytes(document), "policy.docx")
 
@@ -701,3 +701,31 @@ def test_to_dict_of_an_imported_document():
         "topics": suggest_topics("names of children in their class;"),
     }
     assert all(set(c) == {"ref", "text", "parent", "topics"} for s in data["sections"] for c in s["clauses"])
+
+
+def test_importer_package_modules_import_each_other_without_cycles():
+    """The stages (extract, clean, number, assemble) only import from earlier modules, never in a loop."""
+    import ast
+
+    import policyhub.importer as importer
+
+    package = Path(importer.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        }
+    assert {"extract", "clean", "number", "assemble"} <= set(graph)
+
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        assert name not in seen, f"import cycle: {' -> '.join((*seen, name))}"
+        for dep in graph.get(name, ()):
+            visit(dep, (*seen, name))
+
+    for name in graph:
+        visit(name, ())
