@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from .clean import _remove_furniture
 from .number import _Parser, _Sec
-from .results import ParsedClause, ParsedPolicy, ParsedSection, PolicyImportError
+from .results import ImportDoubt, ParsedClause, ParsedPolicy, ParsedSection, PolicyImportError
 from .tagging import suggest_topics
 from .text import _join, _title_like, _to_letters, _to_roman
 
 
-def _assign_refs(sections: list[_Sec]) -> list[ParsedSection]:
+def _assign_refs(
+    sections: list[_Sec], vocabulary: set[str] | None = None, doubts: list[ImportDoubt] | None = None
+) -> list[ParsedSection]:
+    """Sections and clauses with their refs; the nodes' doubts (and new ones) are appended to ``doubts``."""
+    doubts = doubts if doubts is not None else []
     # Section numbers
     any_numbered = any(s.number for s in sections if not s.preamble)
     prev_number = "0"
@@ -37,6 +42,7 @@ def _assign_refs(sections: list[_Sec]) -> list[ParsedSection]:
             sec.number = f"{sec.number}-{seen_sections[sec.number]}"
 
     used: set[str] = set()
+    renamed: dict[str, str] = {}  # a ref given "-2", "-3" -> the ref it repeats
 
     def unique(ref: str) -> str:
         if ref not in used:
@@ -46,6 +52,7 @@ def _assign_refs(sections: list[_Sec]) -> list[ParsedSection]:
         while f"{ref}-{n}" in used:
             n += 1
         used.add(f"{ref}-{n}")
+        renamed[f"{ref}-{n}"] = ref
         return f"{ref}-{n}"
 
     result: list[ParsedSection] = []
@@ -86,9 +93,16 @@ def _assign_refs(sections: list[_Sec]) -> list[ParsedSection]:
                     label = _to_roman(n) if parent is not None and parent.kind == "item" else _to_letters(n)
                 node.ref = unique(f"{owner}.{label}")
                 parent_ref = parent.ref if parent is not None else None
-            text = _join(node.lines)
+            reasons = list(node.doubts)
+            text = _join(node.lines, vocabulary, reasons)
             if not text:
                 continue
+            if node.ref in renamed:
+                reasons.append(
+                    f"Two clauses would both be {renamed[node.ref]}; the second is shown as {node.ref}. "
+                    "Check the numbering in the document."
+                )
+            doubts.extend(ImportDoubt(node.ref, (node.lines or [""])[0].strip(), r) for r in reasons)
             clauses.append(
                 ParsedClause(
                     ref=node.ref,
@@ -132,15 +146,22 @@ def parse_text(text: str) -> ParsedPolicy:
     """
     if text is None or not text.strip():
         raise PolicyImportError("The document is empty: no text was found in it.")
-    lines = _remove_furniture(text)
+    metadata: list[str] = []
+    lines = _remove_furniture(text, metadata)
     if not lines:
         raise PolicyImportError("The document is empty: no text was found in it.")
-    title, raw_sections = _Parser(lines).parse()
-    sections = _assign_refs(_drop_empty_and_duplicate(raw_sections))
+    vocabulary = {w.lower() for line in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", line)}
+    vocabulary |= {part for w in list(vocabulary) for part in w.split("-")}
+    parser = _Parser(lines)
+    title, raw_sections = parser.parse()
+    doubts = [ImportDoubt(None, line, reason) for line, reason in parser.loose_doubts]
+    sections = _assign_refs(_drop_empty_and_duplicate(raw_sections), vocabulary, doubts)
     body = [s for s in sections if s.number != "0"]
     n_clauses = sum(len(s.clauses) for s in body)
     if not body or n_clauses < 2:
         raise PolicyImportError(
             "This document does not look like a policy: no headed or numbered sections with clauses were found."
         )
-    return ParsedPolicy(title=title, sections=sections)
+    order = {c.ref: i for i, c in enumerate(c for s in sections for c in s.clauses)}
+    doubts.sort(key=lambda d: order.get(d.ref, -1) if d.ref is not None else -1)
+    return ParsedPolicy(title=title, sections=sections, metadata=metadata, doubts=doubts)

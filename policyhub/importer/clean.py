@@ -21,8 +21,84 @@ def _furniture_key(s: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"\d+", "#", s)).strip().casefold()
 
 
-def _remove_furniture(text: str) -> list[str]:
-    """Lines of ``text`` without page numbers, navigation links, running headers/footers or a contents list."""
+# Document metadata: "Approved by: ...", "Next review: March 2026", "Signed: ...", "Date: ...". A short label naming
+# approval, review, signature, ownership or a date, a colon, and a short value; never a sentence.
+_META_LABEL_RE = re.compile(
+    r"^(?P<label>[A-Za-z][A-Za-z/&' ]{0,45}?)\s*[:\u2013\u2014]\s*(?P<value>.*)$",
+)
+_META_WORDS_RE = re.compile(
+    r"\b(?:approv\w*|adopt\w*|ratif\w*|agreed|review\w*|signed|signature|date|dated|version|owner|author|"
+    r"issued?|effective|chair(?:person)?|head ?teacher|principal|clerk|responsible|ceo|status)\b",
+    re.I,
+)
+_SIGNATURE_ONLY_RE = re.compile(r"^(?:signed|signature)\b[\s.:_]*$", re.I)
+# Image descriptions left by converters and screen-reader text: "[Image: the school crest]", "![logo](x.png)",
+# "Image: ...", or a bare noun phrase naming a signature, logo or crest ("A handwritten signature in blue ink").
+_IMAGE_TAG_RE = re.compile(
+    r"^(?:!?\[(?:image|picture|photo\w*|figure|logo|graphic)\b[^\]]*\](?:\([^)]*\))?|"
+    r"(?:image|picture|figure|graphic|logo)\s*:.*)$",
+    re.I,
+)
+_IMAGE_PHRASE_RE = re.compile(
+    r"^(?:an?|the)?\s*(?:[\w-]+\s+){0,3}(?:signature|logo|crest|emblem|insignia)\b(?:\s+(?:of|in|on|with|showing|for)\b.*)?$",
+    re.I,
+)
+_VERB_RE = re.compile(r"\b(?:must|should|will|shall|may|can|could|would|is|are|was|were|be|been|do|does|not)\b", re.I)
+
+
+def _is_metadata(s: str) -> bool:
+    """Whether a (non-numbered) line is an approval, review or signature line rather than policy text."""
+    if _SIGNATURE_ONLY_RE.match(s):
+        return True
+    if len(s) > 110 or len(s.split()) > 14:
+        return False
+    m = _META_LABEL_RE.match(s)
+    label = m.group("label") if m else ""
+    if not m or not _META_WORDS_RE.search(label) or len(label.split()) > 5 or _VERB_RE.search(label):
+        return False  # "The head teacher will:" introduces a list
+    value = m.group("value").strip()
+    if not value and not _META_WORDS_RE.match(label):
+        return False
+    # "Review: staff will be reminded of this policy each year." is a clause, not a record of a review
+    return not (_VERB_RE.search(value) and value.rstrip().endswith("."))
+
+
+def _is_image_description(s: str) -> bool:
+    if _IMAGE_TAG_RE.match(s):
+        return True
+    return bool(
+        _IMAGE_PHRASE_RE.match(s) and len(s.split()) <= 15 and not _VERB_RE.search(s) and not s.endswith((";", ","))
+    )
+
+
+def _split_metadata(lines: list[str]) -> tuple[list[str], list[str]]:
+    """(policy lines, metadata lines): approval/review/signature lines, image descriptions, and the name or role
+    line printed under a signature ("Chair of Governors")."""
+    kept: list[str] = []
+    metadata: list[str] = []
+    after_signature = 0
+    for line in lines:
+        s = line.strip()
+        signature_line = bool(re.match(r"^(?:signed|signature)\b", s, re.I))
+        if _is_metadata(s) or _is_image_description(s):
+            metadata.append(s)
+            after_signature = 2 if signature_line else (after_signature - 1 if after_signature else 0)
+            continue
+        if after_signature and len(s.split()) <= 5 and not s.endswith((".", ";", ":")) and not _MULTI_RE.match(s):
+            metadata.append(s)  # the signatory's name or role under "Signed:"
+            after_signature -= 1
+            continue
+        after_signature = 0
+        kept.append(line)
+    return kept, metadata
+
+
+def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]:
+    """Lines of ``text`` without page numbers, navigation links, running headers/footers or a contents list.
+
+    Approval, review and signature lines and image descriptions are left out too, and appended to ``metadata``
+    when a list is given.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\u00ad", "").replace("\u200b", "").replace("\ufeff", "")
     text = text.replace("\t", "    ")
@@ -47,7 +123,7 @@ def _remove_furniture(text: str) -> list[str]:
         key = _furniture_key(line)
         if (
             line
-            and counts[key] >= 3
+            and (counts[key] >= 3 or (counts[key] >= 2 and "|" in key))
             and not is_structural(line)
             and ("#" in key or "|" in key or len(key.split()) >= 3)
             and len(line) <= 120
@@ -66,6 +142,9 @@ def _remove_furniture(text: str) -> list[str]:
             if _furniture_key(s) in furniture:
                 continue
             out.append(line)
+    out, found = _split_metadata(out)
+    if metadata is not None:
+        metadata.extend(found)
     return _drop_contents(out)
 
 

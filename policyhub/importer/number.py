@@ -17,6 +17,7 @@ from .text import (
     _ends_terminal,
     _is_caps_heading,
     _normalise_ref,
+    _roman_value,
     _section_number_from_heading,
     _starts_lower,
     _title_like,
@@ -31,6 +32,7 @@ class _Node:
     lines: list[str]
     style: str = ""
     ref: str = ""
+    doubts: list[str] = field(default_factory=list)  # why this clause's reading is uncertain
 
 
 @dataclass(eq=False)
@@ -41,8 +43,34 @@ class _Sec:
     nodes: list[_Node] = field(default_factory=list)
 
 
+# "Section 3 Personal use", "Part B: Governors", "PART 2 - Staff": a heading that names its own number.
+_NAMED_SECTION_RE = re.compile(
+    r"^(?:section|part|chapter)\s+([A-Z]|\d{1,2}|[IVX]{1,4})(?:\.0)?\b\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I
+)
+# "## 2. Scope": a heading marked up by a PDF-to-text converter; the number of #s is its level.
+_MARKDOWN_HEADING_RE = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
+_NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2})(?:\.0)?[.)]?\s+(\S.*)$")
+
+
 class _Parser:
     def __init__(self, lines: list[str]) -> None:
+        # Markdown headings are headings whatever their wording: note their level, read their text.
+        self.md_level: dict[int, int] = {}
+        plain: list[str] = []
+        for i, line in enumerate(lines):
+            m = _MARKDOWN_HEADING_RE.match(line.strip())
+            if m:
+                self.md_level[i] = len(m.group(1))
+                line = m.group(2)
+            plain.append(line)
+        lines = plain
+        levels = sorted(set(self.md_level.values()))
+        # The first level-1 heading of a document that uses deeper levels too is its title.
+        self.md_title_level = levels[0] if len(levels) > 1 else None
+        # Sections are the shallowest level below the title; deeper ones are sub-headings inside a section.
+        self.md_section_level = levels[1] if len(levels) > 1 else (levels[0] if levels else None)
+        self.loose_doubts: list[tuple[str, str]] = []  # (line, reason) not tied to one clause
+        self.pending_doubt = ""  # a doubt about the next list item, noted while deciding its style
         self.lines = lines
         self.sections: list[_Sec] = []
         self.sec = _Sec(number="0", heading="Preamble", preamble=True)
@@ -147,8 +175,12 @@ class _Parser:
             # an unnumbered heading takes its clauses' number, unless an earlier section already has it (then
             # the "heading" is more likely a stray line, and the section is given a generated number instead)
             self.sec.number = major
+        expected = self._expected_next(ref)
+        previous = self.last_ref
         self.last_ref = ref
         node = _Node("num", ref, None, [rest] if rest else [])
+        if not expected:
+            node.doubts.append(f"The numbering jumps from {previous} to {ref}: check nothing was missed or misread.")
         self._add(node)
         self.container = node
         self.stack = []
@@ -176,6 +208,9 @@ class _Parser:
             self.prev_kind = "para"
             return
         node = self._add(_Node("item", label, parent, [text], style=style))
+        if self.pending_doubt:
+            node.doubts.append(self.pending_doubt)
+            self.pending_doubt = ""
         self.stack.append((style + (":intro" if intro else ""), indent, node))
         self.prev_kind = "item"
 
@@ -185,6 +220,22 @@ class _Parser:
         low = label.lower()
         if len(low) == 1 and low not in "ivxlc":
             return f"alpha{kind}", low
+        # Prefer the reading that continues a sequence already open: (b) then (c), or (ii) then (iii).
+        continues_alpha = (
+            any(
+                st.startswith("alpha") and node.label and len(node.label) == 1 and ord(low[0]) == ord(node.label) + 1
+                for st, _i, node in self.stack
+            )
+            and len(low) == 1
+        )
+        continues_roman = any(
+            st.startswith("roman") and node.label and _roman_value(low) == _roman_value(node.label) + 1
+            for st, _i, node in self.stack
+        )
+        if continues_alpha and continues_roman:
+            self.pending_doubt = f"“({label})” could continue the lettered list or the roman-numbered one."
+        if continues_alpha != continues_roman:
+            return (f"alpha{kind}", low) if continues_alpha else (f"roman{kind}", low)
         for st, _ind, node in reversed(self.stack):
             if st.startswith("alpha") and node.label and len(node.label) == 1 and ord(low[0]) == ord(node.label) + 1:
                 return f"alpha{kind}", low  # (h) then (i): still letters
@@ -193,6 +244,23 @@ class _Parser:
         if len(low) > 1 or low == "i" or any(st.startswith("alpha") for st, _i, _n in self.stack):
             return f"roman{kind}", low
         return f"alpha{kind}", low
+
+    def _markdown_heading(self, s: str, level: int) -> None:
+        """A ``#`` heading: a section (numbered if its text says so), or a sub-heading inside a section."""
+        m = _NAMED_SECTION_RE.match(s) or _NUMBERED_HEADING_RE.match(s)
+        multi = _MULTI_RE.match(s)
+        if multi and multi.group(1).rstrip(".").split(".")[-1].strip("0") != "":
+            self._numbered(multi.group(1), multi.group(2).strip())  # "## 2.3 Something": a clause marked up
+            return
+        if m:
+            label = m.group(1)
+            self._new_section(str(int(label)) if label.isdigit() else label.upper(), m.group(2) or s)
+            return
+        if self.md_section_level is not None and level > self.md_section_level and not self.sec.preamble:
+            self._para(s)  # a sub-heading: kept as a paragraph of its section, in place
+            self.cur = None  # ... that takes no continuation lines
+            return
+        self._new_section(None, s)
 
     def _para(self, text: str) -> None:
         node = self._add(_Node("para", None, None, [text]))
@@ -246,6 +314,20 @@ class _Parser:
                 self.title = re.sub(r"\s+", " ", (named or block)[0])
                 start = n
                 break
+        if self.title is None:
+            md_title = next((i for i in range(min(3, len(lines))) if self.md_level.get(i) == self.md_title_level), None)
+            if md_title is not None and self.md_title_level is not None:
+                self.title, start = lines[md_title].strip(), md_title + 1
+            else:
+                # "School name / Online Conduct Policy / Why we have this policy": the line naming the document is
+                # its title when a heading-like line follows it.
+                for k, c in enumerate(candidates):
+                    nxt = lines[k + 1].strip() if k + 1 < len(lines) else ""
+                    if re.search(r"\b(?:polic(?:y|ies)|guidance|guidelines|code)\b", c, re.I) and (
+                        _title_like(nxt, 10) or _is_caps_heading(nxt, False) or _NAMED_SECTION_RE.match(nxt)
+                    ):
+                        self.title, start = re.sub(r"\s+", " ", c), k + 1
+                        break
         for i in range(start, len(lines)):
             self._line(i)
             self.prev = lines[i].strip()
@@ -260,6 +342,21 @@ class _Parser:
         prev_terminal = prev is None or _ends_terminal(prev) or self.prev_kind in ("start", "heading")
         # A wrapped line that merely begins with a number or letter ("12 months ...") continues the sentence.
         soft_continuation = not prev_terminal and _starts_lower(s) and self.cur is not None
+
+        if i in self.md_level:
+            self._markdown_heading(s, self.md_level[i])
+            return
+
+        m = _NAMED_SECTION_RE.match(s)
+        if (
+            m
+            and prev_terminal
+            and (not m.group(2) or _title_like(m.group(2), 14) or _is_caps_heading(m.group(2), False))
+        ):
+            label = m.group(1)
+            number = str(int(label)) if label.isdigit() else label.upper()
+            self._new_section(number, m.group(2) or s)
+            return
 
         m = _MULTI_RE.match(s)
         if m:
@@ -294,10 +391,26 @@ class _Parser:
             if marker != ")" and _title_like(rest) and not list_context:
                 self._new_section(str(int(num)), rest)
                 return
+            top = self.container
+            if (
+                top is not None
+                and top.kind == "para"
+                and top.label is not None
+                and top.style == f"num{marker}"
+                and top.label.isdigit()
+                and int(top.label) + 1 == int(num)
+                and not continues_list
+            ):
+                # "1 Staff must ..." then "2 Staff must ...": the next in the sequence is a sibling, not a sub-item
+                node = self._add(_Node("para", num, None, [rest], style=f"num{marker}"))
+                self.container = node
+                self.stack = []
+                self.prev_kind = "para"
+                return
             if self.container is not None:
                 self._item(f"num{marker}", indent, num, rest)
             else:
-                node = self._add(_Node("para", num, None, [rest]))
+                node = self._add(_Node("para", num, None, [rest], style=f"num{marker}"))
                 self.container = node
                 self.stack = []
                 self.prev_kind = "para"

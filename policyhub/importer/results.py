@@ -31,9 +31,27 @@ class ParsedSection:
 
 
 @dataclass
+class ImportDoubt:
+    """A place where the importer chose between readings of the document; a person should check it."""
+
+    ref: str | None  # the clause concerned, or None (e.g. a line left out of the clauses)
+    line: str  # the line of the document, as read
+    reason: str  # a user-facing sentence: what was assumed, and the other reading
+
+
+@dataclass
 class ParsedPolicy:
     title: str | None
     sections: list[ParsedSection] = field(default_factory=list)
+    #: Approval, review and signature lines and image descriptions: kept out of the clauses, shown apart.
+    metadata: list[str] = field(default_factory=list)
+    #: Places where the structure was ambiguous, in document order. Not part of :meth:`to_dict`.
+    doubts: list[ImportDoubt] = field(default_factory=list)
+
+    @property
+    def confidence(self) -> float:
+        """1.0 when nothing was in doubt; each unsure place takes off its share of the clauses (floor 0)."""
+        return max(0.0, 1.0 - len(self.doubts) / max(1, len(self.clauses)))
 
     def to_dict(self) -> dict:
         return {

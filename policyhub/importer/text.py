@@ -142,14 +142,75 @@ def _roman_value(s: str) -> int:
     return total
 
 
-def _join(lines: list[str]) -> str:
+# Words that often follow a hyphen in compounds ("up-to-date", "self-harm"): a line ending "self-" and a next line
+# starting "harm" is a compound, not one word broken in two.
+_COMPOUND_TAILS = frozenset(
+    [
+        "to",
+        "up",
+        "in",
+        "on",
+        "off",
+        "out",
+        "by",
+        "day",
+        "date",
+        "time",
+        "term",
+        "year",
+        "led",
+        "free",
+        "based",
+        "wide",
+        "like",
+        "safe",
+        "harm",
+        "face",
+        "care",
+        "law",
+        "mail",
+        "line",
+        "site",
+        "made",
+        "run",
+        "use",
+        "end",
+        "age",
+        "old",
+    ]
+)
+
+
+def _join(lines: list[str], vocabulary: set[str] | None = None, doubts: list[str] | None = None) -> str:
+    """The lines of one clause as one line of text.
+
+    A word hyphenated across a line break (``reputa-`` / ``tion``) is joined up when the whole word occurs elsewhere
+    in the document (``vocabulary``), or, failing that, when the second part is too short to be a word of a compound
+    (then the guess is noted in ``doubts``). Otherwise the hyphen stays: ``video-image-`` + ``sharing``.
+    """
     text = ""
     for line in lines:
         line = line.strip()
         if not line:
             continue
         if text and re.search(r"[A-Za-z]-$", text) and line[:1].islower():
-            text += line  # "video-image-" + "sharing": keep the hyphen, drop the line break
+            head = re.search(r"([A-Za-z]+)-$", text).group(1)
+            tail = re.match(r"[a-z]+", line).group(0)
+            whole = (head + tail).lower()
+            if vocabulary is not None and whole in vocabulary:
+                text = text[:-1] + line
+            elif (
+                vocabulary is not None
+                and f"{head}-{tail}".lower() not in vocabulary
+                and len(tail) <= 4
+                and len(head) >= 3
+                and tail not in _COMPOUND_TAILS
+            ):
+                text = text[:-1] + line
+                if doubts is not None:
+                    doubts.append(f"“{head}-{tail}” was joined up as “{head}{tail}”, a word broken across lines.")
+            else:
+                text += line  # "video-image-" + "sharing": keep the hyphen, drop the line break
         elif text:
             text += " " + line
         else:
