@@ -259,7 +259,7 @@ class Score:
 
 def score_policy(name: str, policy: ParsedPolicy, outline: Outline) -> Score:
     score = Score(name)
-    score.doubts = len(getattr(policy, "doubts", []) or [])
+    score.doubts = getattr(policy, "unsure_count", 0)
     score.confidence = getattr(policy, "confidence", None)
     if outline.title is not None:
         score.check(_norm(policy.title or "") == _norm(outline.title), f"title {policy.title!r} != {outline.title!r}")

@@ -13,6 +13,9 @@ from .text import (
     _MULTI_RE,
     _NAV_RE,
     _PAGE_NUMBER_RES,
+    _PAREN_NUM_RE,
+    _SINGLE_RE,
+    _ends_terminal,
     _title_like,
 )
 
@@ -31,7 +34,10 @@ _META_WORDS_RE = re.compile(
     r"issued?|effective|chair(?:person)?|head ?teacher|principal|clerk|responsible|ceo|status)\b",
     re.I,
 )
-_SIGNATURE_ONLY_RE = re.compile(r"^(?:signed|signature)\b[\s.:_]*$", re.I)
+# "Signed", "Signature: ____", "Signed by the Principal", "Signed on behalf of the governing board"
+_SIGNATURE_ONLY_RE = re.compile(
+    r"^(?:signed|signature)\b(?:[\s.:_]*$|(?:\s+(?:by|of|on behalf of)\b)[^.;:]{0,60}$)", re.I
+)
 # Image descriptions left by converters and screen-reader text: "[Image: the school crest]", "![logo](x.png)",
 # "Image: ...", or a bare noun phrase naming a signature, logo or crest ("A handwritten signature in blue ink").
 _IMAGE_TAG_RE = re.compile(
@@ -48,7 +54,7 @@ _VERB_RE = re.compile(r"\b(?:must|should|will|shall|may|can|could|would|is|are|w
 
 def _is_metadata(s: str) -> bool:
     """Whether a (non-numbered) line is an approval, review or signature line rather than policy text."""
-    if _SIGNATURE_ONLY_RE.match(s):
+    if _SIGNATURE_ONLY_RE.match(s) and not _VERB_RE.search(s):
         return True
     if len(s) > 110 or len(s.split()) > 14:
         return False
@@ -105,7 +111,10 @@ def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]
     pages = [p.split("\n") for p in text.split("\f")]
 
     def is_structural(s: str) -> bool:
-        return bool(_MULTI_RE.match(s) or _BULLET_RE.match(s) or _ALPHA_RE.match(s))
+        # "4 Staff must ..." (a sentence after a bare number) is a clause however alike its neighbours look;
+        # "4 Social Media Policy" (no full stop) may well be a footer.
+        numbered_sentence = bool((_SINGLE_RE.match(s) or _PAREN_NUM_RE.match(s)) and _ends_terminal(s))
+        return bool(_MULTI_RE.match(s) or _BULLET_RE.match(s) or _ALPHA_RE.match(s) or numbered_sentence)
 
     # Running headers and footers: lines near the top/bottom of many pages (digits ignored, so "... 4" and "... 5"
     # match), or, with no page breaks to go by, short lines that recur three or more times.
@@ -118,6 +127,23 @@ def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]
             counts.update({_furniture_key(line) for line in lines[:3] + lines[-3:]})
         threshold = max(2, (len(real_pages) + 1) // 2)
         furniture |= {k for k, n in counts.items() if n >= threshold and len(k) > 1}
+        # A running header can land anywhere in a page's extracted text (PDF text order follows drawing order).
+        # Anywhere on the page, a short non-sentence line counts when it recurs on most pages: at least three, or
+        # two when it has the "Trust | Title" shape that body text practically never has.
+        anywhere: Counter[str] = Counter()
+        for page in real_pages:
+            anywhere.update(
+                {
+                    _furniture_key(line)
+                    for line in (x.strip() for x in page)
+                    if line and not is_structural(line) and len(line.split()) <= 12 and not line.endswith((".", ":"))
+                }
+            )
+        furniture |= {
+            k
+            for k, n in anywhere.items()
+            if n >= threshold and len(k) > 1 and (n >= 3 or "|" in k) and len(k.split()) >= 2
+        }
     counts = Counter(_furniture_key(line) for page in pages for line in page if line.strip())
     for line in (line.strip() for page in pages for line in page):
         key = _furniture_key(line)

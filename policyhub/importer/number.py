@@ -179,7 +179,7 @@ class _Parser:
         previous = self.last_ref
         self.last_ref = ref
         node = _Node("num", ref, None, [rest] if rest else [])
-        if not expected:
+        if not expected and ref != previous:  # (a repeated number gets its own doubt when refs are given)
             node.doubts.append(f"The numbering jumps from {previous} to {ref}: check nothing was missed or misread.")
         self._add(node)
         self.container = node
@@ -448,15 +448,24 @@ class _Parser:
             and nxt_multi.group(1).rstrip(".").split(".")[-1] not in ("0", "1")
             and any(n.kind == "num" for n in self.sec.nodes)
         )
+        # A bullet that ends "... from" or "... pupils," runs on: its next line is the rest of it, not a heading.
+        prev_runs_on = prev is not None and (
+            bool(_CONNECTOR_END_RE.search(prev.rstrip())) or prev.rstrip().endswith((",", "-", "–", "/", "&"))
+        )
+        between_items = not indented and self.prev_kind == "item" and self._is_bullet_line(nxt) and not prev_runs_on
         if (
             _title_like(s, 10)
             and not mid_section
             and (
                 (not indented and prev_terminal and self._is_block_start(nxt))
                 or (indented and prev_terminal and nxt_numbered)
-                or (not indented and self.prev_kind == "item" and self._is_bullet_line(nxt))
+                or between_items
             )
         ):
+            if between_items and not prev_terminal and not self.caps_style:
+                self.loose_doubts.append(
+                    (s, f"“{s}” was read as a heading between two lists; it could be the end of the item above it.")
+                )
             if self.caps_style:
                 self._para(s)  # a sub-heading such as "The Do's" in a document whose headings are in capitals
             else:

@@ -49,9 +49,14 @@ class ParsedPolicy:
     doubts: list[ImportDoubt] = field(default_factory=list)
 
     @property
+    def unsure_count(self) -> int:
+        """How many places (clauses, or lines left out of the clauses) have at least one doubt."""
+        return len({(d.ref, d.line if d.ref is None else "") for d in self.doubts})
+
+    @property
     def confidence(self) -> float:
         """1.0 when nothing was in doubt; each unsure place takes off its share of the clauses (floor 0)."""
-        return max(0.0, 1.0 - len(self.doubts) / max(1, len(self.clauses)))
+        return max(0.0, 1.0 - self.unsure_count / max(1, len(self.clauses)))
 
     def to_dict(self) -> dict:
         return {

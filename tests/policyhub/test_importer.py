@@ -729,3 +729,160 @@ def test_importer_package_modules_import_each_other_without_cycles():
 
     for name in graph:
         visit(name, ())
+
+
+# --------------------------------------------------------------------------------------------
+# Generality: the probe's failures on unseen policies, metadata, doubts and confidence
+# --------------------------------------------------------------------------------------------
+
+BARE_NUMBERS_AFTER_SIGNATURE = "\n".join(
+    ["Harbour View Academy", "Social Media Policy", "", "Signed by the Principal"]
+    + [f"{n} Staff must keep rule number {n} in mind." for n in range(1, 11)]
+)
+
+
+def test_bare_number_list_is_a_sequence_of_clauses_not_sub_clauses_of_a_signature_line():
+    policy = parse_text(BARE_NUMBERS_AFTER_SIGNATURE)
+    body = list(policy.clauses)
+    assert [c.ref.split(".", 1)[1] for c in body] == [str(n) for n in range(1, 11)]
+    assert all(c.parent is None for c in body)
+    assert "Signed by the Principal" in policy.metadata
+    assert all("Signed" not in s.heading for s in policy.sections)
+
+
+def test_running_header_with_a_pipe_is_removed_from_inside_a_clause_even_without_page_breaks():
+    text = (
+        "NORTHFIELD TRUST | Social media policy\n"
+        "1. Scope\n"
+        "1.1 This policy covers every member of staff employed by the trust and every\n"
+        "NORTHFIELD TRUST | Social media policy\n"
+        "volunteer who works with pupils.\n"
+        "1.2 It applies on and off site.\n"
+    )
+    policy = parse_text(text)
+    assert outline(policy)[0] == (
+        "1.1",
+        None,
+        "This policy covers every member of staff employed by the trust and every volunteer who works with pupils.",
+    )
+
+
+def test_running_header_in_the_middle_of_each_page_is_found_by_repetition_across_pages():
+    pages = [
+        "1. Scope\n1.1 Staff must read this policy.\nOAKS TRUST | Staff handbook\n1.2 It applies to volunteers.",
+        "2. Conduct\n2.1 Staff must not message pupils.\nOAKS TRUST | Staff handbook\n2.2 Staff must not post images.",
+        "3. Review\nOAKS TRUST | Staff handbook\n3.1 The board reviews this policy.",
+    ]
+    policy = parse_text("\f".join(pages))
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2", "2.1", "2.2", "3.1"]
+    assert not any("OAKS" in c.text for c in policy.clauses)
+
+
+def test_wrapped_bullet_that_continues_with_capitals_is_not_a_new_section():
+    text = (
+        "1. Conduct\n"
+        "1.1 Staff must not:\n"
+        "• accept friend requests from pupils or from\n"
+        "Former Pupils Under Eighteen\n"
+        "• share photographs of lessons on personal accounts\n"
+        "1.2 Staff should ask for advice when unsure.\n"
+        "2. Review\n"
+        "2.1 The governors review this policy each year.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Conduct"), ("2", "Review")]
+    assert outline(policy)[1] == (
+        "1.1.a",
+        "1.1",
+        "accept friend requests from pupils or from Former Pupils Under Eighteen",
+    )
+
+
+def test_section_and_part_headings_name_their_number():
+    text = (
+        "Section 3 Personal accounts\n3.1 Keep them private.\n3.1.1 Check settings each term.\n"
+        "Part B: Governors\n1. Governors speak through the chair.\n2. Governors keep board business confidential.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("3", "Personal accounts"), ("B", "Governors")]
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("3.1", None),
+        ("3.1.1", "3.1"),
+        ("B.1", None),
+        ("B.2", None),
+    ]
+
+
+def test_markdown_headings_from_a_converted_pdf():
+    text = (
+        "# Staff Social Media Policy\n## 1. Aims\n1.1 Staff stay safe online.\n"
+        "## Who it covers\nAll staff and volunteers."
+    )
+    policy = parse_text(text)
+    assert policy.title == "Staff Social Media Policy"
+    assert sections(policy) == [("1", "Aims"), ("1A", "Who it covers")]
+
+
+def test_letter_after_roman_items_continues_the_letters():
+    text = (
+        "1. Rules\nStaff must not:\n(a) share images;\n(b) reveal, for example:\n(i) names;\n(ii) classes;\n"
+        "(c) criticise colleagues.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.parent) for c in policy.clauses][-1] == ("1.1.c", "1.1")
+
+
+def test_approval_review_signature_lines_and_image_descriptions_are_metadata_not_clauses():
+    text = (
+        "[Image: the school crest]\nApproved by: Governing Board\nReview date: June 2027\n"
+        "1. Aims\n1.1 Staff stay safe online.\n"
+        "1.2 Review: the head teacher will remind staff of this policy each year.\n"
+        "A handwritten signature in blue ink\nSigned: A. Governor\nChair of Governors\n"
+    )
+    policy = parse_text(text)
+    assert policy.metadata == [
+        "[Image: the school crest]",
+        "Approved by: Governing Board",
+        "Review date: June 2027",
+        "A handwritten signature in blue ink",
+        "Signed: A. Governor",
+        "Chair of Governors",
+    ]
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2"]  # a sentence starting "Review:" is still a clause
+    assert policy.doubts == [] and policy.confidence == 1.0
+
+
+def test_a_lead_in_naming_a_role_is_not_metadata():
+    policy = parse_text("1. Roles\nThe head teacher will:\n• approve accounts;\n• review this policy.\n")
+    assert policy.metadata == []
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.1.a", "1.1.b"]
+
+
+def test_doubts_are_reported_with_their_clause_and_lower_the_confidence():
+    text = (
+        "1. Aims\n1.1 Staff stay safe online and protect the school's reputa-\ntion at all times.\n"
+        "1.2 Staff ask when unsure.\n1.5 Staff report concerns.\n1.5 Staff keep records.\n"
+    )
+    policy = parse_text(text)
+    assert [(d.ref, d.reason.split(" ")[0]) for d in policy.doubts] == [
+        ("1.1", "“reputa-tion”"),
+        ("1.5", "The"),
+        ("1.5-2", "Two"),
+    ]
+    assert clause_text(policy, "1.1").endswith("reputation at all times.")
+    assert policy.confidence == pytest.approx(1 - 3 / 4)
+
+
+def test_hyphenated_word_is_joined_when_the_document_uses_the_whole_word_and_kept_for_compounds():
+    text = (
+        "1. Aims\n1.1 Staff keep pupils safe on social plat-\nforms; all platforms are covered.\n"
+        "1.2 Staff must be up-to-\ndate with training.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1").startswith("Staff keep pupils safe on social platforms;")
+    assert clause_text(policy, "1.2") == "Staff must be up-to-date with training."
+    assert policy.doubts == []
+
+
+def clause_text(policy: ParsedPolicy, ref: str) -> str:
+    return next(c.text for c in policy.clauses if c.ref == ref)
