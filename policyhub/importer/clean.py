@@ -31,13 +31,12 @@ _META_LABEL_RE = re.compile(
 )
 _META_WORDS_RE = re.compile(
     r"\b(?:approv\w*|adopt\w*|ratif\w*|agreed|review\w*|signed|signature|date|dated|version|owner|author|"
-    r"issued?|effective|chair(?:person)?|head ?teacher|principal|clerk|responsible|ceo|status)\b",
+    r"issued?|effective|chair(?:person)?|head ?teacher|principal|clerk|responsible|ceo|status|name|position|role)\b",
     re.I,
 )
 # "Signed", "Signature: ____", "Signed by the Principal", "Signed on behalf of the governing board"
-_SIGNATURE_ONLY_RE = re.compile(
-    r"^(?:signed|signature)\b(?:[\s.:_]*$|(?:\s+(?:by|of|on behalf of)\b)[^.;:]{0,60}$)", re.I
-)
+_SIGNATURE_ONLY_RE = re.compile(r"^(?:signed|signature)\b", re.I)
+_VERSION_RE = re.compile(r"^(?:version|v)\s*\d+(?:\.\d+)*\b[^.]{0,40}$", re.I)
 # Image descriptions left by converters and screen-reader text: "[Image: the school crest]", "![logo](x.png)",
 # "Image: ...", or a bare noun phrase naming a signature, logo or crest ("A handwritten signature in blue ink").
 _IMAGE_TAG_RE = re.compile(
@@ -54,7 +53,7 @@ _VERB_RE = re.compile(r"\b(?:must|should|will|shall|may|can|could|would|is|are|w
 
 def _is_metadata(s: str) -> bool:
     """Whether a (non-numbered) line is an approval, review or signature line rather than policy text."""
-    if _SIGNATURE_ONLY_RE.match(s) and not _VERB_RE.search(s):
+    if (_SIGNATURE_ONLY_RE.match(s) or _VERSION_RE.match(s)) and not _VERB_RE.search(s) and len(s.split()) <= 12:
         return True
     if len(s) > 110 or len(s.split()) > 14:
         return False

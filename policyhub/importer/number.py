@@ -47,8 +47,21 @@ class _Sec:
 _NAMED_SECTION_RE = re.compile(
     r"^(?:section|part|chapter)\s+([A-Z]|\d{1,2}|[IVX]{1,4})(?:\.0)?\b\s*[:.\-\u2013\u2014]?\s*(.*)$", re.I
 )
+
+
+def _is_list_start(s: str) -> bool:
+    return bool(_BULLET_RE.match(s) or _ALPHA_RE.match(s) or _SINGLE_RE.match(s) or _PAREN_NUM_RE.match(s))
+
+
 # "## 2. Scope": a heading marked up by a PDF-to-text converter; the number of #s is its level.
 _MARKDOWN_HEADING_RE = re.compile(r"^(#{1,6})\s+(\S.*?)\s*#*$")
+# A heading numbered with a roman numeral or a capital letter and a dot or bracket: "IV. RESPONSIBILITIES".
+_LABELLED_HEADING_RE = re.compile(r"^([IVX]{1,5}|[A-Z])[.)]\s+(\S.*)$")
+# "Scope:" -- a short heading ending in a colon, in documents whose house style is to head sections so.
+_VERBISH_RE = re.compile(
+    r"\b(?:must|should|will|shall|may|can|could|would|is|are|be|not|include\w*|follow\w*|example\w*|such|e\.g)\b",
+    re.I,
+)
 _NUMBERED_HEADING_RE = re.compile(r"^(\d{1,2})(?:\.0)?[.)]?\s+(\S.*)$")
 
 
@@ -82,6 +95,20 @@ class _Parser:
         self.prev_kind = "start"  # "start", "heading", "num", "para", "item"
         self.title: str | None = None
         self.last_ref: str | None = None  # the last numbered clause
+        colon = [
+            i
+            for i, line in enumerate(lines)
+            if self._colon_heading_shape(line) and (i == 0 or _ends_terminal(lines[i - 1]) or i <= 3)
+        ]
+        followed_by_text = sum(
+            1
+            for i in colon
+            if i + 1 < len(lines)
+            and not _is_list_start(lines[i + 1].strip())
+            and not self._colon_heading_shape(lines[i + 1])
+        )
+        # Sections headed "Scope:" (two or more such lines, one with a paragraph under it, or three anyway)
+        self.colon_style = len(colon) >= 3 or (len(colon) >= 2 and followed_by_text >= 1)
         self.caps_style = sum(1 for line in lines if _is_caps_heading(line.strip(), line[:1] == " ")) >= 2
         # Text extracted from a PDF is wrapped at a fairly constant width; text from Word or a .txt typed
         # one paragraph per line is not. Knowing the width lets us tell a wrapped line from a short last line.
@@ -94,6 +121,14 @@ class _Parser:
                 self.wrap_width = p90
 
     # -- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _colon_heading_shape(line: str) -> bool:
+        s = line.strip()
+        if line[:1] == " " or not s.endswith(":") or s.endswith("::"):
+            return False
+        body = s[:-1].strip()
+        return 0 < len(body.split()) <= 5 and _title_like(body, 5) and not _VERBISH_RE.search(body)
 
     def _peek(self, i: int) -> str | None:
         return self.lines[i + 1] if i + 1 < len(self.lines) else None
@@ -143,6 +178,9 @@ class _Parser:
 
     def _new_section(self, number: str | None, heading: str) -> None:
         heading = re.sub(r"\s+", " ", heading).strip().rstrip(":-–").strip()
+        labelled = _LABELLED_HEADING_RE.match(heading)
+        if number is None and labelled:
+            number, heading = labelled.group(1), labelled.group(2)  # "II. SCOPE", "B. Governors": the document's own
         self.sec = _Sec(number=number, heading=heading)
         self.sections.append(self.sec)
         self.cur = self.container = None
@@ -356,6 +394,10 @@ class _Parser:
             label = m.group(1)
             number = str(int(label)) if label.isdigit() else label.upper()
             self._new_section(number, m.group(2) or s)
+            return
+
+        if self.colon_style and prev_terminal and self._colon_heading_shape(raw):
+            self._new_section(None, s)
             return
 
         m = _MULTI_RE.match(s)

@@ -14,8 +14,8 @@ _BULLET_RE = re.compile(r"^([" + re.escape(_BULLET_GLYPHS) + r"])\s+(\S.*)$")
 _PAGE_NUMBER_RES = [
     re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.I),
     re.compile(r"^[-–—]\s*\d{1,4}\s*[-–—]$"),
-    re.compile(r"^\d{1,4}\s*\|\s*page$", re.I),
-    re.compile(r"^page\s*\|\s*\d{1,4}$", re.I),
+    re.compile(r"^\d{1,4}\s*\|\s*p\s?a\s?g\s?e$", re.I),  # Word's "3 | Page", also letter-spaced "3 | P a g e"
+    re.compile(r"^p\s?a\s?g\s?e\s*\|\s*\d{1,4}$", re.I),
 ]
 _NAV_RE = re.compile(r"^(?:back|return) to (?:the )?(?:contents|top|index|table of contents)\.?$", re.I)
 _CONTENTS_RE = re.compile(r"^(?:table of )?contents:?$", re.I)
