@@ -188,6 +188,8 @@ def build_pdf(path: Path) -> bytes:
 
     lines = _source_lines(path)
     header = next((text for style, text in lines if style == "HEADER"), "")
+    # "PAGE_HEIGHT: 120" makes short pages, so that paragraphs and lists run over page breaks
+    height = float(next((text for style, text in lines if style == "PAGE_HEIGHT"), "297"))
 
     class Document(FPDF):
         def header(self) -> None:
@@ -200,12 +202,12 @@ def build_pdf(path: Path) -> bytes:
             self.set_font("Helvetica", size=9)
             self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
 
-    pdf = Document(format="A4")
+    pdf = Document(format=(210, height))
     pdf.alias_nb_pages()
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     for style, text in lines:
-        if style == "HEADER":
+        if style in ("HEADER", "PAGE_HEIGHT"):
             continue
         if style == "PAGE":
             pdf.add_page()
