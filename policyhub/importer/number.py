@@ -49,6 +49,17 @@ _NAMED_SECTION_RE = re.compile(
 )
 
 
+def _label_follows(previous: str, label: str, style: str) -> bool:
+    """Whether list label ``label`` comes straight after ``previous`` (2 after 1, c after b, iv after iii)."""
+    if previous.isdigit() and label.isdigit():
+        return int(label) == int(previous) + 1
+    if style.startswith("roman"):
+        return _roman_value(label) == _roman_value(previous) + 1
+    if len(previous) == 1 and len(label) == 1:
+        return ord(label.lower()) == ord(previous.lower()) + 1
+    return True
+
+
 def _is_list_start(s: str) -> bool:
     return bool(_BULLET_RE.match(s) or _ALPHA_RE.match(s) or _SINGLE_RE.match(s) or _PAREN_NUM_RE.match(s))
 
@@ -226,10 +237,12 @@ class _Parser:
 
     def _item(self, style: str, indent: int, label: str | None, text: str, intro: bool = False) -> None:
         parent: _Node | None = None
+        sibling: _Node | None = None
         while self.stack:
             top_style, top_indent, top_node = self.stack[-1]
             if top_style == style and abs(top_indent - indent) <= 1:
                 parent = top_node.parent
+                sibling = top_node
                 self.stack.pop()
                 break
             known_below = any(st == style and abs(ind - indent) <= 1 for st, ind, _ in self.stack[:-1])
@@ -246,6 +259,10 @@ class _Parser:
             self.prev_kind = "para"
             return
         node = self._add(_Node("item", label, parent, [text], style=style))
+        if sibling is not None and sibling.label and label and not _label_follows(sibling.label, label, style):
+            node.doubts.append(
+                f"The list goes from “{sibling.label}” to “{label}”: check no item was missed or misread."
+            )
         if self.pending_doubt:
             node.doubts.append(self.pending_doubt)
             self.pending_doubt = ""
@@ -279,7 +296,9 @@ class _Parser:
                 return f"alpha{kind}", low  # (h) then (i): still letters
             if st.startswith("roman"):
                 return f"roman{kind}", low
-        if len(low) > 1 or low == "i" or any(st.startswith("alpha") for st, _i, _n in self.stack):
+        # Nothing to continue: a roman list starts at (i); a lone (c), (l), (v) or (x) is a letter (a skipped one,
+        # flagged as such by the caller).
+        if len(low) > 1 or low == "i":
             return f"roman{kind}", low
         return f"alpha{kind}", low
 
@@ -431,6 +450,20 @@ class _Parser:
             )
             list_context = self.cur is not None and (continues_list or (prev or "").rstrip().endswith((":", ":-")))
             if marker != ")" and _title_like(rest) and not list_context:
+                top = self.container
+                if (
+                    top is not None
+                    and top.kind == "para"
+                    and top.label == str(int(num) - 1)
+                    and top.style == f"num{marker}"
+                ):
+                    self.loose_doubts.append(
+                        (
+                            s,
+                            f"“{s}” was read as the heading of section {int(num)}; "
+                            f"it could be item {num} of the list above it.",
+                        )
+                    )
                 self._new_section(str(int(num)), rest)
                 return
             top = self.container

@@ -7,7 +7,7 @@ import re
 _MULTI_RE = re.compile(r"^(\d{1,2}(?:\.\d{1,3})+)\.?(?:\s+|$)(.*)$")
 _SINGLE_RE = re.compile(r"^(\d{1,2})([.)]?)\s+(\S.*)$")
 _PAREN_NUM_RE = re.compile(r"^\((\d{1,2})\)\s+(\S.*)$")
-_ALPHA_RE = re.compile(r"^(?:\(([A-Za-z]|[ivxIVX]{1,5})\)|([A-Za-z]|[ivx]{1,5})\)|([a-z])\.)\s+(\S.*)$")
+_ALPHA_RE = re.compile(r"^(?:\(([A-Za-z]|[ivxIVX]{1,5})\)|([A-Za-z]|[ivx]{1,5})\)|([a-z]|[ivx]{1,5})\.)\s+(\S.*)$")
 _BULLET_GLYPHS = "•●▪■◦○·‣⁃∙◆◇►▸➢➤✓✔❖□–—*-o\uf0b7\uf0a7\uf076\uf0d8\uf0fc\uf0a8\uf06e\uf0a1"
 _BULLET_RE = re.compile(r"^([" + re.escape(_BULLET_GLYPHS) + r"])\s+(\S.*)$")
 

@@ -886,3 +886,39 @@ def test_hyphenated_word_is_joined_when_the_document_uses_the_whole_word_and_kep
 
 def clause_text(policy: ParsedPolicy, ref: str) -> str:
     return next(c.text for c in policy.clauses if c.ref == ref)
+
+
+def test_letters_and_roman_numerals_with_a_dot():
+    text = (
+        "1. Conduct\n1.1 Staff must not:\na. share images of pupils;\nb. reveal details such as:\n"
+        "i. names;\nii. addresses;\nc. criticise colleagues.\n1.2 Staff ask for advice.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("1.1", None),
+        ("1.1.a", "1.1"),
+        ("1.1.b", "1.1"),
+        ("1.1.b.i", "1.1.b"),
+        ("1.1.b.ii", "1.1.b"),
+        ("1.1.c", "1.1"),
+        ("1.2", None),
+    ]
+    assert policy.doubts == []
+
+
+def test_a_skipped_list_label_is_flagged():
+    policy = parse_text("1. Conduct\n1.1 Staff must not:\n(a) share images;\n(c) criticise colleagues.\n")
+    assert [(d.ref, d.reason) for d in policy.doubts] == [
+        ("1.1.c", "The list goes from “a” to “c”: check no item was missed or misread.")
+    ]
+
+
+def test_a_bare_number_heading_that_could_continue_a_list_is_flagged():
+    text = (
+        "Rules\n1 Staff must keep accounts private.\n2 Staff must not contact pupils.\n"
+        "3 Photographs\nOnly school devices."
+    )
+    policy = parse_text(text)
+    assert sections(policy)[-1] == ("3", "Photographs")
+    assert [(d.ref, d.line) for d in policy.doubts] == [(None, "3 Photographs")]
+    assert policy.unsure_count == 1
