@@ -68,11 +68,29 @@ def _is_metadata(s: str) -> bool:
     return not (_VERB_RE.search(value) and value.rstrip().endswith("."))
 
 
-def _is_image_description(s: str) -> bool:
+# The name or role printed under a signature: "Chair of Governors", "Mrs K. Patel", "J. Whitfield", "Ann Lee".
+_SIGNATORY_RE = re.compile(
+    r"^\(?(?:(?:mr|mrs|ms|miss|dr|rev|prof)\.?\s|[A-Z]\.\s?[A-Z]|name\b|position\b|role\b|"
+    r"[A-Z][a-z'-]+(?:\s[A-Z][a-z'-]+){1,2}\)?$|"
+    r".*\b(?:chair\w*|head\s?teacher|headmaster|headmistress|head|principal|governors?|trustees?|clerk|ceo|"
+    r"executive|director|manager|officer|deputy)\b)",
+    re.I,
+)
+
+
+def _is_image_description(s: str, previous: str | None) -> bool:
     if _IMAGE_TAG_RE.match(s):
         return True
+    # A phrase such as "A handwritten signature in blue ink" stands on its own line: never part of a sentence
+    # wrapped from the line before ("... must not use the" / "school logo" / "on personal accounts").
+    stands_alone = previous is None or _ends_terminal(previous) or _title_like(previous) or _is_metadata(previous)
     return bool(
-        _IMAGE_PHRASE_RE.match(s) and len(s.split()) <= 15 and not _VERB_RE.search(s) and not s.endswith((";", ","))
+        s[:1].isupper()
+        and stands_alone
+        and _IMAGE_PHRASE_RE.match(s)
+        and len(s.split()) <= 15
+        and not _VERB_RE.search(s)
+        and not s.endswith((";", ","))
     )
 
 
@@ -82,14 +100,23 @@ def _split_metadata(lines: list[str]) -> tuple[list[str], list[str]]:
     kept: list[str] = []
     metadata: list[str] = []
     after_signature = 0
+    previous: str | None = None
     for line in lines:
         s = line.strip()
         signature_line = bool(re.match(r"^(?:signed|signature)\b", s, re.I))
-        if _is_metadata(s) or _is_image_description(s):
+        is_meta = _is_metadata(s) or _is_image_description(s, previous)
+        previous = s
+        if is_meta:
             metadata.append(s)
             after_signature = 2 if signature_line else (after_signature - 1 if after_signature else 0)
             continue
-        if after_signature and len(s.split()) <= 5 and not s.endswith((".", ";", ":")) and not _MULTI_RE.match(s):
+        if (
+            after_signature
+            and len(s.split()) <= 5
+            and not s.endswith((".", ";", ":"))
+            and not _MULTI_RE.match(s)
+            and _SIGNATORY_RE.match(s)
+        ):
             metadata.append(s)  # the signatory's name or role under "Signed:"
             after_signature -= 1
             continue

@@ -922,3 +922,14 @@ def test_a_bare_number_heading_that_could_continue_a_list_is_flagged():
     assert sections(policy)[-1] == ("3", "Photographs")
     assert [(d.ref, d.line) for d in policy.doubts] == [(None, "3 Photographs")]
     assert policy.unsure_count == 1
+
+
+def test_metadata_rules_do_not_eat_a_wrapped_line_or_the_heading_after_a_signature():
+    text = (
+        "1. Aims\n1.1 Staff must not use the\nSchool Logo\non personal accounts.\n1.2 Staff keep safe.\n"
+        "Signed: A. Head\nIntroduction\nThis policy is new.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1") == "Staff must not use the School Logo on personal accounts."
+    assert policy.metadata == ["Signed: A. Head"]
+    assert sections(policy) == [("1", "Aims"), ("1A", "Introduction")]
