@@ -213,10 +213,16 @@ class _WordNumbering:
             el = lvl.find(qn(tag))
             return el.get(qn("w:val"), default) if el is not None else default
 
+        left = 0
+        ind = lvl.find(qn("w:pPr") + "/" + qn("w:ind"))
+        if ind is not None:
+            raw = ind.get(qn("w:left")) or ind.get(qn("w:start")) or "0"
+            left = int(raw) if raw.lstrip("-").isdigit() else 0
         return {
             "fmt": val("w:numFmt", "decimal"),
             "text": val("w:lvlText", ""),
             "start": int(val("w:start", "1") or 1),
+            "left": left,  # indentation in twips: "List Bullet 2" is a level-0 list indented one step further
         }
 
     def _num_pr(self, paragraph):
@@ -256,7 +262,9 @@ class _WordNumbering:
         while len(counters) <= ilvl:
             counters.append(0)
         if level["fmt"] == "bullet":
-            return "  " * ilvl + "• "
+            # nesting from the list level, or from the indentation of a separate list (Word's "List Bullet 2")
+            depth = max(ilvl, round(level.get("left", 0) / 360) - 1)
+            return "  " * depth + "• "
         if counters[ilvl] == 0:
             counters[ilvl] = level["start"]
         else:

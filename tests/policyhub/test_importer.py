@@ -933,3 +933,21 @@ def test_metadata_rules_do_not_eat_a_wrapped_line_or_the_heading_after_a_signatu
     assert clause_text(policy, "1.1") == "Staff must not use the School Logo on personal accounts."
     assert policy.metadata == ["Signed: A. Head"]
     assert sections(policy) == [("1", "Aims"), ("1A", "Introduction")]
+
+
+def test_word_list_bullet_2_is_nested_under_the_bullet_before_it():
+    document = docx.Document()
+    document.add_heading("Expectations", 1)
+    document.add_paragraph("Staff must:")
+    document.add_paragraph("keep accounts private;", style="List Bullet")
+    document.add_paragraph("report concerns;", style="List Bullet")
+    document.add_paragraph("especially about images;", style="List Bullet 2")
+    document.add_paragraph("use school email.", style="List Bullet")
+    policy = import_document(_docx_bytes(document), "policy.docx")
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("1.1", None),
+        ("1.1.a", "1.1"),
+        ("1.1.b", "1.1"),
+        ("1.1.b.i", "1.1.b"),
+        ("1.1.c", "1.1"),
+    ]
