@@ -365,3 +365,13 @@ def test_a_tampered_review_in_the_session_is_ignored_not_trusted(client, cast):
     html = preview.content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert preview.context["review"]["metadata"] == ["ok"]
+
+
+def test_preview_with_unsure_places_and_metadata_passes_the_accessibility_checks(client, cast):
+    from tests.policyhub.test_policy_accessibility import check
+
+    client = head(client, cast)
+    preview = client.get(start(client, text=UNSURE_TEXT)["Location"])
+    html = preview.content.decode()
+    assert "Left out of the clauses" in html
+    check(html, "import preview with doubts")
