@@ -150,7 +150,7 @@ def parse_text(text: str) -> ParsedPolicy:
     lines = _remove_furniture(text, metadata)
     if not lines:
         raise PolicyImportError("The document is empty: no text was found in it.")
-    vocabulary = {w.lower() for line in lines for w in re.findall(r"[A-Za-z]+(?:-[A-Za-z]+)*", line)}
+    vocabulary = {w.lower() for line in lines for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", line)}
     vocabulary |= {part for w in list(vocabulary) for part in w.split("-")}
     parser = _Parser(lines)
     title, raw_sections = parser.parse()

@@ -193,9 +193,9 @@ def _join(lines: list[str], vocabulary: set[str] | None = None, doubts: list[str
         line = line.strip()
         if not line:
             continue
-        if text and re.search(r"[A-Za-z]-$", text) and line[:1].islower():
-            head = re.search(r"([A-Za-z]+)-$", text).group(1)
-            tail = re.match(r"[a-z]+", line).group(0)
+        if text and re.search(r"[^\W\d_]-$", text) and line[:1].islower():
+            head = re.search(r"([^\W\d_]+)-$", text).group(1)
+            tail = re.match(r"[^\W\d_]+", line).group(0)
             whole = (head + tail).lower()
             if vocabulary is not None and whole in vocabulary:
                 text = text[:-1] + line

@@ -951,3 +951,8 @@ def test_word_list_bullet_2_is_nested_under_the_bullet_before_it():
         ("1.1.b.i", "1.1.b"),
         ("1.1.c", "1.1"),
     ]
+
+
+def test_a_word_broken_before_a_non_ascii_letter_does_not_crash():
+    policy = parse_text("1. Aims\n1.1 Staff keep the caf-\néteria tidy.\n1.2 Staff use the cafeteria kindly.\n")
+    assert clause_text(policy, "1.1") == "Staff keep the caf-éteria tidy."
