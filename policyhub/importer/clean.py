@@ -125,6 +125,32 @@ def _split_metadata(lines: list[str]) -> tuple[list[str], list[str]]:
     return kept, metadata
 
 
+# A list label on a line of its own, its text on the next line (common in text taken from PDFs): "1.2", "(a)", "•".
+_LONE_LABEL_RE = re.compile(
+    r"^(?:\d{1,2}(?:\.\d{1,3})+\.?|\d{1,2}[.)]|\(\d{1,2}\)|\(?[a-z]\)|\(?[ivx]{1,5}\)|[•●▪■◦‣∙➢➤\uf0b7])$"
+)
+
+
+def _join_lone_labels(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    carry = ""
+    for line in lines:
+        s = line.strip()
+        if _LONE_LABEL_RE.match(s):
+            if carry:
+                out.append(carry)
+            carry = line.rstrip()
+            continue
+        if carry:
+            out.append(f"{carry} {s}")
+            carry = ""
+            continue
+        out.append(line)
+    if carry:
+        out.append(carry)
+    return out
+
+
 def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]:
     """Lines of ``text`` without page numbers, navigation links, running headers/footers or a contents list.
 
@@ -182,6 +208,23 @@ def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]
         ):
             furniture.add(key)
 
+    # A line repeated only twice is furniture too when one copy cuts a sentence in two: the line before it is
+    # unfinished and the line after it carries on in lower case (a page header printed mid-paragraph).
+    flat = [line.strip() for page in pages for line in page if line.strip()]
+    for k, line in enumerate(flat[1:-1], start=1):
+        key = _furniture_key(line)
+        if (
+            counts[key] >= 2
+            and key not in furniture
+            and not is_structural(line)
+            and len(line.split()) >= 2
+            and len(line) <= 120
+            and not _ends_terminal(flat[k - 1])
+            and flat[k + 1][:1].islower()
+            and not line[:1].islower()
+        ):
+            furniture.add(key)
+
     out: list[str] = []
     for page in pages:
         for raw in page:
@@ -194,6 +237,7 @@ def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]
             if _furniture_key(s) in furniture:
                 continue
             out.append(line)
+    out = _join_lone_labels(out)
     out, found = _split_metadata(out)
     if metadata is not None:
         metadata.extend(found)

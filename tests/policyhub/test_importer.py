@@ -956,3 +956,32 @@ def test_word_list_bullet_2_is_nested_under_the_bullet_before_it():
 def test_a_word_broken_before_a_non_ascii_letter_does_not_crash():
     policy = parse_text("1. Aims\n1.1 Staff keep the caf-\néteria tidy.\n1.2 Staff use the cafeteria kindly.\n")
     assert clause_text(policy, "1.1") == "Staff keep the caf-éteria tidy."
+
+
+def test_a_header_printed_twice_is_furniture_where_it_cuts_a_sentence_in_two():
+    text = (
+        "Oakfield Primary School Social Media Policy\n1. Scope\n"
+        "1.1 This policy covers every member of staff employed by the school and every\n"
+        "Oakfield Primary School Social Media Policy\nvolunteer who works with pupils.\n"
+        "1.2 It applies on and off site.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1") == (
+        "This policy covers every member of staff employed by the school and every volunteer who works with pupils."
+    )
+
+
+def test_list_labels_on_a_line_of_their_own_join_their_text():
+    text = (
+        "1. Scope\n1.1\nIt applies on and off site.\n1.2 Staff must not:\n(a)\nshare images;\n(b)\ncontact pupils.\n"
+        "1.3 Staff should:\n•\nask for advice.\n"
+    )
+    policy = parse_text(text)
+    assert outline(policy) == [
+        ("1.1", None, "It applies on and off site."),
+        ("1.2", None, "Staff must not:"),
+        ("1.2.a", "1.2", "share images;"),
+        ("1.2.b", "1.2", "contact pupils."),
+        ("1.3", None, "Staff should:"),
+        ("1.3.a", "1.3", "ask for advice."),
+    ]
