@@ -49,6 +49,31 @@ _NAMED_SECTION_RE = re.compile(
 )
 
 
+_MODAL_RE = re.compile(r"\b(?:must|should|shall|will)\b", re.I)
+
+
+def _heading_text(rest: str) -> bool:
+    """Whether the text after a number reads as a heading: title-like, and not cut off after a word such as
+    "for" or "the" (then it is a clause whose sentence wraps onto the next line)."""
+    return _title_like(rest) and not _CONNECTOR_END_RE.search(rest.rstrip())
+
+
+def _item_text(line: str) -> str:
+    """A line's text without its list label."""
+    for pattern in (_BULLET_RE, _ALPHA_RE, _PAREN_NUM_RE, _SINGLE_RE):
+        m = pattern.match(line)
+        if m:
+            return m.group(m.lastindex)
+    return line
+
+
+def _next_number_follows(line: str, lines: list[str], i: int) -> bool:
+    """Whether ``line`` (= lines[i], "1 Staff must ...") is followed by the next number in the same style."""
+    this = _SINGLE_RE.match(line.strip())
+    following = _SINGLE_RE.match(lines[i + 1].strip()) if this and i + 1 < len(lines) else None
+    return bool(following and following.group(2) == this.group(2) and int(following.group(1)) == int(this.group(1)) + 1)
+
+
 def _label_follows(previous: str, label: str, style: str) -> bool:
     """Whether list label ``label`` comes straight after ``previous`` (2 after 1, c after b, iv after iii)."""
     if previous.isdigit() and label.isdigit():
@@ -166,6 +191,19 @@ class _Parser:
     def _prev_is_full_width(self, prev: str | None) -> bool:
         """Whether the previous line ran to the wrapping width (so its paragraph probably continues)."""
         return bool(self.wrap_width) and prev is not None and len(prev) >= 0.85 * self.wrap_width
+
+    def _unpunctuated_list_ended(self, prev_runs_on: bool) -> bool:
+        """After a list whose items are one line each and have no full stops ("1 Keep profiles private" /
+        "2 Use school email"), the last item's line is complete although it has no full stop."""
+        cur = self.cur
+        if prev_runs_on or cur is None or not (cur.kind == "item" or (cur.kind == "para" and cur.label)):
+            return False
+        siblings = [
+            n
+            for n in self.sec.nodes
+            if n is not cur and n.kind == cur.kind and n.parent is cur.parent and n.style == cur.style
+        ]
+        return bool(siblings) and all(n.lines and not _ends_terminal(n.lines[-1]) for n in siblings)
 
     def _section_num_int(self) -> int | None:
         """The current section's number, or failing that the leading number of its numbered clauses."""
@@ -364,7 +402,7 @@ class _Parser:
             multi = _MULTI_RE.match(nxt_s)
             if (
                 (multi and multi.group(1).count(".") == 1 and multi.group(1).split(".")[1].strip("0") == "")
-                or (single and _title_like(single.group(3)))
+                or (single and _heading_text(single.group(3)) and not _next_number_follows(nxt_s, lines, n))
                 or _is_caps_heading(nxt_s, nxt[:1] == " ")
                 or _CONTENTS_RE.match(nxt_s)
             ):
@@ -449,14 +487,32 @@ class _Parser:
                 for st, _i, node in self.stack
             )
             list_context = self.cur is not None and (continues_list or (prev or "").rstrip().endswith((":", ":-")))
-            if marker != ")" and _title_like(rest) and not list_context:
-                top = self.container
-                if (
-                    top is not None
-                    and top.kind == "para"
-                    and top.label == str(int(num) - 1)
-                    and top.style == f"num{marker}"
-                ):
+            top = self.container
+            continues_top = (
+                top is not None and top.kind == "para" and top.label is not None and top.label == str(int(num) - 1)
+            )
+            if not marker and not prev_terminal and self.cur is not None and not (continues_list or continues_top):
+                # "... for" / "12 months after they leave.": a wrapped line that happens to start with a number
+                if not _starts_lower(rest):
+                    self.cur.doubts.append(f"“{s}” was read as the rest of the sentence above, not a numbered item.")
+                self._continue(s)
+                return
+            nxt_single = _SINGLE_RE.match(nxt.strip()) if nxt is not None else None
+            # "1 Staff must keep profiles private" followed by "2 Staff must ...": a list, not a run of headings
+            next_in_list = bool(
+                nxt_single and nxt_single.group(2) == marker and int(nxt_single.group(1)) == int(num) + 1
+            )
+            sibling = continues_top and top.style == f"num{marker}"
+            # after "1 ..." and "2 ...", "3 Photographs" is a heading only if it is short and says no "must"
+            heading_after_sibling = len(rest.split()) <= 5 and not _MODAL_RE.search(rest)
+            if (
+                marker != ")"
+                and _heading_text(rest)
+                and not list_context
+                and not next_in_list
+                and (not sibling or heading_after_sibling)
+            ):
+                if sibling:
                     self.loose_doubts.append(
                         (
                             s,
@@ -530,9 +586,15 @@ class _Parser:
         between_items = not indented and self.prev_kind == "item" and self._is_bullet_line(nxt) and not prev_runs_on
         if (
             _title_like(s, 10)
+            # "Posts are checked by" / "• the head teacher": a lead-in whose sentence the list completes
+            and not (_CONNECTOR_END_RE.search(s) and nxt_s is not None and _starts_lower(_item_text(nxt_s)))
             and not mid_section
             and (
-                (not indented and prev_terminal and self._is_block_start(nxt))
+                (
+                    not indented
+                    and (prev_terminal or self._unpunctuated_list_ended(prev_runs_on))
+                    and self._is_block_start(nxt)
+                )
                 or (indented and prev_terminal and nxt_numbered)
                 or between_items
             )

@@ -985,3 +985,26 @@ def test_list_labels_on_a_line_of_their_own_join_their_text():
         ("1.3", None, "Staff should:"),
         ("1.3.a", "1.3", "ask for advice."),
     ]
+
+
+def test_a_wrapped_line_starting_with_a_number_continues_the_sentence():
+    text = (
+        "Rules\n1 Staff must not contact former pupils for\n12 months after they leave the school.\n"
+        "2 Staff must keep accounts private.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Rules")]
+    assert outline(policy) == [
+        ("1.1", None, "Staff must not contact former pupils for 12 months after they leave the school."),
+        ("1.2", None, "Staff must keep accounts private."),
+    ]
+
+
+def test_after_a_list_without_full_stops_a_heading_starts_a_new_section():
+    text = (
+        "Expectations of staff\n1 Staff must keep profiles private\n2 Staff must not follow pupils\n"
+        "3 Staff must use school email\nReview\nThe head reviews this policy.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Expectations of staff"), ("2", "Review")]
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2", "1.3", "2.1"]
