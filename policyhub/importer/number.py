@@ -491,7 +491,12 @@ class _Parser:
             continues_top = (
                 top is not None and top.kind == "para" and top.label is not None and top.label == str(int(num) - 1)
             )
-            if not marker and not prev_terminal and self.cur is not None and not (continues_list or continues_top):
+            if (
+                not marker
+                and not prev_terminal
+                and self.cur is not None
+                and not (continues_list or continues_top or _next_number_follows(s, self.lines, i))
+            ):
                 # "... for" / "12 months after they leave.": a wrapped line that happens to start with a number
                 if not _starts_lower(rest):
                     self.cur.doubts.append(f"“{s}” was read as the rest of the sentence above, not a numbered item.")
@@ -504,7 +509,11 @@ class _Parser:
             )
             sibling = continues_top and top.style == f"num{marker}"
             # after "1 ..." and "2 ...", "3 Photographs" is a heading only if it is short and says no "must"
-            heading_after_sibling = len(rest.split()) <= 5 and not _MODAL_RE.search(rest)
+            # ... and has text of its own under it (else it is the list's last item, and a heading follows it)
+            nxt_body = nxt is not None and (
+                _ends_terminal(nxt.strip()) or _is_list_start(nxt.strip()) or bool(_MULTI_RE.match(nxt.strip()))
+            )
+            heading_after_sibling = len(rest.split()) <= 5 and not _MODAL_RE.search(rest) and nxt_body
             if (
                 marker != ")"
                 and _heading_text(rest)

@@ -1008,3 +1008,18 @@ def test_after_a_list_without_full_stops_a_heading_starts_a_new_section():
     policy = parse_text(text)
     assert sections(policy) == [("1", "Expectations of staff"), ("2", "Review")]
     assert [c.ref for c in policy.clauses] == ["1.1", "1.2", "1.3", "2.1"]
+
+
+def test_the_last_item_of_a_list_without_full_stops_is_not_taken_for_a_heading():
+    text = (
+        "Rules\nStaff agree to the following\n1 Keep profiles private\n2 Use school email\n3 Report concerns\n"
+        "Review\nThe head reviews this policy.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.text) for c in policy.clauses] == [
+        ("1.1", "Keep profiles private"),
+        ("1.2", "Use school email"),
+        ("1.3", "Report concerns"),
+        ("2.1", "The head reviews this policy."),
+    ]
+    assert sections(policy)[-1] == ("2", "Review")
