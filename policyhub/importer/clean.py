@@ -225,6 +225,19 @@ def _remove_furniture(text: str, metadata: list[str] | None = None) -> list[str]
         ):
             furniture.add(key)
 
+    # "3. Staff use of social media" in the contents and again as the heading near the foot of a page is the same
+    # numbered line twice, not a footer: a footer's number changes from page to page ("3 Social Media Policy").
+    variants: dict[str, set[str]] = {}
+    for line in flat:
+        variants.setdefault(_furniture_key(line), set()).add(re.sub(r"\s+", " ", line).casefold())
+    furniture = {
+        k
+        for k in furniture
+        if not (
+            len(variants.get(k, ())) == 1 and all(_SINGLE_RE.match(v) or _PAREN_NUM_RE.match(v) for v in variants[k])
+        )
+    }
+
     out: list[str] = []
     for page in pages:
         for raw in page:
