@@ -304,3 +304,20 @@ def test_with_no_other_dpo_the_preview_says_who_must_appoint_one(subjects):
     note = _sar_note(client_for(w, "priya"), w.sam)
     assert "no other data-protection officer" in note.lower()
     assert "appoint" in note.lower()
+
+
+@pytest.mark.postgres
+def test_the_events_of_a_case_are_found_through_the_index(subjects):
+    """The case's access history and the log's filter look events up by detail["incident"]: the
+    lookup must match the expression index (no scan of the whole, ever-growing table)."""
+    from django.db import connection
+
+    from accounts.audit_cases import concerning
+
+    query = AuditEvent.objects.filter(concerning([subjects.about["priya"].pk])).values("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = query.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "audit_incident" in plan, plan
