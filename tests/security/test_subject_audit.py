@@ -321,3 +321,18 @@ def test_the_events_of_a_case_are_found_through_the_index(subjects):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "audit_incident" in plan, plan
+
+
+def test_the_trust_admin_is_told_which_schools_need_a_second_dpo(subjects):
+    """Who appoints another DPO when there is none: the trust admin is told on the home page, the
+    same whether or not a case about the DPO exists."""
+    w = subjects
+    tom = client_for(w, "tom")
+    assert 'id="dpo-cover"' not in tom.get(reverse("home")).content.decode()  # Priya and Devi
+    Membership.objects.filter(user=w.devi, role=Role.DPO).delete()
+    with_case = tom.get(reverse("home")).content.decode()
+    assert 'id="dpo-cover"' in with_case and "Oakfield Primary: one DPO" in with_case
+    Incident.objects.filter(subject=w.priya).update(school=SchoolFactory(trust=w.trust))
+    without_case = tom.get(reverse("home")).content.decode()
+    section = re.compile(r'<p class="mt-3 mb-1" id="dpo-cover">.*?</ul>', re.S)
+    assert section.search(with_case)[0] == section.search(without_case)[0]
