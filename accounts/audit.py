@@ -1,7 +1,8 @@
 """The audit trail: record events, seal them into a hash chain, verify the chain.
 
 - `record()` writes one AuditEvent (the app's view of who did what).
-- `AuditMiddleware` records every read of case data (a view, a download, a refusal).
+- `accounts.audit_reads.AuditMiddleware` records every read of case data (a view, a download, a
+  refusal); `accounts.audit_cases` says which events concern which case.
 - Database triggers (accounts/audit_triggers.py) record every row change of the sensitive tables,
   bulk and raw SQL included, and make the audit tables append-only on PostgreSQL.
 - `seal()` (Celery beat, every minute) chains events in id order:
@@ -21,9 +22,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from incidents.models import Evidence
-
-from .models import AuditAction, AuditEvent, AuditSeal
+from .models import AuditEvent, AuditSeal
 
 log = logging.getLogger("policyhub.audit")
 
@@ -182,55 +181,3 @@ def verify() -> Verification:
         if seal_hash != anchor_hash:
             return Verification(checked, f"the chain does not match the anchor at event {anchor_id}")
     return Verification(checked, None)
-
-
-# --- Reads of case data: recorded by middleware, so no view can forget -----------------------------
-
-AUDITED_NAMESPACES = {"incidents"}
-
-
-class AuditMiddleware:
-    """Record every request for case data: a view or download when it succeeds, a refusal when
-    the object was not found or not allowed (a refused read also gets a log line)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        if match is None or match.namespace not in AUDITED_NAMESPACES or not request.user.is_authenticated:
-            return response
-        if request.method not in ("GET", "HEAD") and response.status_code not in (403, 404):
-            return response  # changes are recorded by the services and the database triggers
-        object_type, object_id, detail = _audited_object(match)
-        if response.status_code in (403, 404):
-            action = AuditAction.REFUSED
-            log.warning("refused %s %s for user %s", request.method, match.view_name, request.user.pk)
-        elif response.status_code == 200:
-            action = AuditAction.DOWNLOAD if match.url_name.startswith("evidence_") else AuditAction.VIEW
-        else:
-            return response
-        school = request.ctx.school if hasattr(request, "ctx") else None
-        record(
-            action,
-            request=request,
-            object_type=object_type,
-            object_id=object_id,
-            school_id=school.pk if school else None,
-            detail={**detail, "view": match.view_name, "status": response.status_code},
-        )
-        return response
-
-
-def _audited_object(match) -> tuple[str, str, dict]:
-    """(type, id, extra detail) of the object a case URL is about. Evidence events also name their
-    case, so a case's access history includes downloads of its files."""
-    if match.url_name.startswith("evidence_") and "pk" in match.kwargs:
-        incident_id = Evidence.objects.filter(pk=match.kwargs["pk"]).values_list("incident_id", flat=True).first()
-        return "evidence", str(match.kwargs["pk"]), {"incident": incident_id}
-    if "pk" in match.kwargs:
-        return "incident", str(match.kwargs["pk"]), {}
-    if "user_id" in match.kwargs:
-        return "person", str(match.kwargs["user_id"]), {}
-    return match.url_name, "", {}

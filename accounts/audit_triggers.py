@@ -43,14 +43,25 @@ END; $$ LANGUAGE plpgsql;
 CREATE OR REPLACE FUNCTION policyhub_audit_change() RETURNS trigger AS $$
 DECLARE
   row_id text;
+  case_id text;
   actor text := NULLIF(current_setting('policyhub.actor_id', true), '');
 BEGIN
   IF TG_OP = 'DELETE' THEN row_id := OLD.id::text; ELSE row_id := NEW.id::text; END IF;
+  -- The case the row belongs to, so the log can leave it out for the case's subject
+  -- (accounts/audit_cases.py): the case itself, or the incident_id of its files, timeline...
+  IF TG_TABLE_NAME = 'incidents_incident' THEN
+    case_id := row_id;
+  ELSIF TG_OP = 'DELETE' THEN
+    case_id := to_jsonb(OLD) ->> 'incident_id';
+  ELSE
+    case_id := to_jsonb(NEW) ->> 'incident_id';
+  END IF;
   INSERT INTO accounts_auditevent
     (at, actor_id, actor_email, action, object_type, object_id, object_ref, school_id, path, ip, detail)
   VALUES
     (clock_timestamp(), actor::bigint, '', 'db_change', TG_TABLE_NAME, row_id, '', NULL, '', NULL,
-     jsonb_build_object('op', lower(TG_OP), 'db_user', session_user::text));
+     jsonb_build_object('op', lower(TG_OP), 'db_user', session_user::text)
+     || CASE WHEN case_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('incident', case_id::bigint) END);
   RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 """

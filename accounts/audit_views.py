@@ -1,5 +1,8 @@
 """Reading the audit trail: a case's access history (its owners) and the trust's log (trust admins
-and data-protection officers), with filters and a CSV export that is itself audited."""
+and data-protection officers), with filters and a CSV export that is itself audited.
+
+The log and its CSV never show a reader an event about a case whose subject they are, nor about
+their own person page (accounts/audit_cases.py): a trust admin or DPO may be the subject of a case."""
 
 import csv
 
@@ -15,6 +18,7 @@ from incidents.models import Incident
 from incidents.transitions import OWNERS, case_roles
 
 from .audit import record
+from .audit_cases import concerning, for_reader
 from .models import AuditAction, AuditEvent, Membership, Role, School
 
 PAGE_SIZE = 50
@@ -46,6 +50,7 @@ class LogFilter(forms.Form):
 def _filtered_log(request, school_ids):
     people = Membership.objects.filter(school__in=school_ids).values("user_id")
     events = AuditEvent.objects.filter(Q(school_id__in=school_ids) | Q(school_id__isnull=True, actor__in=people))
+    events = for_reader(events, request.user)
     schools = School.objects.filter(pk__in=school_ids).order_by("name")
     form = LogFilter(request.GET or None, schools=schools)
     if form.is_valid():
@@ -115,8 +120,7 @@ def case_history(request, pk):
     incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
     if not case_roles(request.user, incident) & OWNERS:
         raise PermissionDenied("A case's access history is for the people who own the case.")
-    events = AuditEvent.objects.filter(
-        Q(object_type="incident", object_id=str(incident.pk)) | Q(object_type="evidence", detail__incident=incident.pk)
-    ).order_by("-id")
+    # Every event naming the case: reads, refusals, changes, its files, its rows, exports.
+    events = AuditEvent.objects.filter(concerning([incident.pk])).order_by("-id")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/case_history.html", {"incident": incident, "page": page})

@@ -7,7 +7,9 @@ Who sees what:
   audited subject-access export);
 - a head teacher: the cases of their school they may see (the head's part of the visibility rule,
   so a case about a head never shows here; the chair owns it).
-The subject of a case never sees it here, whatever roles they hold. Anything else is a 404.
+The subject of a case never sees it here, whatever roles they hold: "Find a case" answers for a
+reference about them exactly as for one that does not exist. Anything else is a 404. Every page
+shown is audited (accounts/audit_reads.py), naming the case found by reference.
 """
 
 from django import forms
@@ -19,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.audit_reads import shown
 from accounts.models import Role
 
 from . import retention
@@ -92,7 +95,10 @@ def _page(request, dpo, head, *, found=None, forms_for_found=None, status=200):
         reference = context["lookup"].cleaned_data["reference"].strip().upper()
         pk = scope.filter(reference=reference).values_list("pk", flat=True).first()
         context["found"] = retention.plan(scope, pk) if pk else None
+        # A reference about the viewer reads exactly as one that does not exist (_scope left it out).
         context["missing"] = pk is None
+        if pk:
+            shown(request, pk)
     if found is not None:
         context["found"] = found
         context.update(forms_for_found or {})

@@ -59,7 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
     "accounts.middleware.CurrentSchoolMiddleware",
-    "accounts.audit.AuditMiddleware",
+    "accounts.audit_reads.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.

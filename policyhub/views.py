@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 
 from . import liveness, services
 from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
@@ -32,6 +32,7 @@ from .topics import TOPIC_LABELS
 @require_GET
 def home(request):
     ctx = request.ctx
+    is_trust_admin = ctx.has_role(Role.TRUST_ADMIN)
     return render(
         request,
         "home.html",
@@ -39,10 +40,25 @@ def home(request):
             "is_staff_member": ctx.has_role(Role.STAFF),
             "is_owner": ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR),
             "is_governor": ctx.has_role(Role.GOVERNOR, Role.CHAIR),
-            "is_trust_admin": ctx.has_role(Role.TRUST_ADMIN),
+            "is_trust_admin": is_trust_admin,
             "is_dpo": ctx.has_role(Role.DPO),
+            "short_of_dpos": _short_of_dpos(ctx.schools) if is_trust_admin else [],
         },
     )
+
+
+def _short_of_dpos(schools):
+    """(school, number of DPOs) for schools with fewer than two: a case about their DPO (never shown
+    to them) needs another DPO to answer subject access and retention for it. One query; the same
+    whether or not such a case exists."""
+    from django.db.models import Count
+
+    counts = dict(
+        Membership.objects.filter(school__in=schools, role=Role.DPO, user__is_active=True)
+        .values_list("school_id")
+        .annotate(n=Count("user_id", distinct=True))
+    )
+    return [(school, counts.get(school.pk, 0)) for school in schools if counts.get(school.pk, 0) < 2]
 
 
 @login_not_required

@@ -87,7 +87,7 @@ def test_the_subject_never_sees_their_case_here_whatever_their_role(client, cast
 
     assert other.reference in html
     assert about_priya.reference not in html.replace(f'value="{about_priya.reference}"', "")
-    assert "No case with that reference here" in html
+    assert "Nothing to show for that reference" in html
     sign_in(client, cast.priya)
     url = reverse("retention:hold", args=[about_priya.pk])
     assert client.post(url, {"reason": "Tribunal"}).status_code == 404
