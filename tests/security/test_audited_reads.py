@@ -41,6 +41,9 @@ NO_CASE_CONTENT = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "sign_in_link_request",
+    "sign_in_link_sent",
+    "sign_in_link",
     "switch_school",
     "account_security",
     "sign_out_everywhere",
@@ -252,6 +255,8 @@ def _no_content_urls(w):
             urls.append(reverse(name))
         elif name == "password_reset_confirm":
             urls.append(reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"}))
+        elif name == "sign_in_link":
+            urls.append(reverse(name, kwargs={"token": "not-a-link"}))
         elif arguments == ["pk", "index"]:
             urls += [reverse(name, args=[pk, 0]) for pk in ids["version"]]
         else:
