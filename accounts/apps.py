@@ -7,7 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and schools"
 
     def ready(self):
-        from . import audit_triggers, signals
+        from . import actor, audit_triggers, signals
 
         signals.connect_row_change_fallback()
+        actor.connect()
         post_migrate.connect(audit_triggers.install, dispatch_uid="policyhub-audit-triggers")
