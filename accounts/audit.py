@@ -123,14 +123,14 @@ def seal(*, now=None, margin: timedelta = SEAL_MARGIN, batch: int = 5000) -> int
     """Chain the events not sealed yet (older than `margin`), then write the newest hash outside
     the database: a line in the anchor file and a log line. Returns how many were sealed.
 
-    First the whole chain is verified against every anchor line: a chain that no longer matches
-    them is never extended (that would re-anchor a rewritten history); sealing is refused with an
-    error-level alarm, every minute, until someone looks. The one repair it makes by itself: seals
-    committed after the newest anchor line whose line was never written (the write failed) are
-    anchored now, once they check out against their events."""
+    First the stored chain is checked against every anchor line (`check_seals`): a chain that no
+    longer matches them is never extended (that would re-anchor a rewritten history); sealing is
+    refused with an error-level alarm, every minute, until someone looks. The one repair it makes
+    by itself: seals committed after the newest anchor line whose line was never written (the
+    write failed) are anchored now, once they check out against their events."""
     now = now or timezone.now()
     with _sealer_lock():
-        result = _verify(read_anchors)
+        result = check_seals()
         if not result.ok and result.unanchored_after is None:
             log.error("audit chain broken: sealing refused (%s). Run manage.py verify_audit.", result.problem)
             return 0
@@ -297,16 +297,10 @@ def _verify(load_anchors) -> Verification:
         i = bisect_left(anchor_ids, event_id)
         return anchors[i] if i < len(anchors) else None
 
-    def anchored():  # every event id the anchor lines say was sealed, in order
-        for a in anchors:
-            for lo, hi in a.ids or ((a.event_id, a.event_id),):
-                for i in range(lo, hi + 1):
-                    yield i, a
-
     events = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
     seals = AuditSeal.objects.order_by("event_id").values_list("event_id", "prev_hash", "hash")
     seals = seals.iterator(chunk_size=2000)
-    expected = anchored()
+    expected = _anchored_ids(anchors)
     event, sealed, anchor = next(events, None), next(seals, None), next(expected, None)
     prev, checked, last_sealed = GENESIS, 0, None
     while sealed is not None or anchor is not None:
@@ -355,6 +349,76 @@ def _verify(load_anchors) -> Verification:
         )
         return Verification(checked, problem, unanchored_after=newest)
     return Verification(checked, None)
+
+
+def _anchored_ids(anchors):
+    """Every event id the anchor lines say was sealed, in order, with its line. (Lines of old
+    versions name only their newest event.)"""
+    for a in anchors:
+        for lo, hi in a.ids or ((a.event_id, a.event_id),):
+            for i in range(lo, hi + 1):
+                yield i, a
+
+
+def check_seals() -> Verification:
+    """The sealer's check, every minute: the stored seals against every anchor line, without
+    recomputing the events (that is `verify()`'s job, hourly and on demand): no anchored seal is
+    missing or rewritten, none was added among them, each follows the one before, and the seals
+    after the newest anchor line (if its write failed) check out against their events.
+    A superuser cannot make the sealer build over a changed history: re-sealing needs the seals
+    from the change on to be gone or rewritten, and that is what this sees."""
+    try:
+        anchors = _in_order(read_anchors())
+    except AnchorFileError as exc:
+        return Verification(0, str(exc))
+    seals = AuditSeal.objects.order_by("event_id").values_list("event_id", "prev_hash", "hash")
+    if not anchors:
+        if seals.exists():
+            return Verification(0, "events are sealed but there is no anchor line: the anchor file is missing or empty")
+        return Verification(0, None)
+    newest = anchors[-1]
+    anchor_at = {a.event_id: a for a in anchors}
+    anchor_ids = [a.event_id for a in anchors]
+    expected = _anchored_ids(anchors)
+    anchor = next(expected, None)
+    prev, checked = GENESIS, 0
+
+    def seal_missing(event_id, line):
+        problem = f"event {event_id}: its seal is missing (it was sealed and {line.where})"
+        return Verification(checked, problem, event_id)
+
+    for event_id, prev_hash, digest in seals.filter(event_id__lte=newest.event_id).iterator(chunk_size=5000):
+        if anchor is not None and anchor[0] < event_id:
+            return seal_missing(*anchor)
+        if (anchor is None or anchor[0] != event_id) and anchors[bisect_left(anchor_ids, event_id)].ids is not None:
+            return Verification(checked, f"event {event_id} is not in the chain: its seal was added after sealing")
+        if prev_hash != prev:
+            return Verification(checked, f"seal of event {event_id} does not follow the one before it", event_id)
+        if event_id in anchor_at and anchor_at[event_id].hash != digest:
+            problem = f"the chain does not match the anchor at event {event_id} ({anchor_at[event_id].where})"
+            return Verification(checked, problem, event_id)
+        prev, checked = digest, checked + 1
+        if anchor is not None and anchor[0] == event_id:
+            anchor = next(expected, None)
+    if anchor is not None:
+        return seal_missing(*anchor)
+    # Seals after the newest anchor line: sealed, but the line was never written. Recompute them.
+    tail = list(seals.filter(event_id__gt=newest.event_id))
+    if not tail:
+        return Verification(checked, None)
+    events = {e.pk: e for e in AuditEvent.objects.filter(id__gt=newest.event_id, id__lte=tail[-1][0])}
+    for event_id, prev_hash, digest in tail:
+        event = events.pop(event_id, None)
+        if event is None:
+            return Verification(checked, f"event {event_id} is missing: deleted after sealing", event_id)
+        if prev_hash != prev or chain(prev, event) != digest:
+            return Verification(checked, f"event {event_id} was changed after sealing", event_id)
+        prev, checked = digest, checked + 1
+    if events:
+        first = min(events)
+        return Verification(checked, f"event {first} is not in the chain: inserted after sealing", first)
+    problem = f"the seals after event {newest.event_id} are not anchored: the anchor file ends there"
+    return Verification(checked, problem, unanchored_after=newest.event_id)
 
 
 def _in_order(anchors: list[Anchor]) -> list[Anchor]:

@@ -252,3 +252,40 @@ def test_a_malformed_anchor_line_is_a_clear_break(anchor_file):
         fh.write("not an anchor\n")
     result = verify()
     assert not result.ok and "line 3" in result.problem
+
+
+def test_an_edit_under_intact_seals_is_caught_by_the_hourly_check(settings, caplog):
+    """The sealer reads only the seals each minute; extending an intact chain of seals destroys no
+    evidence: the hourly recomputation still names the edited event, and keeps raising the alarm."""
+    from accounts.tasks import verify_audit
+
+    assert settings.CELERY_BEAT_SCHEDULE["verify-audit"]["task"] == verify_audit.name
+    events = _history()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE accounts_auditevent DISABLE TRIGGER ALL")
+        cursor.execute("UPDATE accounts_auditevent SET object_id = '77' WHERE id = %s", [events[1].pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE accounts_auditevent ENABLE TRIGGER ALL")
+    _event(8)
+    assert seal(margin=timedelta(0)) == 1
+    with caplog.at_level(logging.ERROR):
+        assert verify_audit.apply().get() is False
+    [alarm] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"event {events[1].pk} was changed after sealing" in alarm.getMessage()
+    with pytest.raises(CommandError, match=f"event {events[1].pk} was changed"):
+        call_command("verify_audit")
+
+
+def test_an_intact_trail_verifies_after_many_runs_and_the_anchor_lists_what_each_run_sealed():
+    events = _history()
+    anchors = audit.read_anchors()
+    assert [(a.event_id, a.ids) for a in anchors] == [
+        (events[2].pk, ((events[0].pk, events[2].pk),)),
+        (events[5].pk, ((events[3].pk, events[5].pk),)),
+    ]
+    assert seal(margin=timedelta(0)) == 0
+    assert len(audit.read_anchors()) == 2  # nothing new: no line
+    result = verify()
+    assert result.ok and result.checked == 6
+    call_command("verify_audit")
