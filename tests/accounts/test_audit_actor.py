@@ -116,3 +116,29 @@ def test_the_server_commands_do_not_label_their_requests():
 
     with command_actor(["manage.py", "runserver"]):
         assert current_actor() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_manage_py_labels_a_commands_changes(cast):
+    """End to end: a change made in `manage.py shell` is recorded as made by that command."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    before = _last_id()
+    code = f"from accounts.models import User; User.objects.get(pk={cast.sam.pk}).save()"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [sys.executable, str(root / "manage.py"), "shell", "-c", code],
+        check=True,
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        timeout=120,
+    )
+    changes = list(_changes_since(before, object_type="accounts_user", object_id=str(cast.sam.pk)))
+    assert [(e.actor_id, e.detail.get("actor")) for e in changes] == [(None, "system:command:shell")]
