@@ -289,3 +289,35 @@ def test_an_intact_trail_verifies_after_many_runs_and_the_anchor_lists_what_each
     result = verify()
     assert result.ok and result.checked == 6
     call_command("verify_audit")
+
+
+def test_a_truncated_anchor_file_is_reported_until_the_sealer_anchors_the_checked_tail_again(anchor_file):
+    """Documented limit: lines lost from the end of the file are a break for `verify_audit`; the
+    next seal re-anchors those seals only after checking them against their events."""
+    events = _history()
+    lines = anchor_file.read_text().splitlines(keepends=True)
+    anchor_file.write_text(lines[0])
+    result = verify()
+    assert "not anchored" in result.problem and result.unanchored_after == events[2].pk
+    assert seal(margin=timedelta(0)) == 0
+    assert audit.read_anchors()[-1].event_id == events[5].pk
+    assert verify().ok
+
+
+def test_anchor_lines_of_the_previous_version_still_verify(anchor_file):
+    """Lines written before the anchors listed their events ("time event hash") still count."""
+    events = _history()
+    anchor_file.write_text("".join(line.split(" ids=")[0] + "\n" for line in anchor_file.read_text().splitlines()))
+    assert [a.ids for a in audit.read_anchors()] == [None, None]
+    assert verify().ok
+    _event(9)
+    assert seal(margin=timedelta(0)) == 1
+    assert verify().ok
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE accounts_auditseal DISABLE TRIGGER ALL")
+        cursor.execute("DELETE FROM accounts_auditseal WHERE event_id >= %s", [events[4].pk])
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE accounts_auditseal ENABLE TRIGGER ALL")
+    assert seal(margin=timedelta(0)) == 0
+    assert not verify().ok
