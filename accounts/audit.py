@@ -223,9 +223,6 @@ class Anchor:
     def where(self) -> str:
         return f"anchored {self.at}" if self.at else f"anchored on line {self.line}"
 
-    def covers(self, event_id: int) -> bool:
-        return self.ids is not None and any(lo <= event_id <= hi for lo, hi in self.ids)
-
 
 def read_anchors(path=None) -> list[Anchor]:
     """Every anchor line, oldest first. `path`: another copy of them, e.g. the shipped log, where
