@@ -13,6 +13,7 @@ its hand-written list of routes that show no case content, so a new page cannot 
 
 import logging
 
+from .actor import acting_as
 from .audit import record
 from .audit_cases import about
 from .models import AuditAction
@@ -76,7 +77,10 @@ class AuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        # Row changes made while answering are recorded as made by this person (accounts/actor.py).
+        user = getattr(request, "user", None)
+        with acting_as(user if user is not None and user.is_authenticated else None):
+            response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         if match is None or not request.user.is_authenticated:
             return response

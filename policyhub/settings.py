@@ -288,6 +288,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
+    # The seals are checked every minute; the events themselves are recomputed hourly (accounts/audit.py).
+    "verify-audit": {"task": "accounts.tasks.verify_audit", "schedule": timedelta(hours=1)},
     # Retention (incidents/retention.py): deletes the cases that are due, at a quiet hour.
     "retention-sweep": {"task": "incidents.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
 }
