@@ -253,6 +253,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The embedded setup (`make run`: SQLite, or the filesystem broker) runs one task at a time in the
+# worker's own process: SQLite takes one writer at a time, so parallel tasks only queue for its
+# lock, and the prefork pool's children kept Ctrl-C waiting in warm shutdown for minutes.
+# PostgreSQL with Redis (docker compose) keeps Celery's default, the prefork pool.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_WORKER_POOL = "solo"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
