@@ -94,8 +94,22 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web (several threads), worker and beat share one file, and SQLite takes one writer at a time.
+    # - WAL journal: readers never wait for the writer, nor the writer for readers.
+    # - IMMEDIATE transactions take the write lock when they begin. With SQLite's default
+    #   (DEFERRED) a transaction that read first and then writes while another holds the lock
+    #   fails at once with "database is locked" (waiting could deadlock), whatever the timeout.
+    # - timeout: a writer waits up to 20 s for the lock instead of failing. Transactions are short,
+    #   so writers queue; only a write held for 20 s by someone else still fails.
+    # - synchronous stays FULL (SQLite's default): with NORMAL a power cut could lose the last
+    #   commits, and a report once confirmed must not be lost.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

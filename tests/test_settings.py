@@ -118,6 +118,23 @@ def test_database_url_selects_postgresql():
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
 
 
+def test_sqlite_uses_wal_takes_the_write_lock_up_front_and_waits_for_it(tmp_path):
+    code = (
+        "from django.db import connection as c\n"
+        "cur = c.cursor()\n"
+        "for pragma in ('journal_mode', 'busy_timeout', 'synchronous'):\n"
+        "    cur.execute('PRAGMA ' + pragma); print(cur.fetchone()[0])\n"
+        "print(c.transaction_mode)\n"
+    )
+    env = {**_clean_env("DATABASE_URL"), "POLICYHUB_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    # WAL; a writer waits 20 s for the lock; FULL (2) fsyncs every commit; BEGIN IMMEDIATE.
+    assert result.stdout.split() == ["wal", "20000", "2", "IMMEDIATE"]
+
+
 def _worker_pool(**env):
     code = "from policyhub.celery import app; print(app.conf.worker_pool)"
     result = subprocess.run(
