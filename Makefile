@@ -25,6 +25,7 @@ run: seed
 	PORT=$(PORT) BIN=$(BIN) scripts/run.sh
 
 # The processes, one per target. docker-compose.yml runs the same commands (tests/test_compose.py).
+# The worker's pool follows the settings: solo on SQLite or the filesystem broker, else prefork.
 web: venv
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
 worker: venv
