@@ -8,7 +8,8 @@ both demo schools, who submit reports through the report form, while the Oakfiel
 acknowledges each new case and adds a note, and the worker and beat do their work (notifications,
 the minute sweeps, the audit seal). At the end it presses Ctrl-C and counts, in everything the
 three processes logged: "database is locked", other tracebacks and HTTP 500s. Exit status 1 if
-there was any, or if a request failed. tests/policyhub/test_sqlite_soak.py runs it for 75 seconds.
+there was any, or if a request failed (if a process dies, `make run` stops and requests fail).
+tests/policyhub/test_sqlite_soak.py runs it for 75 seconds.
 (`make bench` skips it: it needs no PostgreSQL and takes as long as you ask.)
 """
 
@@ -91,6 +92,9 @@ def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=pri
                     response = client.request("/incidents/report/", _report(n))
                 except OSError as exc:  # the server dropped the connection or timed out
                     fail(f"report: {exc!r}")
+                    if stack.process.poll() is not None:
+                        return  # make run has stopped (the log says why)
+                    time.sleep(1)
                     continue
                 match = re.search(r"/incidents/report/(\d+)/done/", response.location)
                 if response.status == 302 and match:
@@ -119,6 +123,8 @@ def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=pri
                         page = head.follow(response)
                     except OSError as exc:
                         fail(f"{action}: {exc!r}")
+                        if stack.process.poll() is not None:
+                            return
                         break
                     if "alert-danger" in page.text:
                         count("refused")  # a clean refusal (the case changed): not a failure
@@ -168,6 +174,8 @@ def main() -> int:
     result = soak(args.minutes * 60, directory)
     print(f"Ran {time.monotonic() - started:.0f} s.")
     for key, value in result.items():
+        if key == "failures":
+            value = f"{len(value)} {sorted(set(value))[:5]}"
         print(f"  {key}: {value}")
     bad = result["failures"] or result["locked"] or result["tracebacks"] or result["http_500"]
     print("FAILED" if bad else "OK: no locking error, no traceback, no HTTP 500.")
