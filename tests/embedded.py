@@ -251,18 +251,24 @@ school = School.objects.get(slug="oakfield")
 head = User.objects.get(email="head.oakfield@example.org")
 if not TOTPDevice.objects.filter(user=head, confirmed=True).exists():
     TOTPDevice.objects.create(user=head, name="Authenticator app", confirmed=True, key="{key}")
-incident = services.incident_report(
-    reporter=User.objects.get(email="staff.oakfield@example.org"), school=school, category="parent_post",
-    platform="facebook", description="A parent posted photos of other children.",
-    seen_at=timezone.now() - timedelta(hours=1), involved="parent", child_at_risk=False,
-)
-print(incident.pk)
+for _ in range({count}):
+    incident = services.incident_report(
+        reporter=User.objects.get(email="staff.oakfield@example.org"), school=school, category="parent_post",
+        platform="facebook", description="A parent posted photos of other children.",
+        seen_at=timezone.now() - timedelta(hours=1), involved="parent", child_at_risk=False,
+    )
+    print(incident.pk)
 """
 
 
+def new_cases(env, count: int) -> list[int]:
+    """New reported cases at Oakfield (their pks)."""
+    output = manage(env, "shell", "-v0", "-c", CASE_SETUP.format(key=HEAD_TOTP_KEY, count=count)).stdout
+    return [int(pk) for pk in output.split()[-count:]]
+
+
 def new_case(env) -> int:
-    """A new reported case at Oakfield (its pk)."""
-    return int(manage(env, "shell", "-v0", "-c", CASE_SETUP.format(key=HEAD_TOTP_KEY)).stdout.split()[-1])
+    return new_cases(env, 1)[0]
 
 
 HEAD = "head.oakfield@example.org"
