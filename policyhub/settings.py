@@ -94,8 +94,22 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web (several threads), worker and beat share one file, and SQLite takes one writer at a time.
+    # - WAL journal: readers never wait for the writer, nor the writer for readers.
+    # - IMMEDIATE transactions take the write lock when they begin. With SQLite's default
+    #   (DEFERRED) a transaction that read first and then writes while another holds the lock
+    #   fails at once with "database is locked" (waiting could deadlock), whatever the timeout.
+    # - timeout: a writer waits up to 20 s for the lock instead of failing. Transactions are short,
+    #   so writers queue; only a write held for 20 s by someone else still fails.
+    # - synchronous stays FULL (SQLite's default): with NORMAL a power cut could lose the last
+    #   commits, and a report once confirmed must not be lost.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -267,6 +281,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The embedded setup (`make run`: SQLite, or the filesystem broker) runs one task at a time in the
+# worker's own process: SQLite takes one writer at a time, so parallel tasks only queue for its
+# lock, and the prefork pool's children kept Ctrl-C waiting in warm shutdown for minutes.
+# PostgreSQL with Redis (docker compose) keeps Celery's default, the prefork pool.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_WORKER_POOL = "solo"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
