@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Role, School
+from accounts.models import Membership, Role, School
 from policyhub.models import Clause, PolicyVersion
 
 
@@ -109,6 +109,16 @@ class ReferralKind(models.TextChoices):
     PROFESSIONAL_BODY = "professional_body", "Professional body"
 
 
+def about_a_head(outer: str = "") -> Q:
+    """The case is about a head: its subject holds the head role at the case's school now, or did
+    when it was reported or re-routed. `outer` prefixes the incident's fields when the condition
+    is used from a related model (e.g. "incident__")."""
+    head_now = Exists(
+        Membership.objects.filter(user=OuterRef(f"{outer}subject"), school=OuterRef(f"{outer}school"), role=Role.HEAD)
+    )
+    return Q(**{f"{outer}subject_is_head": True}) | Q(head_now)
+
+
 class IncidentQuerySet(models.QuerySet):
     """Who sees which case (PRODUCT.md section 5). This class is the only place the rule lives."""
 
@@ -117,13 +127,21 @@ class IncidentQuerySet(models.QuerySet):
         """The rule as named parts, so the triage queue can reuse the owning parts.
 
         - reporters see their own reports (views show them status only, never internal notes);
-        - heads see their school's cases, except those whose subject holds the head role there;
-        - chairs see their school's cases whose subject is a head, and cases escalated to them;
+        - heads see their school's cases, except those about a head (below);
+        - chairs see their school's cases about a head, and cases escalated to them;
         - DSLs see their school's safeguarding, Prevent and illegal-content cases, and any case
-          whose reporter said a child is at risk now (the DSL is alerted to those at once);
+          whose reporter said a child is at risk now (the DSL is alerted to those at once),
+          except those about a head;
         - governors (and chairs) see their school's cases in governor review, or closed after
           the board upheld them (not cases reopened or referred back);
-        - trust admins and DPOs see no case content here (aggregates, audited export).
+        - trust admins see the review of a case the trust decides because no governor without a
+          conflict remains (what governors see), and otherwise no case content here (aggregates);
+          DPOs see none (audited export).
+        A case is "about a head" when its subject holds the head role at the case's school now
+        (read live from Membership, so a role granted after the report counts at once), or did
+        when the case was reported or re-routed (`subject_is_head`: the chair keeps it). No head
+        and no DSL of that school has any relation to it but their own report, whatever other
+        roles they hold (a co-head who is DSL or governor included): KCSIE part 4.
         The subject of a case is excluded afterwards, whatever other role they hold.
         """
         if not user.is_authenticated or not user.is_active:
@@ -136,14 +154,20 @@ class IncidentQuerySet(models.QuerySet):
             return [s for r in roles for s in schools_by_role.get(r, [])]
 
         upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
+        about_head = about_a_head()
+        # Heads and DSLs of the school have no relation to a case about a head but as its reporter.
+        insider = Q(school__in=at(Role.HEAD, Role.DSL)) & about_head
         return {
             "reporter": Q(reporter=user),
-            "head": Q(school__in=at(Role.HEAD), subject_is_head=False),
-            "chair": Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False)),
-            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
+            "head": Q(school__in=at(Role.HEAD)) & ~about_head,
+            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)) & ~insider,
+            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)) & ~about_head,
             "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
-            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
-            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
+            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld))
+            & ~insider,
+            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True)
+            & ~insider,
+            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)) & ~insider,
         }
 
     def _matching(self, user, parts):
@@ -158,7 +182,7 @@ class IncidentQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """The cases `user` may open. Every view fetches through this: anything else is a 404."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review"])
 
     def owned_by(self, user):
         """Cases this user is responsible for acting on (the triage queue), not merely reported."""
@@ -171,7 +195,7 @@ class IncidentQuerySet(models.QuerySet):
     def counted_for(self, user):
         """Cases that may be counted (never shown) for `user`: aggregate figures such as clause
         breach counts. Trust admins see their schools' figures; the subject is never counted."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_admin"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"])
 
 
 class Incident(models.Model):
@@ -202,7 +226,13 @@ class Incident(models.Model):
     # Routing, decided when the report is made (services.incident_report).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     dsl = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the case is routed to the chair because its subject holds the head role (at report
+    # time or since: services.incident_reroute_for_roles). Never cleared: the chair keeps the case.
+    # Visibility also reads the subject's roles live (about_a_head), so it never waits for this.
     subject_is_head = models.BooleanField(default=False)
+    # The governors' review goes to the trust: no governor without a conflict remains to decide it
+    # (services keep it in step; incidents/transitions.review_panel says who decides).
+    review_by_trust = models.BooleanField(default=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     received_at = models.DateTimeField()
@@ -284,6 +314,14 @@ class Incident(models.Model):
     def needs_dsl(self) -> bool:
         return self.category in DSL_CATEGORIES or self.child_at_risk
 
+    def is_about_a_head(self) -> bool:
+        """Python's reading of `about_a_head` for this case (one query unless the flag is set)."""
+        if self.subject_is_head:
+            return True
+        if self.subject_id is None:
+            return False
+        return Membership.objects.filter(user_id=self.subject_id, school_id=self.school_id, role=Role.HEAD).exists()
+
 
 class Evidence(models.Model):
     """A file attached to a report. Stored under a random name outside any public URL; never deleted
@@ -326,6 +364,8 @@ class TimelineKind(models.TextChoices):
     OVERDUE = "overdue", "Response overdue"
     ESCALATED = "escalated", "Escalated"
     CORRECTION = "correction", "Correction"
+    ROUTED = "routed", "Routed"
+    CONFLICT = "conflict", "Conflict of interest declared"
 
 
 class TimelineEntry(models.Model):
