@@ -684,7 +684,9 @@ def _route_to_chair_if_about_head(incident: Incident, actor, now: datetime) -> b
         detail={"rerouted": "chair", "owner": owner.pk if owner else None},
     )
     if owner is not None:
-        notify(recipient=owner, kind="case_rerouted", key=f"incident:{incident.pk}:rerouted:{owner.pk}", incident=incident)
+        notify(
+            recipient=owner, kind="case_rerouted", key=f"incident:{incident.pk}:rerouted:{owner.pk}", incident=incident
+        )
     log.info("Incident %s: routed to the chair (subject holds the head role)", incident.reference)
     return True
 

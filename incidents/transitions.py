@@ -228,9 +228,9 @@ def case_roles(user, incident: Incident, school_roles: frozenset[str] | None = N
         roles.add(CaseRole.GOVERNOR)
     if Role.TRUST_ADMIN in school_roles and incident.review_by_trust and incident.status == Status.GOVERNOR_REVIEW:
         roles.add(CaseRole.GOVERNOR)
-    if CaseRole.GOVERNOR in roles and incident.status == Status.GOVERNOR_REVIEW:
-        if any(p.pk == user.pk for p in review_panel(incident).deciders):
-            roles.add(CaseRole.DECIDER)
+    # In any state, so that a late decision hears "wrong state", not 403.
+    if CaseRole.GOVERNOR in roles and any(p.pk == user.pk for p in review_panel(incident).deciders):
+        roles.add(CaseRole.DECIDER)
     return frozenset(roles)
 
 
@@ -251,6 +251,9 @@ class ReviewPanel:
     excluded: dict
 
 
+CONFLICT_DECLARED = "you declared a conflict of interest"
+
+
 def review_exclusions(incident: Incident) -> dict[int, str]:
     """User id -> why they may not decide this case's review. The reasons are for the person
     themselves (the page shows you yours), never shown about others: they would name the reporter."""
@@ -263,7 +266,6 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
     bar(incident.subject_id, "the case is about you")
     bar(incident.reporter_id, "you reported it")
     bar(incident.owner_id, "you own the case")
-    bar(incident.acknowledged_by_id, "you acted as the case's owner")
     about_head = incident.is_about_a_head()
     for user_id, role in Membership.objects.filter(school_id=incident.school_id).values_list("user_id", "role"):
         # Whoever holds the owner's or DSL's relation now owns the case; on a case about a head,
@@ -272,15 +274,25 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
             bar(user_id, "you own the case" if not about_head else "the case is about a head of your school")
         elif role == Role.CHAIR and (about_head or incident.escalated_at is not None):
             bar(user_id, "you own the case")
-    entries = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values_list("actor_id", "kind", "data")
+    proposers, conflicted, acted = [], [], [incident.acknowledged_by_id]
+    entries = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values_list(
+        "actor_id", "kind", "data"
+    )
     for actor_id, kind, data in entries.order_by("pk"):
         transition = (data or {}).get("transition")
         if kind == TimelineKind.CONFLICT:
-            out[actor_id] = "you declared a conflict of interest"
+            conflicted.append(actor_id)
         elif kind == TimelineKind.TRANSITION and transition == "propose_outcome":
-            out[actor_id] = "you proposed the outcome"
+            proposers.append(actor_id)
         elif (kind == TimelineKind.TRANSITION and transition in OWNER_ACTIONS) or kind in OWNER_ENTRY_KINDS:
-            bar(actor_id, "you acted as the case's owner")
+            acted.append(actor_id)
+    for why, people in (
+        ("you proposed the outcome", proposers),
+        (CONFLICT_DECLARED, conflicted),
+        ("you acted as the case's owner", acted),
+    ):
+        for pk in people:
+            bar(pk, why)
     return out
 
 
