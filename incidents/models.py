@@ -155,28 +155,32 @@ class IncidentQuerySet(models.QuerySet):
 
         upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
         about_head = about_a_head()
-        # Heads and DSLs of the school have no relation to a case about a head but as its reporter.
-        insider = Q(school__in=at(Role.HEAD, Role.DSL)) & about_head
         return {
             "reporter": Q(reporter=user),
-            "head": Q(school__in=at(Role.HEAD)) & ~about_head,
-            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)) & ~insider,
-            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)) & ~about_head,
+            "head": Q(school__in=at(Role.HEAD)),
+            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)),
+            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
             "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
-            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld))
-            & ~insider,
-            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True)
-            & ~insider,
-            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)) & ~insider,
+            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
+            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True),
+            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
+            # Applied to every part but the reporter's (_matching): heads and DSLs of the school
+            # reach a case about a head only as its reporter, whatever other roles they hold.
+            "insider": Q(school__in=at(Role.HEAD, Role.DSL)) & about_head,
         }
 
     def _matching(self, user, parts):
         rules = self._rules(user)
         if rules is None:
             return self.none()
-        rule = Q(pk__in=[])
+        others = Q(pk__in=[])
         for name in parts:
-            rule |= rules[name]
+            if name != "reporter":
+                others |= rules[name]
+        # A case about a head: its heads and DSLs reach it only as its reporter (KCSIE part 4).
+        rule = others & ~rules["insider"]
+        if "reporter" in parts:
+            rule |= rules["reporter"]
         # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
         return self.filter(rule).exclude(subject=user)
 
