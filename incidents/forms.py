@@ -304,6 +304,16 @@ class DecisionForm(forms.Form):
         return data
 
 
+class ConflictForm(forms.Form):
+    reason = forms.CharField(
+        label="Your conflict of interest",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: “I am related to someone involved.” The case's owners can read it; "
+        "you will not decide this review.",
+    )
+
+
 class ReopenForm(forms.Form):
     reason = forms.CharField(label="Why reopen the case?", widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Role, School
+from accounts.models import Membership, Role, School
 from policyhub.models import Clause, PolicyVersion
 
 
@@ -110,6 +110,16 @@ class ReferralKind(models.TextChoices):
     PROFESSIONAL_BODY = "professional_body", "Professional body"
 
 
+def about_a_head(outer: str = "") -> Q:
+    """The case is about a head: its subject holds the head role at the case's school now, or did
+    when it was reported or re-routed. `outer` prefixes the incident's fields when the condition
+    is used from a related model (e.g. "incident__")."""
+    head_now = Exists(
+        Membership.objects.filter(user=OuterRef(f"{outer}subject"), school=OuterRef(f"{outer}school"), role=Role.HEAD)
+    )
+    return Q(**{f"{outer}subject_is_head": True}) | Q(head_now)
+
+
 class IncidentQuerySet(models.QuerySet):
     """Who sees which case (PRODUCT.md section 5). This class is the only place the rule lives."""
 
@@ -118,13 +128,21 @@ class IncidentQuerySet(models.QuerySet):
         """The rule as named parts, so the triage queue can reuse the owning parts.
 
         - reporters see their own reports (views show them status only, never internal notes);
-        - heads see their school's cases, except those whose subject holds the head role there;
-        - chairs see their school's cases whose subject is a head, and cases escalated to them;
+        - heads see their school's cases, except those about a head (below);
+        - chairs see their school's cases about a head, and cases escalated to them;
         - DSLs see their school's safeguarding, Prevent and illegal-content cases, and any case
-          whose reporter said a child is at risk now (the DSL is alerted to those at once);
+          whose reporter said a child is at risk now (the DSL is alerted to those at once),
+          except those about a head;
         - governors (and chairs) see their school's cases in governor review, or closed after
           the board upheld them (not cases reopened or referred back);
-        - trust admins and DPOs see no case content here (aggregates, audited export).
+        - trust admins see the review of a case the trust decides because no governor without a
+          conflict remains (what governors see), and otherwise no case content here (aggregates);
+          DPOs see none (audited export).
+        A case is "about a head" when its subject holds the head role at the case's school now
+        (read live from Membership, so a role granted after the report counts at once), or did
+        when the case was reported or re-routed (`subject_is_head`: the chair keeps it). No head
+        and no DSL of that school has any relation to it but their own report, whatever other
+        roles they hold (a co-head who is DSL or governor included): KCSIE part 4.
         The subject of a case is excluded afterwards, whatever other role they hold.
         """
         if not user.is_authenticated or not user.is_active:
@@ -137,29 +155,39 @@ class IncidentQuerySet(models.QuerySet):
             return [s for r in roles for s in schools_by_role.get(r, [])]
 
         upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
+        about_head = about_a_head()
         return {
             "reporter": Q(reporter=user),
-            "head": Q(school__in=at(Role.HEAD), subject_is_head=False),
-            "chair": Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False)),
+            "head": Q(school__in=at(Role.HEAD)),
+            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)),
             "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
             "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
             & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
+            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True),
             "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
+            # Applied to every part but the reporter's (_matching): heads and DSLs of the school
+            # reach a case about a head only as its reporter, whatever other roles they hold.
+            "insider": Q(school__in=at(Role.HEAD, Role.DSL)) & about_head,
         }
 
     def _matching(self, user, parts):
         rules = self._rules(user)
         if rules is None:
             return self.none()
-        rule = Q(pk__in=[])
+        others = Q(pk__in=[])
         for name in parts:
-            rule |= rules[name]
+            if name != "reporter":
+                others |= rules[name]
+        # A case about a head: its heads and DSLs reach it only as its reporter (KCSIE part 4).
+        rule = others & ~rules["insider"]
+        if "reporter" in parts:
+            rule |= rules["reporter"]
         # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
         return self.filter(rule).exclude(subject=user)
 
     def visible_to(self, user):
         """The cases `user` may open. Every view fetches through this: anything else is a 404."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review"])
 
     def owned_by(self, user):
         """Cases this user is responsible for acting on (the triage queue), not merely reported."""
@@ -172,7 +200,7 @@ class IncidentQuerySet(models.QuerySet):
     def counted_for(self, user):
         """Cases that may be counted (never shown) for `user`: aggregate figures such as clause
         breach counts. Trust admins see their schools' figures; the subject is never counted."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_admin"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"])
 
 
 class Incident(models.Model):
@@ -203,7 +231,13 @@ class Incident(models.Model):
     # Routing, decided when the report is made (services.incident_report).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     dsl = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the case is routed to the chair because its subject holds the head role (at report
+    # time or since: services.incident_reroute_for_roles). Never cleared: the chair keeps the case.
+    # Visibility also reads the subject's roles live (about_a_head), so it never waits for this.
     subject_is_head = models.BooleanField(default=False)
+    # The governors' review goes to the trust: no governor without a conflict remains to decide it
+    # (services keep it in step; incidents/transitions.review_panel says who decides).
+    review_by_trust = models.BooleanField(default=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     received_at = models.DateTimeField()
@@ -285,6 +319,14 @@ class Incident(models.Model):
     def needs_dsl(self) -> bool:
         return self.category in DSL_CATEGORIES or self.child_at_risk
 
+    def is_about_a_head(self) -> bool:
+        """Python's reading of `about_a_head` for this case (one query unless the flag is set)."""
+        if self.subject_is_head:
+            return True
+        if self.subject_id is None:
+            return False
+        return Membership.objects.filter(user_id=self.subject_id, school_id=self.school_id, role=Role.HEAD).exists()
+
 
 class Evidence(models.Model):
     """A file attached to a report. Stored under a random name outside any public URL; never deleted
@@ -327,6 +369,8 @@ class TimelineKind(models.TextChoices):
     OVERDUE = "overdue", "Response overdue"
     ESCALATED = "escalated", "Escalated"
     CORRECTION = "correction", "Correction"
+    ROUTED = "routed", "Routed"
+    CONFLICT = "conflict", "Conflict of interest declared"
 
 
 class TimelineEntry(models.Model):

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/refer-to-governors/", views.refer_to_governors, name="refer_to_governors"),
     path("<int:pk>/decide/", views.decide, name="decide"),
+    path("<int:pk>/conflict/", views.declare_conflict, name="declare_conflict"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
     path("<int:pk>/notes/", views.add_note, name="add_note"),
     path("<int:pk>/referrals/", views.record_referral, name="record_referral"),

@@ -31,6 +31,7 @@ from .models import (
     ReviewDecision,
     Route,
     Status,
+    TimelineKind,
 )
 from .transitions import (
     OWNERS,
@@ -39,6 +40,7 @@ from .transitions import (
     NotAllowed,
     available,
     case_roles,
+    review_panel,
     unmet,
 )
 from .transitions import TRANSITIONS as T
@@ -59,6 +61,7 @@ ACTION_FORMS = {
     "add_note": forms.NoteForm,
     "record_referral": forms.ReferralForm,
     "add_evidence": forms.EvidenceForm,
+    "declare_conflict": forms.ConflictForm,
 }
 
 
@@ -122,7 +125,15 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     mode = _mode(roles, incident)
     actions = available(roles, incident)
     if mode != "owner":  # the reporter and governors act only through their own forms
-        actions = {k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back"}}
+        actions = {
+            k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back", "declare_conflict"}
+        }
+    review = _review_box(request, incident, roles, mode)
+    if (
+        "declare_conflict" in actions
+        and incident.timeline.filter(kind=TimelineKind.CONFLICT, actor=request.user).exists()
+    ):
+        actions.pop("declare_conflict")  # declared already (the service refuses a second)
     panels = [
         {
             "name": name,
@@ -153,8 +164,19 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
         "withdraw_form": forms.WithdrawForm(prefix="withdraw") if "withdraw_evidence" in actions else None,
         "is_allegation": incident.route == Route.ALLEGATION,
         "referral_prompts": _referral_prompts(incident) if mode == "owner" else [],
+        "review": review,
     }
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _review_box(request, incident, roles, mode) -> dict | None:
+    """Who may decide the review in progress, for its owners and its readers; and, to a governor
+    who may not, why (their own reason only: the others' would name the reporter)."""
+    if incident.status != Status.GOVERNOR_REVIEW or mode == "reporter":
+        return None
+    panel = review_panel(incident)
+    mine = panel.excluded.get(request.user.pk) if CaseRole.GOVERNOR in roles else None
+    return {"deciders": panel.deciders, "by_trust": panel.by_trust, "mine": mine}
 
 
 # Referrals PRODUCT.md says to prompt for, by category or route, until one of that kind is recorded.
@@ -499,6 +521,13 @@ record_referral = _transition_view(
         note=data["note"],
     ),
     "Referral recorded.",
+)
+declare_conflict = _transition_view(
+    "declare_conflict",
+    lambda request, incident, data: services.incident_declare_conflict(
+        incident=incident, actor=request.user, reason=data["reason"]
+    ),
+    "Your conflict of interest is recorded. You will not decide this review.",
 )
 add_evidence = _transition_view(
     "add_evidence",

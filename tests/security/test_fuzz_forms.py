@@ -276,6 +276,24 @@ def test_reopen_form(client, cast, cases, reason):
             assert response.status_code == 400
 
 
+@FUZZ
+@given(reason=text)
+def test_conflict_of_interest_form(client, cast, cases, reason):
+    sign_in(client, cast.gary)
+    case = cases["review"]
+    with rolled_back():
+        response = _post(
+            client, reverse("incidents:declare_conflict", args=[case.pk]), {"declare_conflict-reason": reason}
+        )
+        conflicts = TimelineEntry.objects.filter(incident=case, kind="conflict")
+        if acceptable(reason) and len(stored(reason)) <= 500:
+            assert response.status_code == 302
+            assert conflicts.get().note == stored(reason)
+        else:
+            assert response.status_code == 400
+            assert not conflicts.exists()
+
+
 # --- The policy: importing pasted text, editing a draft ------------------------------------------
 
 
