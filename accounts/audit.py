@@ -196,7 +196,7 @@ class AuditMiddleware:
             return response
         if request.method not in ("GET", "HEAD") and response.status_code not in (403, 404):
             return response  # changes are recorded by the services and the database triggers
-        object_type, object_id, detail = _audited_object(match)
+        object_type, object_id, object_ref, detail = _audited_object(match)
         if response.status_code in (403, 404):
             action = AuditAction.REFUSED
             log.warning("refused %s %s for user %s", request.method, match.view_name, request.user.pk)
@@ -210,22 +210,29 @@ class AuditMiddleware:
             request=request,
             object_type=object_type,
             object_id=object_id,
+            object_ref=object_ref,
             school_id=school.pk if school else None,
             detail={**detail, "view": match.view_name, "status": response.status_code},
         )
         return response
 
 
-def _audited_object(match) -> tuple[str, str, dict]:
-    """(type, id, extra detail) of the object a case URL is about. Evidence events also name their
-    case, so a case's access history includes downloads of its files."""
-    if match.url_name.startswith("evidence_") and "pk" in match.kwargs:
-        from incidents.models import Evidence
+def _audited_object(match) -> tuple[str, str, str, dict]:
+    """(type, id, reference, extra detail) of the object a case URL is about. URLs name cases by
+    reference and files by a random id (never a database id); the event keeps the database id too,
+    so a case's history finds it. Evidence events also name their case, so a case's access history
+    includes downloads of its files."""
+    from incidents.models import Evidence, Incident
 
-        incident_id = Evidence.objects.filter(pk=match.kwargs["pk"]).values_list("incident_id", flat=True).first()
-        return "evidence", str(match.kwargs["pk"]), {"incident": incident_id}
-    if "pk" in match.kwargs:
-        return "incident", str(match.kwargs["pk"]), {}
+    if "public_id" in match.kwargs:
+        key = str(match.kwargs["public_id"])
+        found = Evidence.objects.filter(public_id=key).values_list("pk", "incident_id").first()
+        pk, incident_id = found or ("", None)
+        return "evidence", str(pk), key, {"incident": incident_id}
+    if "reference" in match.kwargs:
+        reference = str(match.kwargs["reference"])
+        pk = Incident.objects.filter(reference=reference).values_list("pk", flat=True).first()
+        return "incident", str(pk or ""), reference, {}
     if "user_id" in match.kwargs:
-        return "person", str(match.kwargs["user_id"]), {}
-    return match.url_name, "", {}
+        return "person", str(match.kwargs["user_id"]), "", {}
+    return match.url_name, "", "", {}
