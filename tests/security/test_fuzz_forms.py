@@ -508,7 +508,7 @@ CHOICE_FORMS = {
 def test_invalid_choices_are_form_errors(client, cast, cases, form):
     name, state, who, prefix, valid, choices = CHOICE_FORMS[form]
     sign_in(client, getattr(cast, who))
-    url = reverse(name, args=[cases[state].pk]) if state else reverse(name)
+    url = reverse(name, args=[cases[state].reference]) if state else reverse(name)
     with rolled_back():  # the valid data is accepted: the garbage below is the only fault
         assert _post(client, url, {prefix + k: v for k, v in valid.items()}).status_code == 302
 
