@@ -13,6 +13,9 @@ its hand-written list of routes that show no case content, so a new page cannot 
 
 import logging
 
+# Layering debt: accounts should not import the apps above it (docs/architecture.md).
+from incidents.models import Evidence, Incident
+
 from .actor import acting_as
 from .audit import record
 from .audit_cases import about
@@ -20,8 +23,8 @@ from .models import AuditAction
 
 log = logging.getLogger("policyhub.audit")
 
-CASE = "case"  # the URL's `pk` is the case
-FILE = "file"  # the URL's `pk` is one of its evidence files
+CASE = "case"  # the URL's `reference` is the case
+FILE = "file"  # the URL's `public_id` is one of its evidence files
 PERSON = "person"  # the URL's `user_id` is the adult whose cases the page gathers
 LIST = "list"  # a list of cases; a view that shows one case by other means names it (`shown`)
 IF_SHOWN = "if shown"  # a page where a list of cases appears only sometimes: recorded when it does
@@ -45,6 +48,7 @@ CASE_READS = {
     "incidents:close": CASE,
     "incidents:refer_to_governors": CASE,
     "incidents:decide": CASE,
+    "incidents:declare_conflict": CASE,
     "incidents:reopen": CASE,
     "incidents:add_note": CASE,
     "incidents:record_referral": CASE,
@@ -97,32 +101,35 @@ class AuditMiddleware:
             action = AuditAction.DOWNLOAD if match.view_name in DOWNLOADS and status == 200 else AuditAction.VIEW
         else:
             return response
-        object_type, object_id, detail = _audited_object(request, match, kind)
+        object_type, object_id, object_ref, detail = _audited_object(request, match, kind)
         school = request.ctx.school if hasattr(request, "ctx") else None
         record(
             action,
             request=request,
             object_type=object_type,
             object_id=object_id,
+            object_ref=object_ref,
             school_id=school.pk if school else None,
             detail={**detail, "view": match.view_name, "status": status},
         )
         return response
 
 
-def _audited_object(request, match, kind) -> tuple[str, str, dict]:
-    """(type, id, detail naming the case) of what a request for case content is about."""
+def _audited_object(request, match, kind) -> tuple[str, str, str, dict]:
+    """(type, database id, reference, detail naming the case) of what a request for case content is
+    about. URLs name cases by reference and files by a random id, never a database id; the event
+    keeps the database id too, so the case's history and the subject filter find it."""
     if kind == CASE:
-        return "incident", str(match.kwargs["pk"]), about(match.kwargs["pk"])
+        reference = str(match.kwargs["reference"])
+        pk = Incident.objects.filter(reference=reference).values_list("pk", flat=True).first()
+        return "incident", str(pk or ""), reference, about(pk) if pk else {}
     if kind == FILE:
-        from incidents.models import Evidence
-
-        pk = match.kwargs["pk"]
-        incident_id = Evidence.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
-        return "evidence", str(pk), about(incident_id) if incident_id else {}
+        key = str(match.kwargs["public_id"])
+        pk, incident_id = Evidence.objects.filter(public_id=key).values_list("pk", "incident_id").first() or ("", None)
+        return "evidence", str(pk), key, about(incident_id) if incident_id else {}
     if kind == PERSON:
-        return "person", str(match.kwargs["user_id"]), {}
+        return "person", str(match.kwargs["user_id"]), "", {}
     incident_id = getattr(request, "_audit_incident", None)
     if incident_id is not None:
-        return "incident", str(incident_id), about(incident_id)
-    return match.url_name, "", {}
+        return "incident", str(incident_id), "", about(incident_id)
+    return match.url_name, "", "", {}

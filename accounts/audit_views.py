@@ -115,12 +115,18 @@ def _csv(request, events):
 
 
 @require_GET
-def case_history(request, pk):
+def case_history(request, reference):
     """Who opened a case and its files, and who was refused: for the people who own the case."""
-    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
+    incident = get_object_or_404(
+        Incident.objects.visible_to(request.user).select_related("school"), reference=reference
+    )
     if not case_roles(request.user, incident) & OWNERS:
         raise PermissionDenied("A case's access history is for the people who own the case.")
     # Every event naming the case: reads, refusals, changes, its files, its rows, exports.
     events = AuditEvent.objects.filter(concerning([incident.pk])).order_by("-id")
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Files are named as on the case page, never by database id (ids would count other cases' files).
+    names = {str(pk): name for pk, name in incident.evidence.values_list("pk", "original_name")}
+    for event in page.object_list:
+        event.file_name = names.get(event.object_id, "") if event.object_type == "evidence" else ""
     return render(request, "accounts/case_history.html", {"incident": incident, "page": page})

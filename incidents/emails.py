@@ -31,7 +31,7 @@ def build(notification) -> tuple[str, str]:
 
 
 def case_link(incident) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.pk])
+    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.reference])
 
 
 def _case_lines(incident) -> str:

@@ -4,13 +4,19 @@ Every `choices` field has a CheckConstraint: choices alone do not constrain the 
 Writes go through incidents/services.py; who may see what is Incident.objects.visible_to(user).
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership, Role, School
 from policyhub.models import Clause, PolicyVersion
+
+from . import references
 
 
 class Category(models.TextChoices):
@@ -205,9 +211,10 @@ class IncidentQuerySet(models.QuerySet):
 
 class Incident(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="incidents")
-    reference = models.CharField(max_length=20, unique=True)  # OAK-2026-0042
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
+    # OAK-7KQ2-M9XD: random, never in sequence (incidents/references.py); the case's URLs use it too.
+    reference = models.CharField(max_length=20, unique=True)
+    # The reference a case had before random references (OAK-2026-0042): found by search, never shown.
+    legacy_reference = models.CharField(max_length=20, blank=True, db_index=True)
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     category = models.CharField(max_length=30, choices=Category.choices)
@@ -287,7 +294,7 @@ class Incident(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "year", "sequence"], name="incident_unique_sequence"),
+            models.CheckConstraint(condition=~Q(reference=""), name="incident_reference_present"),
             models.CheckConstraint(condition=Q(category__in=Category.values), name="incident_category_valid"),
             models.CheckConstraint(condition=Q(platform__in=Platform.values), name="incident_platform_valid"),
             models.CheckConstraint(condition=Q(involved__in=Involved.values), name="incident_involved_valid"),
@@ -311,6 +318,16 @@ class Incident(models.Model):
     def __str__(self):
         return self.reference
 
+    def save(self, *args, **kwargs):
+        # services.incident_report allocates (and retries on a collision); this covers rows made
+        # directly (admin, tests, data fixes), which must never fall back to a counter.
+        if not self.reference:
+            self.reference = references.new_reference(self.school.code)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", args=[self.reference])
+
     @property
     def harm_threshold_met(self) -> bool:
         return any([self.harm_harmed_child, self.harm_offence, self.harm_risk_to_children, self.harm_unsuitable])
@@ -333,6 +350,8 @@ class Evidence(models.Model):
     by the workflow (a wrong file is withdrawn, with a reason)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    # The file's name in URLs: random, so file links neither count nor date other cases' files.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     original_name = models.CharField(max_length=255)
@@ -353,7 +372,7 @@ class Evidence(models.Model):
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self):
-        return f"evidence {self.pk} of {self.incident_id}"
+        return f"evidence {self.public_id}"
 
 
 class TimelineKind(models.TextChoices):
@@ -532,8 +551,10 @@ class Notification(models.Model):
 
     @property
     def message_id(self) -> str:
-        """Fixed per notification, so a resent email is recognisably the same message."""
-        return f"<notification-{self.pk}@policyhub>"
+        """Fixed per notification, so a resent email is recognisably the same message; a keyed hash
+        of the row, not its number, so the ids in someone's mailbox do not count other people's."""
+        digest = salted_hmac("incidents.Notification.message_id", str(self.pk), algorithm="sha256").hexdigest()
+        return f"<notification-{digest[:32]}@policyhub>"
 
 
 # --- The response rule as data (PRODUCT.md section 4) --------------------------------------------

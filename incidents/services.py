@@ -12,14 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.audit import record
 from accounts.models import AuditAction, Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
-from . import clocks, evidence
+from . import clocks, evidence, references
 from .deadlines import LONDON
 from .errors import Invalid, NotAllowed, Stale
 from .models import (
@@ -139,24 +138,18 @@ def route_owner(*, school: School, subject) -> tuple[object | None, bool]:
     return (candidates[0] if candidates else None), subject_is_head
 
 
-def _allocate(*, school: School, year: int, fields: dict) -> Incident:
-    """Create the incident with the next reference. Two reports at once may pick the same number;
-    the unique (school, year, sequence) constraint refuses the second, which retries."""
+def _allocate(*, school: School, fields: dict) -> Incident:
+    """Create the incident with a fresh random reference (incidents/references.py). Two cases may
+    draw the same one (about one in 34 billion per pair at a school); the unique constraint refuses
+    the second, which draws again."""
     for _attempt in range(20):
-        last = Incident.objects.filter(school=school, year=year).aggregate(m=Max("sequence"))["m"] or 0
-        sequence = last + 1
+        reference = references.new_reference(school.code)
         try:
             with transaction.atomic():
-                return Incident.objects.create(
-                    school=school,
-                    year=year,
-                    sequence=sequence,
-                    reference=f"{school.code}-{year}-{sequence:04d}",
-                    **fields,
-                )
+                return Incident.objects.create(school=school, reference=reference, **fields)
         except IntegrityError:
-            if not Incident.objects.filter(school=school, year=year, sequence=sequence).exists():
-                raise  # some other constraint: not a race for the number
+            if not Incident.objects.filter(reference=reference).exists():
+                raise  # some other constraint: not a collision of references
     raise IntegrityError(f"Could not allocate a reference at {school.code} after 20 attempts")
 
 
@@ -211,7 +204,6 @@ def incident_report(
         with transaction.atomic():
             incident = _allocate(
                 school=school,
-                year=now.astimezone(LONDON).year,
                 fields={
                     "reporter": reporter,
                     "category": category,

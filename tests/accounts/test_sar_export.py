@@ -63,7 +63,6 @@ def world(cast):
     unrelated = report(cast.oakfield, cast.dina, description="Nothing to do with him.")
     elsewhere = report(cast.brookside, cast.bethan, description="Sam Taylor from Oakfield was mentioned here.")
     about_priya = IncidentFactory(
-        sequence=9901,  # clear of the references the service gave the reports above
         school=cast.oakfield,
         reporter=cast.helen,
         involved=Involved.STAFF,

@@ -551,18 +551,25 @@ def case_rows(w, actors=ACTORS, cases=None):
         for actor in actors:
             relations = CASES[key].get(actor, "")
             for name, (method, allowed) in CASE_URLS.items():
-                url = reverse(name, args=[incident.pk])
+                url = reverse(name, args=[incident.reference])
                 rows.append(
                     Row(actor, f"{name} {key}", method, url, _case_code(actor, relations, method, allowed), case=key)
                 )
             for name in RETENTION_POSTS:
-                url = reverse(name, args=[incident.pk])
+                url = reverse(name, args=[incident.reference])
                 rows.append(
                     Row(actor, f"{name} {key}", "post", url, _retention_code(actor, key, relations, name), case=key)
                 )
             done = LOGIN if actor == ANON else (200 if "R" in relations else 404)
             rows.append(
-                Row(actor, f"{REPORT_DONE} {key}", "get", reverse(REPORT_DONE, args=[incident.pk]), done, case=key)
+                Row(
+                    actor,
+                    f"{REPORT_DONE} {key}",
+                    "get",
+                    reverse(REPORT_DONE, args=[incident.reference]),
+                    done,
+                    case=key,
+                )
             )
     return rows
 
@@ -584,9 +591,11 @@ def evidence_rows(w, actors=ACTORS):
                 get = withdraw = 404
             for name in EVIDENCE_GETS:
                 rows.append(
-                    Row(actor, f"{name} {key}/{uploaded_by}", "get", reverse(name, args=[item.pk]), get, case=key)
+                    Row(
+                        actor, f"{name} {key}/{uploaded_by}", "get", reverse(name, args=[item.public_id]), get, case=key
+                    )
                 )
-            url = reverse(EVIDENCE_WITHDRAW, args=[item.pk])
+            url = reverse(EVIDENCE_WITHDRAW, args=[item.public_id])
             rows.append(Row(actor, f"{EVIDENCE_WITHDRAW} {key}/{uploaded_by}", "post", url, withdraw, case=key))
     return rows
 
@@ -884,7 +893,7 @@ def test_a_governor_cannot_learn_who_reported_from_the_access_history(world):
     owners only). The case's access history lists everyone who opened the case, the reporter
     included, so it must be closed to them as the matrix says (403)."""
     case = world.cases["review"]
-    client_for(world, "sam").get(reverse("incidents:detail", args=[case.pk]))  # the reporter looks
-    response = client_for(world, "carol").get(reverse("audit:case_history", args=[case.pk]))
+    client_for(world, "sam").get(reverse("incidents:detail", args=[case.reference]))  # the reporter looks
+    response = client_for(world, "carol").get(reverse("audit:case_history", args=[case.reference]))
     assert world.sam.email not in response.content.decode()
     assert response.status_code == 403
