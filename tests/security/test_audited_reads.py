@@ -101,6 +101,7 @@ def _requests(w):
     case, r = w.cases, reverse
     parent, closed, about_sam = case["parent"].reference, case["closed_nobreach"], case["about_sam"].reference
     item = Evidence.objects.filter(incident=case["parent"]).first().public_id
+    closed_ref = closed.reference
     upcoming = r("retention:upcoming")
     rows = [
         ("home", "sam", "get", r("home"), None, None),
@@ -118,15 +119,8 @@ def _requests(w):
         ("audit:case_history", "helen", "get", r("audit:case_history", args=[parent]), None, "parent"),
         ("retention:upcoming", "priya", "get", upcoming, None, None),
         ("retention:upcoming", "priya", "get", f"{upcoming}?reference={closed.reference}", None, "closed_nobreach"),
-        (
-            "retention:hold",
-            "priya",
-            "post",
-            r("retention:hold", args=[closed.reference]),
-            {"reason": " "},
-            "closed_nobreach",
-        ),
-        ("retention:release", "priya", "post", r("retention:release", args=[closed.reference]), {}, "closed_nobreach"),
+        ("retention:hold", "priya", "post", r("retention:hold", args=[closed_ref]), {"reason": " "}, "closed_nobreach"),
+        ("retention:release", "priya", "post", r("retention:release", args=[closed_ref]), {}, "closed_nobreach"),
         ("retention:pension_age", "helen", "post", r("retention:pension_age", args=[about_sam]), BAD_DATE, "about_sam"),
         ("sar:preview", "priya", "get", r("sar:preview", args=[w.sam.pk]), None, None),
         ("sar:preview", "priya", "post", r("sar:preview", args=[w.sam.pk]), {"also_search": "x" * 3000}, None),
