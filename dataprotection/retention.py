@@ -41,11 +41,10 @@ from django.utils import timezone
 
 from accounts.audit import record
 from accounts.models import AuditAction, Membership, Role
-
-from . import evidence
-from .deadlines import LONDON
-from .errors import Invalid, NotAllowed, Stale
-from .models import (
+from incidents import evidence
+from incidents.deadlines import LONDON
+from incidents.errors import Invalid, NotAllowed, Stale
+from incidents.models import (
     DSL_CATEGORIES,
     AllegationOutcome,
     Evidence,
@@ -56,7 +55,7 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-from .transitions import OWNERS, case_roles
+from incidents.transitions import OWNERS, case_roles
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Retention pages: what the nightly job will delete in the next month, legal holds and the
-subject's pension age (incidents/retention.py has the rules).
+subject's pension age (retention.py beside this file has the rules).
 
 Who sees what:
 - a data-protection officer: every case of the schools where they are DPO, named by reference,
@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
+from incidents.errors import ActionRefused, NotAllowed
+from incidents.models import Incident
 
 from . import retention
-from .errors import ActionRefused, NotAllowed
-from .models import Incident
 
 
 class LookupForm(forms.Form):

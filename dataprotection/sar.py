@@ -35,12 +35,11 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.audit import record
+from accounts.models import AuditAction, Membership, Role, School, User
 from incidents import evidence as storage
 from incidents.models import Evidence, GovernorReview, Incident, Referral, TimelineEntry
 from policyhub.models import Acknowledgement
-
-from .audit import record
-from .models import AuditAction, Membership, Role, School, User
 
 log = logging.getLogger(__name__)
 

@@ -238,7 +238,7 @@ class Incident(models.Model):
     allegation_outcome = models.CharField(max_length=20, choices=AllegationOutcome.choices, blank=True)
 
     legal_hold = models.BooleanField(default=False)
-    # Retention (incidents/retention.py): an allegation record is kept until the subject's normal
+    # Retention (dataprotection/retention.py): an allegation record is kept until the subject's normal
     # pension age, when the owner records it, or 10 years from the allegation, whichever is longer.
     subject_retirement_date = models.DateField(
         null=True,

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "policyhub",
     "incidents",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -288,8 +289,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
-    # Retention (incidents/retention.py): deletes the cases that are due, at a quiet hour.
-    "retention-sweep": {"task": "incidents.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
+    # Retention (dataprotection/retention.py): deletes the cases that are due, at a quiet hour.
+    "retention-sweep": {"task": "dataprotection.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.

@@ -15,7 +15,7 @@ urlpatterns = [
     path("policy/", include("policyhub.policy_urls")),
     path("incidents/", include("incidents.urls")),
     path("audit/", include("accounts.audit_urls")),
-    path("retention/", include("incidents.retention_urls")),
-    path("dpo/", include("accounts.sar_urls")),
+    path("retention/", include("dataprotection.retention_urls")),
+    path("dpo/", include("dataprotection.sar_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
+from dataprotection.retention import add_years
 from incidents.models import Category, Incident, Involved, Route, Status, TimelineEntry, TimelineKind
-from incidents.retention import add_years
 from tests.incidents.factories import IncidentFactory, fresh, sign_in
 
 pytestmark = pytest.mark.django_db

@@ -179,7 +179,7 @@ def test_the_export_creates_exactly_one_audit_event_naming_no_one(client, cast, 
     data = default_post(preview(client, cast))
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
 
-    with caplog.at_level(logging.INFO, logger="accounts.sar"):
+    with caplog.at_level(logging.INFO, logger="dataprotection.sar"):
         export(client, cast, data)
 
     [event] = AuditEvent.objects.filter(id__gt=before)
