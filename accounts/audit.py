@@ -13,6 +13,7 @@
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +21,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-
-from incidents.models import Evidence
 
 from .models import AuditAction, AuditEvent, AuditSeal
 
@@ -188,6 +187,16 @@ def verify() -> Verification:
 
 AUDITED_NAMESPACES = {"incidents"}
 
+# The case an evidence file belongs to, by the file's id (None if there is no such file). Registered
+# by the incidents app in its AppConfig.ready(): accounts is the base of the house and imports
+# nothing from the apps above it, so they hand it what it needs to know about their objects.
+_case_of_evidence: Callable[[int], int | None] | None = None
+
+
+def register_evidence_case(lookup: Callable[[int], int | None]) -> None:
+    global _case_of_evidence
+    _case_of_evidence = lookup
+
 
 class AuditMiddleware:
     """Record every request for case data: a view or download when it succeeds, a refusal when
@@ -227,7 +236,10 @@ def _audited_object(match) -> tuple[str, str, dict]:
     """(type, id, extra detail) of the object a case URL is about. Evidence events also name their
     case, so a case's access history includes downloads of its files."""
     if match.url_name.startswith("evidence_") and "pk" in match.kwargs:
-        incident_id = Evidence.objects.filter(pk=match.kwargs["pk"]).values_list("incident_id", flat=True).first()
+        # Not registered is a wiring mistake, never a reason to record a download without its case.
+        if _case_of_evidence is None:
+            raise RuntimeError("no evidence-to-case lookup registered (incidents.apps registers it)")
+        incident_id = _case_of_evidence(match.kwargs["pk"])
         return "evidence", str(match.kwargs["pk"]), {"incident": incident_id}
     if "pk" in match.kwargs:
         return "incident", str(match.kwargs["pk"]), {}

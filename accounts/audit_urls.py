@@ -5,5 +5,4 @@ from . import audit_views
 app_name = "audit"
 urlpatterns = [
     path("", audit_views.audit_log, name="log"),
-    path("case/<int:pk>/", audit_views.case_history, name="case_history"),
 ]

@@ -1,5 +1,6 @@
-"""Reading the audit trail: a case's access history (its owners) and the trust's log (trust admins
-and data-protection officers), with filters and a CSV export that is itself audited."""
+"""Reading the audit trail: the trust's log (trust admins and data-protection officers), with
+filters and a CSV export that is itself audited. A case's access history is in
+incidents/history_views.py (it needs the case; accounts imports nothing from incidents)."""
 
 import csv
 
@@ -8,11 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
-
-from incidents.models import Incident
-from incidents.transitions import OWNERS, case_roles
 
 from .audit import record
 from .models import AuditAction, AuditEvent, Membership, Role, School
@@ -107,16 +105,3 @@ def _csv(request, events):
             ]
         )
     return response
-
-
-@require_GET
-def case_history(request, pk):
-    """Who opened a case and its files, and who was refused: for the people who own the case."""
-    incident = get_object_or_404(Incident.objects.visible_to(request.user).select_related("school"), pk=pk)
-    if not case_roles(request.user, incident) & OWNERS:
-        raise PermissionDenied("A case's access history is for the people who own the case.")
-    events = AuditEvent.objects.filter(
-        Q(object_type="incident", object_id=str(incident.pk)) | Q(object_type="evidence", detail__incident=incident.pk)
-    ).order_by("-id")
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "accounts/case_history.html", {"incident": incident, "page": page})
