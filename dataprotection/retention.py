@@ -49,13 +49,14 @@ from incidents.models import (
     AllegationOutcome,
     Evidence,
     Incident,
-    RetentionRule,
     Route,
     Status,
     TimelineEntry,
     TimelineKind,
 )
 from incidents.transitions import OWNERS, case_roles
+
+from .models import RetentionRule
 
 log = logging.getLogger(__name__)
 

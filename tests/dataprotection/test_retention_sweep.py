@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
 from dataprotection import retention, tasks
+from dataprotection.models import RetentionRule
 from dataprotection.retention import add_years
 from incidents import services
 from incidents.models import (
@@ -25,7 +26,6 @@ from incidents.models import (
     Incident,
     Notification,
     Referral,
-    RetentionRule,
     Status,
     TimelineEntry,
 )

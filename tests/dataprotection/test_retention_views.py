@@ -271,7 +271,7 @@ def test_category_rules_are_edited_in_the_admin_and_child_protection_ones_are_re
     from django.contrib import admin
     from django.core.exceptions import ValidationError
 
-    from incidents.models import RetentionRule
+    from dataprotection.models import RetentionRule
 
     assert RetentionRule in admin.site._registry
     with pytest.raises(ValidationError, match="25 years"):
