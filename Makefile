@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test lint bench venv migrate seed web worker beat serve clean
+.PHONY: run test lint bench venv migrate seed web worker beat serve build-check clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ run: seed
 	PORT=$(PORT) BIN=$(BIN) scripts/run.sh
 
 # The processes, one per target. docker-compose.yml runs the same commands (tests/test_compose.py).
+# The worker's pool follows the settings: solo on SQLite or the filesystem broker, else prefork.
 web: venv
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
 worker: venv
@@ -39,6 +40,10 @@ serve: venv
 # POLICYHUB_REQUIRE_SERVICES=1 (set by .ci/run) turns a missing service into a failure.
 test: venv
 	BIN=$(BIN) scripts/test.sh $(PYTEST_ARGS)
+
+# The Dockerfile's build steps in production mode, then its CMD serving a page (no Docker needed).
+build-check: venv
+	$(BIN)/python scripts/build_check.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -8,7 +8,8 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: signals reads the model registry, which is filled only now.
-        from . import audit_triggers, signals
+        from . import actor, audit_triggers, signals
 
         signals.connect_row_change_fallback()
+        actor.connect()
         post_migrate.connect(audit_triggers.install, dispatch_uid="policyhub-audit-triggers")

@@ -40,17 +40,33 @@ BEGIN
     USING ERRCODE = 'insufficient_privilege';
 END; $$ LANGUAGE plpgsql;
 
+-- The actor comes from the session settings that accounts/actor.py sets for each request, task
+-- and command: a person (id and email) or a system actor's label; none for anonymous work.
 CREATE OR REPLACE FUNCTION policyhub_audit_change() RETURNS trigger AS $$
 DECLARE
   row_id text;
+  case_id text;
   actor text := NULLIF(current_setting('policyhub.actor_id', true), '');
+  by_email text := coalesce(current_setting('policyhub.actor_email', true), '');
+  by_label text := NULLIF(current_setting('policyhub.actor', true), '');
+  change jsonb := jsonb_build_object('op', lower(TG_OP), 'db_user', session_user::text);
 BEGIN
   IF TG_OP = 'DELETE' THEN row_id := OLD.id::text; ELSE row_id := NEW.id::text; END IF;
+  IF by_label IS NOT NULL THEN change := change || jsonb_build_object('actor', by_label); END IF;
+  -- The case the row belongs to, so the log can leave it out for the case's subject
+  -- (accounts/audit_cases.py): the case itself, or the incident_id of its files, timeline...
+  IF TG_TABLE_NAME = 'incidents_incident' THEN
+    case_id := row_id;
+  ELSIF TG_OP = 'DELETE' THEN
+    case_id := to_jsonb(OLD) ->> 'incident_id';
+  ELSE
+    case_id := to_jsonb(NEW) ->> 'incident_id';
+  END IF;
+  IF case_id IS NOT NULL THEN change := change || jsonb_build_object('incident', case_id::bigint); END IF;
   INSERT INTO accounts_auditevent
     (at, actor_id, actor_email, action, object_type, object_id, object_ref, school_id, path, ip, detail)
   VALUES
-    (clock_timestamp(), actor::bigint, '', 'db_change', TG_TABLE_NAME, row_id, '', NULL, '', NULL,
-     jsonb_build_object('op', lower(TG_OP), 'db_user', session_user::text));
+    (clock_timestamp(), actor::bigint, by_email, 'db_change', TG_TABLE_NAME, row_id, '', NULL, '', NULL, change);
   RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 """

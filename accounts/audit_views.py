@@ -1,6 +1,9 @@
 """Reading the audit trail: the trust's log (trust admins and data-protection officers), with
 filters and a CSV export that is itself audited. A case's access history is in
-incidents/history_views.py (it needs the case; accounts imports nothing from incidents)."""
+incidents/history_views.py (it needs the case; accounts imports nothing from incidents).
+
+The log and its CSV never show a reader an event about a case whose subject they are, nor about
+their own person page (accounts/audit_cases.py): a trust admin or DPO may be the subject of a case."""
 
 import csv
 
@@ -13,6 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .audit import record
+from .audit_cases import for_reader
 from .models import AuditAction, AuditEvent, Membership, Role, School
 
 PAGE_SIZE = 50
@@ -44,6 +48,7 @@ class LogFilter(forms.Form):
 def _filtered_log(request, school_ids):
     people = Membership.objects.filter(school__in=school_ids).values("user_id")
     events = AuditEvent.objects.filter(Q(school_id__in=school_ids) | Q(school_id__isnull=True, actor__in=people))
+    events = for_reader(events, request.user)
     schools = School.objects.filter(pk__in=school_ids).order_by("name")
     form = LogFilter(request.GET or None, schools=schools)
     if form.is_valid():

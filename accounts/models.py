@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 
@@ -189,6 +190,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id", "-id"], name="audit_object"),
             # The trust's log filtered by school.
             models.Index(fields=["school_id", "-id"], name="audit_school"),
+            # The events naming a case in detail["incident"] (accounts/audit_cases.py): a case's
+            # access history, and the events the log leaves out for the case's subject.
+            models.Index(KeyTransform("incident", "detail"), name="audit_incident"),
         ]
 
     def __str__(self):

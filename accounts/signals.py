@@ -7,7 +7,9 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from .actor import current_actor
 from .audit import record
+from .audit_cases import about
 from .audit_triggers import TRACKED_TABLES
 from .models import AuditAction, Membership
 
@@ -55,7 +57,19 @@ def _row_changed(sender, instance, created=None, **kwargs):
     if connection.vendor == "postgresql":
         return  # the database triggers record it
     op = "delete" if created is None else ("insert" if created else "update")
-    record(AuditAction.DB_CHANGE, object_type=sender._meta.db_table, object_id=instance.pk, detail={"op": op})
+    actor = current_actor()  # set by the request, task or command (accounts/actor.py), as for the triggers
+    detail = {"op": op, **({"actor": actor.label} if actor is not None and actor.label else {})}
+    # The case the row belongs to, as the PostgreSQL trigger records it (accounts/audit_cases.py).
+    case_id = instance.pk if sender._meta.db_table == "incidents_incident" else getattr(instance, "incident_id", None)
+    if case_id is not None:
+        detail.update(about(case_id))
+    record(
+        AuditAction.DB_CHANGE,
+        actor=actor.user if actor is not None else None,
+        object_type=sender._meta.db_table,
+        object_id=instance.pk,
+        detail=detail,
+    )
 
 
 def connect_row_change_fallback():

@@ -7,7 +7,9 @@ Who sees what:
   audited subject-access export);
 - a head teacher: the cases of their school they may see (the head's part of the visibility rule,
   so a case about a head never shows here; the chair owns it).
-The subject of a case never sees it here, whatever roles they hold. Anything else is a 404.
+The subject of a case never sees it here, whatever roles they hold: "Find a case" answers for a
+reference about them exactly as for one that does not exist. Anything else is a 404. Every page
+shown is audited (accounts/audit_reads.py), naming the case found by reference.
 """
 
 from django import forms
@@ -19,7 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.audit_reads import shown
 from accounts.models import Role
+from incidents import forms as incident_forms
+from incidents import references
 from incidents.errors import ActionRefused, NotAllowed
 from incidents.models import Incident
 
@@ -27,7 +32,7 @@ from . import retention
 
 
 class LookupForm(forms.Form):
-    reference = forms.CharField(label="Case reference", max_length=20, help_text="For example OAK-2026-0042.")
+    reference = incident_forms.ReferenceField(label="Case reference")
 
 
 class HoldForm(forms.Form):
@@ -89,10 +94,13 @@ def _page(request, dpo, head, *, found=None, forms_for_found=None, status=200):
         "pension_form": PensionAgeForm(),
     }
     if found is None and context["lookup"].is_valid():
-        reference = context["lookup"].cleaned_data["reference"].strip().upper()
-        pk = scope.filter(reference=reference).values_list("pk", flat=True).first()
+        parsed = context["lookup"].cleaned_data["reference"]
+        pk = references.matching(scope, parsed).values_list("pk", flat=True).first()
         context["found"] = retention.plan(scope, pk) if pk else None
+        # A reference about the viewer reads exactly as one that does not exist (_scope left it out).
         context["missing"] = pk is None
+        if pk:
+            shown(request, pk)
     if found is not None:
         context["found"] = found
         context.update(forms_for_found or {})
@@ -123,10 +131,11 @@ def _act(request, incident, call, success):
     return redirect(_back(incident))
 
 
-def _set_hold(request, pk, *, on: bool):
+def _set_hold(request, reference, *, on: bool):
     dpo, head = _schools(request)
     scope = _scope(request, dpo, head)
-    incident = get_object_or_404(scope, pk=pk)
+    incident = get_object_or_404(scope, reference=reference)
+    pk = incident.pk
     form = HoldForm(request.POST)
     if not form.is_valid():
         key = "hold_form" if on else "release_form"
@@ -138,22 +147,23 @@ def _set_hold(request, pk, *, on: bool):
 
 
 @require_POST
-def hold(request, pk):
-    return _set_hold(request, pk, on=True)
+def hold(request, reference):
+    return _set_hold(request, reference, on=True)
 
 
 @require_POST
-def release(request, pk):
-    return _set_hold(request, pk, on=False)
+def release(request, reference):
+    return _set_hold(request, reference, on=False)
 
 
 @require_POST
-def pension_age(request, pk):
+def pension_age(request, reference):
     """The owner records the subject's normal pension age (allegations are kept until then, or
     10 years, whichever is longer)."""
     dpo, head = _schools(request)
     scope = _scope(request, dpo, head)
-    incident = get_object_or_404(scope, pk=pk)
+    incident = get_object_or_404(scope, reference=reference)
+    pk = incident.pk
     form = PensionAgeForm(request.POST)
     if not form.is_valid():
         return _page(

@@ -4,8 +4,8 @@ zip the data-protection officer checks and sends. A month to answer, by law.
 The person's right to their data does not depend on what the app lets them see: a member of staff
 never sees a report about them in the app, but an export of their data includes it (redacted).
 This export is the lawful path, and only a DPO runs it, for people of the schools where they are
-DPO, for cases of those schools. It is audited (one `export` event naming the person by id and the
-cases by reference) and never logs content.
+DPO, for cases of those schools. It is audited (one `export` event naming the person by id, and one
+per case found naming the case, see `audit_run`) and never logs content.
 
 - **Found**: every case where the person is the reporter or the subject, or is named (their full
   name or email address appears in the report, the people involved, the reasons, a timeline note,
@@ -63,6 +63,19 @@ def dpo_school_ids(user) -> set[int]:
     if not user.is_authenticated or not user.is_active:
         return set()
     return set(Membership.objects.filter(user=user, role=Role.DPO).values_list("school_id", flat=True))
+
+
+def other_dpos(dpo, school_ids: Iterable[int]) -> list:
+    """The other data-protection officers of these schools: they answer for the cases whose subject
+    is `dpo` (never shown to `dpo`). The same answer whether or not such a case exists."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            pk__in=Membership.objects.filter(school__in=list(school_ids), role=Role.DPO).values("user_id"),
+        )
+        .exclude(pk=dpo.pk)
+        .order_by("full_name", "pk")
+    )
 
 
 def people_for(school_ids: Iterable[int]) -> QuerySet:
@@ -448,23 +461,52 @@ def build_export(
         }
         zf.writestr("manifest.json", _json(manifest))
     references = [c.reference for c in cases]
-    record(
+    audit_run(
         AuditAction.EXPORT,
         request=request,
-        actor=dpo,
-        object_type="person",
-        object_id=person.pk,
-        detail={
-            "kind": "subject_access",
-            "cases": references,
-            "evidence_files": len(included_files),
-            "third_parties_redacted": len(chosen),
+        dpo=dpo,
+        person=person,
+        cases=cases,
+        summary={"kind": "subject_access"},
+        per_case=lambda c: {
+            "evidence_files": sum(1 for f in included_files if f["case"] == c.reference),
+            "third_parties_redacted": sum(1 for p in chosen if c.reference in p.why),
         },
     )
     log.info(
         "Subject access export for person %s by user %s: %s", person.pk, dpo.pk, ", ".join(references) or "no cases"
     )
     return Export(out.getvalue(), references, len(included_files), len(chosen))
+
+
+def audit_run(action, *, request, dpo, person, cases, summary: dict, per_case=None) -> None:
+    """Audit a preview or an export: one event about the person, naming no case (what it holds
+    must not depend on which cases were found), and one event per case found, naming it, so each
+    case's access history shows the run and the trust log can leave it out for the case's subject
+    (accounts/audit_cases.py)."""
+    from accounts.audit_cases import about, record_each
+
+    record(action, request=request, actor=dpo, object_type="person", object_id=person.pk, detail=summary)
+    record_each(
+        action,
+        request=request,
+        actor=dpo,
+        events=[
+            {
+                "object_type": "incident",
+                "object_id": incident.pk,
+                "object_ref": incident.reference,
+                "school_id": incident.school_id,
+                "detail": {
+                    **about(incident.pk),
+                    "kind": "subject_access",
+                    "person": person.pk,
+                    **(per_case(incident) if per_case else {}),
+                },
+            }
+            for incident in cases
+        ],
+    )
 
 
 def _json(data) -> str:

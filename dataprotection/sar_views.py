@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.audit import record
 from accounts.models import AuditAction, Role
 
 from . import sar
@@ -70,6 +69,17 @@ def _person(request, schools, user_id):
     return get_object_or_404(sar.people_for(schools), pk=user_id)
 
 
+def _audit_preview(request, person, cases) -> None:
+    sar.audit_run(
+        AuditAction.VIEW,
+        request=request,
+        dpo=request.user,
+        person=person,
+        cases=cases,
+        summary={"view": "subject_access_preview"},
+    )
+
+
 @require_GET
 def start(request):
     schools = _dpo_schools(request)
@@ -93,19 +103,14 @@ def preview(request, user_id):
         cases=cases,
         initial={"redact": keys, "offered": ",".join(keys), "also_search": also},
     )
-    record(
-        AuditAction.VIEW,
-        request=request,
-        object_type="person",
-        object_id=person.pk,
-        detail={"view": "subject_access_preview", "cases": [c.reference for c in cases]},
-    )
+    _audit_preview(request, person, cases)
     context = {
         "person": person,
         "cases": [(c, sar.relation(c, person)) for c in cases],
         "form": form,
         "search": search if search.is_bound else SearchForm(initial={"also_search": also}),
         "memberships": person.memberships.filter(school__in=schools).select_related("school"),
+        "other_dpos": sar.other_dpos(request.user, schools),
     }
     return render(request, "sar/preview.html", context, status=200 if search.is_valid() or not search.is_bound else 400)
 
@@ -119,12 +124,14 @@ def export(request, user_id):
     parties = sar.third_parties(person=person, cases=cases, school_ids=schools)
     form = ExportForm(request.POST, parties=parties, cases=cases)
     if not form.is_valid():
+        _audit_preview(request, person, cases)  # the preview is shown again, cases and all
         context = {
             "person": person,
             "cases": [(c, sar.relation(c, person)) for c in cases],
             "form": form,
             "search": SearchForm(initial={"also_search": also}),
             "memberships": person.memberships.filter(school__in=schools).select_related("school"),
+            "other_dpos": sar.other_dpos(request.user, schools),
         }
         return render(request, "sar/preview.html", context, status=400)
     data = form.cleaned_data

@@ -6,13 +6,12 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         # accounts imports nothing from incidents (it is the base of the house), so incidents tells
-        # the audit trail which case an evidence file belongs to: a download is then recorded with
-        # its case and shows in that case's access history. Imported here: the registry is full now.
-        from accounts import audit
+        # the audit trail which case a reference or an evidence file names, which rows belong to a
+        # case and which cases are about a person: reads are then recorded with their case, and the
+        # log hides a case's events from its subject. Imported here: the registry is full now.
+        from accounts import case_lookups
 
-        from .models import Evidence
+        from . import signals  # noqa: F401  (role changes re-route cases)
+        from .audit_lookups import LOOKUPS
 
-        def case_of_evidence(pk: int) -> int | None:
-            return Evidence.objects.filter(pk=pk).values_list("incident_id", flat=True).first()
-
-        audit.register_evidence_case(case_of_evidence)
+        case_lookups.register(LOOKUPS)

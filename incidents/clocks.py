@@ -314,8 +314,11 @@ def _lado_effect(*, deadline, incident, now):
 def _governor_review_effect(*, deadline, incident, now):
     if incident.status != Status.GOVERNOR_REVIEW:
         return
+    from .transitions import review_panel
+
+    # Those who may decide it: not a head who is a governor, nor anyone with a conflict.
     _notify_all(
-        _people(incident.school, Role.GOVERNOR, Role.CHAIR, exclude=incident.subject_id),
+        review_panel(incident).deciders,
         kind="governor_review_due",
         deadline=deadline,
         incident=incident,

@@ -31,7 +31,7 @@ def build(notification) -> tuple[str, str]:
 
 
 def case_link(incident) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.pk])
+    return settings.SITE_URL.rstrip("/") + reverse("incidents:detail", args=[incident.reference])
 
 
 def _case_lines(incident) -> str:
@@ -154,4 +154,26 @@ def review_decided(notification) -> tuple[str, str]:
         "the governors have decided",
         "The governors have reviewed the outcome of a case you own.",
         action="Open it",
+    )
+
+
+@message("case_rerouted")
+def case_rerouted(notification) -> tuple[str, str]:
+    return _case_message(
+        notification.incident,
+        "a case routed to you",
+        "A case at your school has been routed to you as chair of governors: its subject now holds the head "
+        "role, so no head teacher or DSL of the school can open it.",
+        action="Open it",
+    )
+
+
+@message("trust_review")
+def trust_review(notification) -> tuple[str, str]:
+    return _case_message(
+        notification.incident,
+        "a governors' review for the trust to decide",
+        "No governor without a conflict of interest remains to review a breach outcome at your school, so the "
+        "trust decides it.",
+        action="Review it",
     )

@@ -2,7 +2,13 @@
 
 - Images are recognised by Pillow from their bytes and re-encoded from the decoded pixels, which
   drops EXIF (GPS), text chunks and anything appended after the image data (HTML, scripts).
-- PDFs are recognised by their magic bytes; one that carries web-page markup is refused.
+- PDFs are recognised by their magic bytes; one that carries web-page markup is refused. The rest
+  are opened with a real PDF library (pikepdf/qpdf) and written out again without anything that
+  can act when the file is opened: JavaScript, automatic actions (/OpenAction, /AA), launch and
+  other non-link actions, embedded files and attachments, forms (/AcroForm, XFA), multimedia.
+  The output is then read again and checked for all of these; if any is left, or the file is
+  damaged or password-protected, it is refused with a message saying why. Pages, text and links
+  stay as they were. Only the last saved revision of the file is kept.
 - Everything else (SVG, HTML, office files, archives) is refused with a message saying why.
 - Files live under MEDIA_ROOT/evidence/ with random names and no URL; they are served only by the
   permission-checked views in incidents/views.py.
@@ -106,10 +112,158 @@ def clean_upload(upload) -> CleanFile:
     if data.startswith(b"%PDF-"):
         if _MARKUP.search(data):
             raise EvidenceRejected(f"“{name}” contains web-page code. Save it again as a plain PDF or screenshot it.")
+        clean = _rewrite_pdf(data, name)
         content_type, extension = PDF_TYPE
-        return CleanFile(name, content_type, extension, data, None, original_sha256, original_sha256)
+        return CleanFile(name, content_type, extension, clean, None, hashlib.sha256(clean).hexdigest(), original_sha256)
     clean, preview, (content_type, extension) = _reencode_image(data, name)
     return CleanFile(name, content_type, extension, clean, preview, hashlib.sha256(clean).hexdigest(), original_sha256)
+
+
+# --- PDFs: an allow-list of what stays ----------------------------------------------------------
+
+# Actions that only move within the document or open a web address; every other action type
+# (JavaScript, Launch, SubmitForm, ImportData, GoToE/GoToR into other files, multimedia...) goes.
+_SAFE_ACTIONS = frozenset({"/GoTo", "/URI"})
+# Annotations that carry files or media rather than marks on the page.
+_ACTIVE_ANNOTATIONS = frozenset({"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"})
+# Keys removed wherever they appear: they run something, hold a file or hold a form.
+_ACTIVE_KEYS = ("/OpenAction", "/AA", "/JS", "/JavaScript", "/EmbeddedFiles", "/EF", "/AcroForm", "/XFA")
+_ACTIVE_KEYS += ("/RichMediaContent", "/RichMediaSettings", "/Collection")
+_ACTION_TYPES = frozenset(
+    {"/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie", "/Hide", "/Named"}
+    | {"/SubmitForm", "/ResetForm", "/ImportData", "/SetOCGState", "/Rendition", "/Trans", "/GoTo3DView"}
+    | {"/JavaScript", "/RichMediaExecute"}
+)
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_ACTIVE_TYPES = frozenset({"/EmbeddedFile", "/RichMediaContent", "/3D"})
+
+
+def _pdf_refused(name: str, why: str) -> EvidenceRejected:
+    return EvidenceRejected(f"“{name}” {why}")
+
+
+def _rewrite_pdf(data: bytes, name: str) -> bytes:
+    """The PDF written out again without active content, checked afterwards; or a refusal."""
+    import pikepdf
+
+    try:
+        pdf = pikepdf.open(io.BytesIO(data))
+    except pikepdf.PasswordError as exc:
+        raise _pdf_refused(
+            name, "is protected by a password. Please save a copy without the password, or screenshot it."
+        ) from exc
+    except (pikepdf.PdfError, ValueError, RecursionError) as exc:
+        raise _pdf_refused(name, "looks damaged and could not be read as a PDF. Please save it again.") from exc
+    try:
+        with pdf:
+            if len(pdf.pages) == 0:
+                raise _pdf_refused(name, "has no pages.")
+            _strip_active(pdf)
+            out = io.BytesIO()
+            pdf.save(out, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        clean = out.getvalue()
+        with pikepdf.open(io.BytesIO(clean)) as check:
+            left = pdf_active_content(check)
+    except EvidenceRejected:
+        raise
+    except (pikepdf.PdfError, ValueError, RecursionError) as exc:
+        raise _pdf_refused(name, "looks damaged and could not be read as a PDF. Please save it again.") from exc
+    if left:
+        # Belt and braces: never store a file the check does not pass, whatever the reason.
+        raise _pdf_refused(
+            name, f"contains active content that could not be removed ({', '.join(left)}). Please screenshot it."
+        )
+    return clean
+
+
+def _objects(pdf):
+    """Every dictionary in the file (streams' dictionaries too), including the trailer."""
+    import pikepdf
+
+    found = [pdf.trailer]
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            found.append(obj)
+    return found
+
+
+def _direct_dicts(obj, seen=None):
+    """obj and the dictionaries nested in it directly (not through references, which are
+    objects of their own and visited by _objects)."""
+    import pikepdf
+
+    yield obj
+    values = obj.values() if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream) else obj
+    for value in values:
+        if isinstance(value, pikepdf.Dictionary | pikepdf.Array) and not value.is_indirect:
+            yield from _direct_dicts(value)
+
+
+def _strip_active(pdf) -> None:
+    import pikepdf
+
+    for top in _objects(pdf):
+        for obj in _direct_dicts(top):
+            if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                continue
+            for key in _ACTIVE_KEYS:
+                if key in obj:
+                    del obj[key]
+            if _is_action(obj) and "/Next" in obj:
+                del obj["/Next"]  # a chain of actions after a harmless first one
+            action = obj.get("/A")
+            if _is_action(action) and not _safe_action(action):
+                del obj["/A"]
+            annots = obj.get("/Annots")
+            if isinstance(annots, pikepdf.Array):
+                keep = [a for a in annots if not _active_annotation(a)]
+                if len(keep) != len(annots):
+                    obj["/Annots"] = pikepdf.Array(keep)
+
+
+def _is_action(obj) -> bool:
+    import pikepdf
+
+    return (
+        isinstance(obj, pikepdf.Dictionary)
+        and isinstance(obj.get("/S"), pikepdf.Name)
+        and str(obj["/S"]) in _ACTION_TYPES
+        and str(obj.get("/Type", "/Action")) == "/Action"
+    )
+
+
+def _safe_action(action) -> bool:
+    """A link within the document, or to a web or email address (never javascript: or file:)."""
+    kind = str(action["/S"])
+    if kind == "/URI":
+        uri = action.get("/URI")
+        return uri is not None and bytes(uri).strip().lower().startswith(tuple(s.encode() for s in _SAFE_SCHEMES))
+    return kind in _SAFE_ACTIONS
+
+
+def _active_annotation(annot) -> bool:
+    import pikepdf
+
+    return isinstance(annot, pikepdf.Dictionary) and str(annot.get("/Subtype", "")) in _ACTIVE_ANNOTATIONS
+
+
+def pdf_active_content(pdf) -> list[str]:
+    """What in an open PDF can act or carries a file or form: empty for a file we may store."""
+    import pikepdf
+
+    found = set()
+    for top in _objects(pdf):
+        for obj in _direct_dicts(top):
+            if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+                continue
+            found.update(key for key in _ACTIVE_KEYS if key in obj)
+            if str(obj.get("/Type", "")) in _ACTIVE_TYPES:
+                found.add(str(obj["/Type"]))
+            if str(obj.get("/Subtype", "")) in _ACTIVE_ANNOTATIONS:
+                found.add(str(obj["/Subtype"]))
+            if _is_action(obj) and (not _safe_action(obj) or "/Next" in obj):
+                found.add(str(obj["/S"]) if not _safe_action(obj) else "/Next")
+    return sorted(found)
 
 
 def _reencode_image(data: bytes, name: str) -> tuple[bytes, bytes, tuple[str, str]]:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import User
 from policyhub.models import Clause
 
-from . import evidence
+from . import evidence, references
 from .models import (
     AllegationOutcome,
     Category,
@@ -21,6 +21,37 @@ from .models import (
 )
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ReferenceField(forms.CharField):
+    """Wherever a case reference is typed: forgiving about case, spaces, hyphens and look-alike
+    characters, strict about the check character. Cleans to a references.Parsed."""
+
+    default_error_messages = {"required": "Please type a case reference, for example OAK-7KQ2-M9XD."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("help_text", "For example OAK-7KQ2-M9XD. Capitals, spaces and hyphens do not matter.")
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        if self.max_length is not None and len(text) > self.max_length:
+            raise forms.ValidationError("That is too long for a case reference, for example OAK-7KQ2-M9XD.")
+        try:
+            return references.parse(text)
+        except references.BadReference as exc:
+            raise forms.ValidationError(str(exc), code="bad_reference") from exc
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+    def run_validators(self, value):
+        """The length limit applies to what was typed (checked in to_python), not to the result."""
+        return
 
 
 def _yes_no(value):
@@ -302,6 +333,16 @@ class DecisionForm(forms.Form):
         if data.get("decision") == ReviewDecision.REFER_BACK and not (data.get("comment") or "").strip():
             self.add_error("comment", "Please say why the case is referred back.")
         return data
+
+
+class ConflictForm(forms.Form):
+    reason = forms.CharField(
+        label="Your conflict of interest",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: “I am related to someone involved.” The case's owners can read it; "
+        "you will not decide this review.",
+    )
 
 
 class ReopenForm(forms.Form):

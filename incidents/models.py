@@ -4,12 +4,18 @@ Every `choices` field has a CheckConstraint: choices alone do not constrain the 
 Writes go through incidents/services.py; who may see what is Incident.objects.visible_to(user).
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
 
-from accounts.models import Role, School
+from accounts.models import Membership, Role, School
 from policyhub.models import Clause, PolicyVersion
+
+from . import references
 
 
 class Category(models.TextChoices):
@@ -109,6 +115,16 @@ class ReferralKind(models.TextChoices):
     PROFESSIONAL_BODY = "professional_body", "Professional body"
 
 
+def about_a_head(outer: str = "") -> Q:
+    """The case is about a head: its subject holds the head role at the case's school now, or did
+    when it was reported or re-routed. `outer` prefixes the incident's fields when the condition
+    is used from a related model (e.g. "incident__")."""
+    head_now = Exists(
+        Membership.objects.filter(user=OuterRef(f"{outer}subject"), school=OuterRef(f"{outer}school"), role=Role.HEAD)
+    )
+    return Q(**{f"{outer}subject_is_head": True}) | Q(head_now)
+
+
 class IncidentQuerySet(models.QuerySet):
     """Who sees which case (PRODUCT.md section 5). This class is the only place the rule lives."""
 
@@ -117,13 +133,21 @@ class IncidentQuerySet(models.QuerySet):
         """The rule as named parts, so the triage queue can reuse the owning parts.
 
         - reporters see their own reports (views show them status only, never internal notes);
-        - heads see their school's cases, except those whose subject holds the head role there;
-        - chairs see their school's cases whose subject is a head, and cases escalated to them;
+        - heads see their school's cases, except those about a head (below);
+        - chairs see their school's cases about a head, and cases escalated to them;
         - DSLs see their school's safeguarding, Prevent and illegal-content cases, and any case
-          whose reporter said a child is at risk now (the DSL is alerted to those at once);
+          whose reporter said a child is at risk now (the DSL is alerted to those at once),
+          except those about a head;
         - governors (and chairs) see their school's cases in governor review, or closed after
           the board upheld them (not cases reopened or referred back);
-        - trust admins and DPOs see no case content here (aggregates, audited export).
+        - trust admins see the review of a case the trust decides because no governor without a
+          conflict remains (what governors see), and otherwise no case content here (aggregates);
+          DPOs see none (audited export).
+        A case is "about a head" when its subject holds the head role at the case's school now
+        (read live from Membership, so a role granted after the report counts at once), or did
+        when the case was reported or re-routed (`subject_is_head`: the chair keeps it). No head
+        and no DSL of that school has any relation to it but their own report, whatever other
+        roles they hold (a co-head who is DSL or governor included): KCSIE part 4.
         The subject of a case is excluded afterwards, whatever other role they hold.
         """
         if not user.is_authenticated or not user.is_active:
@@ -136,29 +160,39 @@ class IncidentQuerySet(models.QuerySet):
             return [s for r in roles for s in schools_by_role.get(r, [])]
 
         upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
+        about_head = about_a_head()
         return {
             "reporter": Q(reporter=user),
-            "head": Q(school__in=at(Role.HEAD), subject_is_head=False),
-            "chair": Q(school__in=at(Role.CHAIR)) & (Q(subject_is_head=True) | Q(escalated_at__isnull=False)),
+            "head": Q(school__in=at(Role.HEAD)),
+            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)),
             "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
             "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
             & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
+            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True),
             "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
+            # Applied to every part but the reporter's (_matching): heads and DSLs of the school
+            # reach a case about a head only as its reporter, whatever other roles they hold.
+            "insider": Q(school__in=at(Role.HEAD, Role.DSL)) & about_head,
         }
 
     def _matching(self, user, parts):
         rules = self._rules(user)
         if rules is None:
             return self.none()
-        rule = Q(pk__in=[])
+        others = Q(pk__in=[])
         for name in parts:
-            rule |= rules[name]
+            if name != "reporter":
+                others |= rules[name]
+        # A case about a head: its heads and DSLs reach it only as its reporter (KCSIE part 4).
+        rule = others & ~rules["insider"]
+        if "reporter" in parts:
+            rule |= rules["reporter"]
         # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
         return self.filter(rule).exclude(subject=user)
 
     def visible_to(self, user):
         """The cases `user` may open. Every view fetches through this: anything else is a 404."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review"])
 
     def owned_by(self, user):
         """Cases this user is responsible for acting on (the triage queue), not merely reported."""
@@ -171,14 +205,15 @@ class IncidentQuerySet(models.QuerySet):
     def counted_for(self, user):
         """Cases that may be counted (never shown) for `user`: aggregate figures such as clause
         breach counts. Trust admins see their schools' figures; the subject is never counted."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_admin"])
+        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"])
 
 
 class Incident(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="incidents")
-    reference = models.CharField(max_length=20, unique=True)  # OAK-2026-0042
-    year = models.PositiveSmallIntegerField()
-    sequence = models.PositiveIntegerField()
+    # OAK-7KQ2-M9XD: random, never in sequence (incidents/references.py); the case's URLs use it too.
+    reference = models.CharField(max_length=20, unique=True)
+    # The reference a case had before random references (OAK-2026-0042): found by search, never shown.
+    legacy_reference = models.CharField(max_length=20, blank=True, db_index=True)
 
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports")
     category = models.CharField(max_length=30, choices=Category.choices)
@@ -202,7 +237,13 @@ class Incident(models.Model):
     # Routing, decided when the report is made (services.incident_report).
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     dsl = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Set when the case is routed to the chair because its subject holds the head role (at report
+    # time or since: services.incident_reroute_for_roles). Never cleared: the chair keeps the case.
+    # Visibility also reads the subject's roles live (about_a_head), so it never waits for this.
     subject_is_head = models.BooleanField(default=False)
+    # The governors' review goes to the trust: no governor without a conflict remains to decide it
+    # (services keep it in step; incidents/transitions.review_panel says who decides).
+    review_by_trust = models.BooleanField(default=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     received_at = models.DateTimeField()
@@ -252,7 +293,7 @@ class Incident(models.Model):
     class Meta:
         ordering = ["-received_at"]
         constraints = [
-            models.UniqueConstraint(fields=["school", "year", "sequence"], name="incident_unique_sequence"),
+            models.CheckConstraint(condition=~Q(reference=""), name="incident_reference_present"),
             models.CheckConstraint(condition=Q(category__in=Category.values), name="incident_category_valid"),
             models.CheckConstraint(condition=Q(platform__in=Platform.values), name="incident_platform_valid"),
             models.CheckConstraint(condition=Q(involved__in=Involved.values), name="incident_involved_valid"),
@@ -276,6 +317,16 @@ class Incident(models.Model):
     def __str__(self):
         return self.reference
 
+    def save(self, *args, **kwargs):
+        # services.incident_report allocates (and retries on a collision); this covers rows made
+        # directly (admin, tests, data fixes), which must never fall back to a counter.
+        if not self.reference:
+            self.reference = references.new_reference(self.school.code)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("incidents:detail", args=[self.reference])
+
     @property
     def harm_threshold_met(self) -> bool:
         return any([self.harm_harmed_child, self.harm_offence, self.harm_risk_to_children, self.harm_unsuitable])
@@ -284,12 +335,22 @@ class Incident(models.Model):
     def needs_dsl(self) -> bool:
         return self.category in DSL_CATEGORIES or self.child_at_risk
 
+    def is_about_a_head(self) -> bool:
+        """Python's reading of `about_a_head` for this case (one query unless the flag is set)."""
+        if self.subject_is_head:
+            return True
+        if self.subject_id is None:
+            return False
+        return Membership.objects.filter(user_id=self.subject_id, school_id=self.school_id, role=Role.HEAD).exists()
+
 
 class Evidence(models.Model):
     """A file attached to a report. Stored under a random name outside any public URL; never deleted
     by the workflow (a wrong file is withdrawn, with a reason)."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="evidence")
+    # The file's name in URLs: random, so file links neither count nor date other cases' files.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     original_name = models.CharField(max_length=255)
@@ -310,7 +371,7 @@ class Evidence(models.Model):
         ordering = ["uploaded_at", "pk"]
 
     def __str__(self):
-        return f"evidence {self.pk} of {self.incident_id}"
+        return f"evidence {self.public_id}"
 
 
 class TimelineKind(models.TextChoices):
@@ -326,6 +387,8 @@ class TimelineKind(models.TextChoices):
     OVERDUE = "overdue", "Response overdue"
     ESCALATED = "escalated", "Escalated"
     CORRECTION = "correction", "Correction"
+    ROUTED = "routed", "Routed"
+    CONFLICT = "conflict", "Conflict of interest declared"
 
 
 class TimelineEntry(models.Model):
@@ -487,8 +550,10 @@ class Notification(models.Model):
 
     @property
     def message_id(self) -> str:
-        """Fixed per notification, so a resent email is recognisably the same message."""
-        return f"<notification-{self.pk}@policyhub>"
+        """Fixed per notification, so a resent email is recognisably the same message; a keyed hash
+        of the row, not its number, so the ids in someone's mailbox do not count other people's."""
+        digest = salted_hmac("incidents.Notification.message_id", str(self.pk), algorithm="sha256").hexdigest()
+        return f"<notification-{digest[:32]}@policyhub>"
 
 
 # --- The response rule as data (PRODUCT.md section 4) --------------------------------------------

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import Membership, Role, School, User
+from accounts.audit import record
+from accounts.models import AuditAction, Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
-from . import clocks, evidence
+from . import clocks, evidence, references
 from .deadlines import LONDON
 from .errors import Invalid, NotAllowed, Stale
 from .models import (
@@ -42,7 +42,7 @@ from .models import (
     TimelineKind,
 )
 from .notify import notify
-from .transitions import Transition, check
+from .transitions import ReviewPanel, Transition, check, review_panel
 
 log = logging.getLogger(__name__)
 
@@ -127,31 +127,29 @@ def incident_date(incident: Incident) -> date:
 
 
 def route_owner(*, school: School, subject) -> tuple[object | None, bool]:
-    """(owner, subject_is_head): the head, or the chair when the subject holds the head role."""
+    """(owner, subject_is_head): the head, or the chair when the subject holds the head role.
+    A chair who is also a head or DSL of the school is never the owner of a case about a head."""
     subject_is_head = bool(subject and Membership.objects.filter(user=subject, school=school, role=Role.HEAD).exists())
-    role = Role.CHAIR if subject_is_head else Role.HEAD
-    candidates = _people(school.pk, role, exclude=[subject.pk if subject else None])
+    if subject_is_head:
+        insiders = _people(school.pk, Role.HEAD, Role.DSL)
+        candidates = _people(school.pk, Role.CHAIR, exclude=[subject.pk, *(p.pk for p in insiders)])
+    else:
+        candidates = _people(school.pk, Role.HEAD, exclude=[subject.pk if subject else None])
     return (candidates[0] if candidates else None), subject_is_head
 
 
-def _allocate(*, school: School, year: int, fields: dict) -> Incident:
-    """Create the incident with the next reference. Two reports at once may pick the same number;
-    the unique (school, year, sequence) constraint refuses the second, which retries."""
+def _allocate(*, school: School, fields: dict) -> Incident:
+    """Create the incident with a fresh random reference (incidents/references.py). Two cases may
+    draw the same one (about one in 34 billion per pair at a school); the unique constraint refuses
+    the second, which draws again."""
     for _attempt in range(20):
-        last = Incident.objects.filter(school=school, year=year).aggregate(m=Max("sequence"))["m"] or 0
-        sequence = last + 1
+        reference = references.new_reference(school.code)
         try:
             with transaction.atomic():
-                return Incident.objects.create(
-                    school=school,
-                    year=year,
-                    sequence=sequence,
-                    reference=f"{school.code}-{year}-{sequence:04d}",
-                    **fields,
-                )
+                return Incident.objects.create(school=school, reference=reference, **fields)
         except IntegrityError:
-            if not Incident.objects.filter(school=school, year=year, sequence=sequence).exists():
-                raise  # some other constraint: not a race for the number
+            if not Incident.objects.filter(reference=reference).exists():
+                raise  # some other constraint: not a collision of references
     raise IntegrityError(f"Could not allocate a reference at {school.code} after 20 attempts")
 
 
@@ -198,7 +196,7 @@ def incident_report(
     owner, subject_is_head = route_owner(school=school, subject=subject)
     needs_dsl = category in DSL_CATEGORIES or child_at_risk
     dsl = None
-    if needs_dsl:
+    if needs_dsl and not subject_is_head:  # a case about the head is the chair's alone (KCSIE part 4)
         dsls = _people(school.pk, Role.DSL, exclude=[subject.pk if subject else None])
         dsl = dsls[0] if dsls else None
     stored: list[str] = []
@@ -206,7 +204,6 @@ def incident_report(
         with transaction.atomic():
             incident = _allocate(
                 school=school,
-                year=now.astimezone(LONDON).year,
                 fields={
                     "reporter": reporter,
                     "category": category,
@@ -238,6 +235,9 @@ def incident_report(
 
 def _alert_on_report(incident: Incident, reporter) -> None:
     skip = [incident.subject_id, reporter.pk]
+    if incident.subject_is_head:
+        # Nobody but the chair learns that a case about a head exists: not the heads, not the DSL.
+        skip += [p.pk for p in _people(incident.school_id, Role.HEAD, Role.DSL)]
     owner_role = Role.CHAIR if incident.subject_is_head else Role.HEAD
     for person in _people(incident.school_id, owner_role, exclude=skip):
         notify(
@@ -246,7 +246,7 @@ def _alert_on_report(incident: Incident, reporter) -> None:
             key=f"incident:{incident.pk}:received:{person.pk}",
             incident=incident,
         )
-    if incident.needs_dsl:
+    if incident.needs_dsl and not incident.subject_is_head:
         for person in _people(incident.school_id, Role.DSL, exclude=skip):
             notify(recipient=person, kind="dsl_alert", key=f"incident:{incident.pk}:dsl:{person.pk}", incident=incident)
 
@@ -349,7 +349,7 @@ def incident_acknowledge(*, incident: Incident, actor, now: datetime | None = No
     with transaction.atomic():
         _lock(incident)
         t = check(actor, incident, "acknowledge")
-        owner = "the chair of governors" if incident.subject_is_head else "the head teacher"
+        owner = "the chair of governors" if incident.is_about_a_head() else "the head teacher"
         _move(
             incident,
             t,
@@ -510,16 +510,42 @@ def incident_refer_to_governors(*, incident: Incident, actor, summary: str, now:
         t = check(actor, incident, "refer_to_governors")
         _move(incident, t, actor, now, note="Referred to the governors for review.", review_summary=summary)
         clocks.clocks_start_governor_review(incident=incident, now=now)
-        for person in _people(
-            incident.school_id, Role.GOVERNOR, Role.CHAIR, exclude=[incident.subject_id, incident.reporter_id]
-        ):
+        panel = _sync_review_route(incident, actor, now)
+        # Only those who may decide are told (a head who is a governor is not, nor the reporter).
+        for person in panel.deciders:
             notify(
                 recipient=person,
-                kind="governor_review",
+                kind="trust_review" if panel.by_trust else "governor_review",
                 key=f"incident:{incident.pk}:review:{now.isoformat()}:{person.pk}",
                 incident=incident,
             )
     return incident
+
+
+def _sync_review_route(incident: Incident, actor, now: datetime) -> ReviewPanel:
+    """Keep `review_by_trust` (which lets the trust admins open the review) in step with who may
+    decide. Called under the incident's lock by every change that can alter the panel."""
+    panel = review_panel(incident)
+    if incident.status != Status.GOVERNOR_REVIEW or panel.by_trust == incident.review_by_trust:
+        return panel
+    Incident.objects.filter(pk=incident.pk).update(review_by_trust=panel.by_trust, updated_at=now)
+    incident.review_by_trust, incident.updated_at = panel.by_trust, now
+    if panel.by_trust:
+        note = "No governor without a conflict remains: the review is decided by the trust."
+    else:
+        note = "A governor without a conflict can decide the review again: it is back with the governors."
+    _timeline(incident, actor, TimelineKind.ROUTED, note=note, data={"review_by_trust": panel.by_trust})
+    record(
+        AuditAction.CHANGE,
+        actor=actor,
+        object_type="incident",
+        object_id=incident.pk,
+        object_ref=incident.reference,
+        school_id=incident.school_id,
+        detail={"review_by_trust": panel.by_trust},
+    )
+    log.info("Incident %s: review by trust %s", incident.reference, panel.by_trust)
+    return panel
 
 
 def incident_governor_decide(
@@ -533,7 +559,7 @@ def incident_governor_decide(
         raise Invalid("Please say why the case is referred back.")
     with transaction.atomic():
         _lock(incident)
-        t = check(actor, incident, decision)
+        t = check(actor, incident, decision)  # DECIDER: review_panel, read now under the lock
         _move(incident, t, actor, now, note=f"Governors: {ReviewDecision(decision).label}.")
         review = GovernorReview.objects.create(incident=incident, decision=decision, comment=comment, decided_by=actor)
         _timeline(incident, actor, TimelineKind.REVIEW, note=comment, data={"review": review.pk, "decision": decision})
@@ -556,7 +582,117 @@ def incident_reopen(*, incident: Incident, actor, reason: str, now: datetime | N
     with transaction.atomic():
         _lock(incident)
         _move(incident, check(actor, incident, "reopen"), actor, now, note=f"Reopened: {reason}")
+        # A closed case keeps who decided it; open again, it is routed as a role change would.
+        _route_to_chair_if_about_head(incident, actor, now)
     return incident
+
+
+def incident_declare_conflict(*, incident: Incident, actor, reason: str, now: datetime | None = None) -> TimelineEntry:
+    """A governor (or a trust admin deciding instead) declares a conflict of interest and is then
+    excluded from deciding this review. On the timeline (the owners read the reason) and audited;
+    if no governor without a conflict remains, the review goes to the trust."""
+    now = _now(now)
+    reason = _require(reason, "the reason for the conflict of interest")
+    if len(reason) > 500:
+        raise Invalid("Please keep the reason under 500 characters.")
+    with transaction.atomic():
+        _lock(incident)
+        check(actor, incident, "declare_conflict")
+        if TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.CONFLICT, actor=actor).exists():
+            raise Stale("You have already declared a conflict of interest on this case. Nothing was changed.")
+        # Conditional on the copy read: a decision taken on it meanwhile wins, and this one says so.
+        won = Incident.objects.filter(
+            pk=incident.pk, status=Status.GOVERNOR_REVIEW, updated_at=incident.updated_at
+        ).update(updated_at=now)
+        if won != 1:
+            raise Stale(
+                f"{incident.reference} changed while you were looking at it. Nothing was changed: "
+                "check the case and try again."
+            )
+        incident.updated_at = now
+        entry = TimelineEntry.objects.create(
+            incident=incident, actor=actor, kind=TimelineKind.CONFLICT, note=reason, internal=True
+        )
+        record(
+            AuditAction.CHANGE,
+            actor=actor,
+            object_type="incident",
+            object_id=incident.pk,
+            object_ref=incident.reference,
+            school_id=incident.school_id,
+            detail={"conflict_declared": actor.pk},
+        )
+        panel = _sync_review_route(incident, actor, now)
+        if panel.by_trust:
+            for person in panel.deciders:
+                notify(
+                    recipient=person,
+                    kind="trust_review",
+                    key=f"incident:{incident.pk}:trust_review:{person.pk}",
+                    incident=incident,
+                )
+    log.info("Incident %s: conflict of interest declared by user %s", incident.reference, actor.pk)
+    return entry
+
+
+# --- Role changes --------------------------------------------------------------------------------
+
+REROUTED_NOTE = "Routed to the chair of governors because the subject now holds the head role."
+
+
+def _route_to_chair_if_about_head(incident: Incident, actor, now: datetime) -> bool:
+    """An open case whose subject now holds the head role goes to the chair (under the caller's
+    lock): owner and flag set, the DSL taken off, a content-free timeline entry, an audit event,
+    the chair told. True if it moved; once with the chair it stays there."""
+    if incident.subject_is_head or incident.status == Status.CLOSED or not incident.is_about_a_head():
+        return False
+    school = School.objects.get(pk=incident.school_id)
+    owner, _ = route_owner(school=school, subject=incident.subject)
+    won = Incident.objects.filter(pk=incident.pk, subject_is_head=False).update(
+        subject_is_head=True, owner=owner, dsl=None, updated_at=now
+    )
+    if won != 1:
+        return False
+    incident.subject_is_head, incident.owner, incident.dsl, incident.updated_at = True, owner, None, now
+    _timeline(
+        incident,
+        actor,
+        TimelineKind.ROUTED,
+        note=REROUTED_NOTE,
+        data={"rerouted": "chair", "owner": owner.pk if owner else None},
+    )
+    record(
+        AuditAction.CHANGE,
+        actor=actor,
+        object_type="incident",
+        object_id=incident.pk,
+        object_ref=incident.reference,
+        school_id=incident.school_id,
+        detail={"rerouted": "chair", "owner": owner.pk if owner else None},
+    )
+    if owner is not None:
+        notify(
+            recipient=owner, kind="case_rerouted", key=f"incident:{incident.pk}:rerouted:{owner.pk}", incident=incident
+        )
+    log.info("Incident %s: routed to the chair (subject holds the head role)", incident.reference)
+    return True
+
+
+def incident_reroute_for_roles(*, user, school_id: int, actor=None, now: datetime | None = None) -> list[str]:
+    """`user`'s roles at the school changed (a Membership created, changed or ended): re-route the
+    school's open cases about them, and re-check who decides the reviews in progress there (a new
+    head is out of every review; a governor who left leaves fewer). Returns the references moved."""
+    now = _now(now)
+    moved = []
+    with transaction.atomic():
+        about = Incident.objects.filter(school_id=school_id, subject=user).exclude(status=Status.CLOSED)
+        reviews = Incident.objects.filter(school_id=school_id, status=Status.GOVERNOR_REVIEW)
+        for pk in sorted(set(about.values_list("pk", flat=True)) | set(reviews.values_list("pk", flat=True))):
+            incident = Incident.objects.select_for_update().get(pk=pk)
+            if incident.subject_id == user.pk and _route_to_chair_if_about_head(incident, actor, now):
+                moved.append(incident.reference)
+            _sync_review_route(incident, actor, now)
+    return moved
 
 
 def incident_add_note(*, incident: Incident, actor, note: str, now: datetime | None = None) -> TimelineEntry:

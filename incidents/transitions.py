@@ -5,12 +5,17 @@ The same table drives the buttons a user sees (`available`) and the server's enf
 server refuses, nor the server allow what no button offers.
 
 Roles here are a person's relation to one case, worked out from their school roles:
-- OWNER: the school's head teacher; the chair of governors when the subject is a head (or once a
-  missed deadline escalated the case to the chair);
+- OWNER: the school's head teacher; the chair of governors when the case is about a head (or once
+  a missed deadline escalated the case to the chair);
 - DSL: a DSL of the school on a safeguarding, Prevent or illegal-content case, or a child at risk;
-- GOVERNOR: a governor or the chair of the school;
+- GOVERNOR: a governor or the chair of the school (reads the review); a trust admin of the school
+  while the trust decides the review because no governor without a conflict remains;
+- DECIDER: one of those who may decide the review now (`review_panel`): never anyone who owns or
+  owned the case, proposed its outcome, reported it, is its subject or declared a conflict;
 - REPORTER: the person who made the report.
-The subject of a case has no relation to it at all, whatever roles they hold.
+The subject of a case has no relation to it at all, whatever roles they hold. On a case about a
+head (Incident.is_about_a_head), the heads and DSLs of the school have none either, but as its
+reporter, whatever other roles they hold (models.IncidentQuerySet says the same in SQL).
 """
 
 from collections.abc import Callable
@@ -20,13 +25,23 @@ from enum import StrEnum
 from accounts.models import Membership, Role
 
 from .errors import ActionRefused, NotAllowed, RequirementMissing, Stale, WrongState  # noqa: F401 (views import them from here too)
-from .models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, ReferralKind, Route, Status
+from .models import (
+    NON_BREACH_OUTCOMES,
+    OPEN_STATUSES,
+    Incident,
+    ReferralKind,
+    Route,
+    Status,
+    TimelineEntry,
+    TimelineKind,
+)
 
 
 class CaseRole(StrEnum):
     OWNER = "owner"
     DSL = "dsl"
     GOVERNOR = "governor"
+    DECIDER = "decider"
     REPORTER = "reporter"
 
 
@@ -128,16 +143,26 @@ TABLE: tuple[Transition, ...] = (
         "Uphold the outcome",
         frozenset({Status.GOVERNOR_REVIEW}),
         Status.CLOSED,
-        frozenset({CaseRole.GOVERNOR}),
+        frozenset({CaseRole.DECIDER}),
     ),
     Transition(
         "refer_back",
         "Refer back",
         frozenset({Status.GOVERNOR_REVIEW}),
         Status.INVESTIGATING,
-        frozenset({CaseRole.GOVERNOR}),
+        frozenset({CaseRole.DECIDER}),
         needs="a comment",
         button="btn-outline-secondary",
+    ),
+    # A governor (or the trust admin deciding instead) steps out of this review; recorded, audited.
+    Transition(
+        "declare_conflict",
+        "Declare a conflict of interest",
+        frozenset({Status.GOVERNOR_REVIEW}),
+        None,
+        frozenset({CaseRole.GOVERNOR}),
+        needs="the reason",
+        button="btn-outline-danger",
     ),
     Transition(
         "reopen",
@@ -171,15 +196,104 @@ def case_roles(user, incident: Incident, school_roles: frozenset[str] | None = N
     roles = set()
     if incident.reporter_id == user.pk:
         roles.add(CaseRole.REPORTER)
-    if Role.HEAD in school_roles and not incident.subject_is_head:
+    about_head = incident.is_about_a_head()
+    if about_head and school_roles & {Role.HEAD, Role.DSL}:
+        return frozenset(roles)  # KCSIE part 4: the chair's case; no head or DSL of the school
+    if Role.HEAD in school_roles:
         roles.add(CaseRole.OWNER)
-    if Role.CHAIR in school_roles and (incident.subject_is_head or incident.escalated_at is not None):
+    if Role.CHAIR in school_roles and (about_head or incident.escalated_at is not None):
         roles.add(CaseRole.OWNER)
     if Role.DSL in school_roles and incident.needs_dsl:
         roles.add(CaseRole.DSL)
     if school_roles & {Role.GOVERNOR, Role.CHAIR}:
         roles.add(CaseRole.GOVERNOR)
+    if Role.TRUST_ADMIN in school_roles and incident.review_by_trust and incident.status == Status.GOVERNOR_REVIEW:
+        roles.add(CaseRole.GOVERNOR)
+    # In any state, so that a late decision hears "wrong state", not 403.
+    if CaseRole.GOVERNOR in roles and any(p.pk == user.pk for p in review_panel(incident).deciders):
+        roles.add(CaseRole.DECIDER)
     return frozenset(roles)
+
+
+# --- Who decides the governors' review (separation of duties) ------------------------------------
+
+# Owner actions on the timeline: whoever took one acted as the case's owner.
+OWNER_ACTIONS = frozenset(t.name for t in TABLE if t.roles <= OWNERS)
+OWNER_ENTRY_KINDS = frozenset({TimelineKind.TRIAGED, TimelineKind.REFERRAL, TimelineKind.EVIDENCE_WITHDRAWN})
+
+
+@dataclass(frozen=True)
+class ReviewPanel:
+    """Who may decide a case's review: the governors without a conflict, or, when none remains,
+    the trust admins of the school (`by_trust`). `excluded` says why each other person may not."""
+
+    deciders: tuple
+    by_trust: bool
+    excluded: dict
+
+
+CONFLICT_DECLARED = "you declared a conflict of interest"
+
+
+def review_exclusions(incident: Incident) -> dict[int, str]:
+    """User id -> why they may not decide this case's review. The reasons are for the person
+    themselves (the page shows you yours), never shown about others: they would name the reporter."""
+    out: dict[int, str] = {}
+
+    def bar(pk, why):
+        if pk and pk not in out:
+            out[pk] = why
+
+    bar(incident.subject_id, "the case is about you")
+    bar(incident.reporter_id, "you reported it")
+    bar(incident.owner_id, "you own the case")
+    about_head = incident.is_about_a_head()
+    for user_id, role in Membership.objects.filter(school_id=incident.school_id).values_list("user_id", "role"):
+        # Whoever holds the owner's or DSL's relation now owns the case; on a case about a head,
+        # every head and DSL of the school is out of it altogether.
+        if role == Role.HEAD or (role == Role.DSL and (about_head or incident.needs_dsl)):
+            bar(user_id, "you own the case" if not about_head else "the case is about a head of your school")
+        elif role == Role.CHAIR and (about_head or incident.escalated_at is not None):
+            bar(user_id, "you own the case")
+    proposers, conflicted, acted = [], [], [incident.acknowledged_by_id]
+    entries = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values_list(
+        "actor_id", "kind", "data"
+    )
+    for actor_id, kind, data in entries.order_by("pk"):
+        transition = (data or {}).get("transition")
+        if kind == TimelineKind.CONFLICT:
+            conflicted.append(actor_id)
+        elif kind == TimelineKind.TRANSITION and transition == "propose_outcome":
+            proposers.append(actor_id)
+        elif (kind == TimelineKind.TRANSITION and transition in OWNER_ACTIONS) or kind in OWNER_ENTRY_KINDS:
+            acted.append(actor_id)
+    for why, people in (
+        ("you proposed the outcome", proposers),
+        (CONFLICT_DECLARED, conflicted),
+        ("you acted as the case's owner", acted),
+    ):
+        for pk in people:
+            bar(pk, why)
+    return out
+
+
+def review_panel(incident: Incident) -> ReviewPanel:
+    """Separation of duties: nobody who owned the case, proposed the outcome, reported it, is its
+    subject or declared a conflict decides its review. If no governor is left, the trust decides."""
+    from accounts.models import User
+
+    excluded = review_exclusions(incident)
+
+    def people(*roles):
+        found = User.objects.filter(
+            is_active=True, memberships__school_id=incident.school_id, memberships__role__in=roles
+        ).distinct()
+        return tuple(p for p in found.order_by("full_name", "pk") if p.pk not in excluded)
+
+    governors = people(Role.GOVERNOR, Role.CHAIR)
+    if governors:
+        return ReviewPanel(deciders=governors, by_trust=False, excluded=excluded)
+    return ReviewPanel(deciders=people(Role.TRUST_ADMIN), by_trust=True, excluded=excluded)
 
 
 def allowed(roles: frozenset[CaseRole], incident: Incident, name: str) -> bool:

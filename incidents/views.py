@@ -31,6 +31,7 @@ from .models import (
     ReviewDecision,
     Route,
     Status,
+    TimelineKind,
 )
 from .transitions import (
     OWNERS,
@@ -39,6 +40,7 @@ from .transitions import (
     NotAllowed,
     available,
     case_roles,
+    review_panel,
     unmet,
 )
 from .transitions import TRANSITIONS as T
@@ -59,6 +61,7 @@ ACTION_FORMS = {
     "add_note": forms.NoteForm,
     "record_referral": forms.ReferralForm,
     "add_evidence": forms.EvidenceForm,
+    "declare_conflict": forms.ConflictForm,
 }
 
 
@@ -69,10 +72,10 @@ ACTION_URLS = {"uphold": "decide"}
 # --- Helpers -------------------------------------------------------------------------------------
 
 
-def _incident_or_404(request, pk) -> Incident:
+def _incident_or_404(request, reference) -> Incident:
     return get_object_or_404(
         Incident.objects.visible_to(request.user).select_related("school", "reporter", "subject", "owner", "dsl"),
-        pk=pk,
+        reference=reference,
     )
 
 
@@ -122,14 +125,22 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     mode = _mode(roles, incident)
     actions = available(roles, incident)
     if mode != "owner":  # the reporter and governors act only through their own forms
-        actions = {k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back"}}
+        actions = {
+            k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back", "declare_conflict"}
+        }
+    review = _review_box(request, incident, roles, mode)
+    if (
+        "declare_conflict" in actions
+        and incident.timeline.filter(kind=TimelineKind.CONFLICT, actor=request.user).exists()
+    ):
+        actions.pop("declare_conflict")  # declared already (the service refuses a second)
     panels = [
         {
             "name": name,
             "transition": t,
             "form": (bound or {}).get(name) or _form_for(name, incident),
             "problems": unmet(incident, name),
-            "url": reverse(f"incidents:{ACTION_URLS.get(name, name)}", args=[incident.pk]),
+            "url": reverse(f"incidents:{ACTION_URLS.get(name, name)}", args=[incident.reference]),
         }
         for name, t in actions.items()
         if name in ACTION_FORMS
@@ -153,8 +164,19 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
         "withdraw_form": forms.WithdrawForm(prefix="withdraw") if "withdraw_evidence" in actions else None,
         "is_allegation": incident.route == Route.ALLEGATION,
         "referral_prompts": _referral_prompts(incident) if mode == "owner" else [],
+        "review": review,
     }
     return render(request, "incidents/detail.html", context, status=status)
+
+
+def _review_box(request, incident, roles, mode) -> dict | None:
+    """Who may decide the review in progress, for its owners and its readers; and, to a governor
+    who may not, why (their own reason only: the others' would name the reporter)."""
+    if incident.status != Status.GOVERNOR_REVIEW or mode == "reporter":
+        return None
+    panel = review_panel(incident)
+    mine = panel.excluded.get(request.user.pk) if CaseRole.GOVERNOR in roles else None
+    return {"deciders": panel.deciders, "by_trust": panel.by_trust, "mine": mine}
 
 
 # Referrals PRODUCT.md says to prompt for, by category or route, until one of that kind is recorded.
@@ -196,21 +218,21 @@ def _act(request, incident, name, call, success: str, *, form=None):
         messages.error(request, "The file could not be saved, so nothing was changed. Please try again later.")
     else:
         messages.success(request, success)
-    return redirect("incidents:detail", pk=incident.pk)
+    return redirect("incidents:detail", reference=incident.reference)
 
 
 def _transition_view(name, call, success):
     """A state change from the detail page: 404 → 403 → form → service (which re-checks)."""
 
     @require_POST
-    def view(request, pk):
-        incident = _incident_or_404(request, pk)
+    def view(request, reference):
+        incident = _incident_or_404(request, reference)
         _require_role(_roles(request, incident), name)
         form = _form_for(name, incident, request.POST, request.FILES)
         if form is not None and not form.is_valid():
             if incident.status not in T[name].sources:  # say the real problem, not the form's
                 messages.error(request, f"{incident.reference} is now “{incident.get_status_display()}”.")
-                return redirect("incidents:detail", pk=incident.pk)
+                return redirect("incidents:detail", reference=incident.reference)
             return _detail(request, incident, bound={name: form}, status=400)
         data = form.cleaned_data if form is not None else {}
         return _act(request, incident, name, lambda: call(request, incident, data), success, form=form)
@@ -257,7 +279,7 @@ def report(request):
             log.exception("Could not store evidence for a report at %s", school.code)
             form.add_error("files", "The files could not be saved. Nothing was sent: please try again.")
         else:
-            return redirect("incidents:report_done", pk=incident.pk)
+            return redirect("incidents:report_done", reference=incident.reference)
     status = 200
     if form.is_bound and form.errors:
         status = 400
@@ -269,8 +291,10 @@ def report(request):
 
 
 @require_GET
-def report_done(request, pk):
-    incident = get_object_or_404(Incident.objects.visible_to(request.user).filter(reporter=request.user), pk=pk)
+def report_done(request, reference):
+    incident = get_object_or_404(
+        Incident.objects.visible_to(request.user).filter(reporter=request.user), reference=reference
+    )
     return render(request, "incidents/report_done.html", {"incident": incident})
 
 
@@ -419,8 +443,8 @@ def termly_report(request):
 
 
 @require_GET
-def detail(request, pk):
-    incident = _incident_or_404(request, pk)
+def detail(request, reference):
+    incident = _incident_or_404(request, reference)
     log.info("Incident %s viewed by user %s", incident.reference, request.user.pk)
     return _detail(request, incident)
 
@@ -500,6 +524,13 @@ record_referral = _transition_view(
     ),
     "Referral recorded.",
 )
+declare_conflict = _transition_view(
+    "declare_conflict",
+    lambda request, incident, data: services.incident_declare_conflict(
+        incident=incident, actor=request.user, reason=data["reason"]
+    ),
+    "Your conflict of interest is recorded. You will not decide this review.",
+)
 add_evidence = _transition_view(
     "add_evidence",
     lambda request, incident, data: services.evidence_add(
@@ -514,15 +545,15 @@ add_evidence = _transition_view(
 
 
 @require_POST
-def decide(request, pk):
+def decide(request, reference):
     """Governors uphold or refer back (two rows of the transitions table, one form)."""
-    incident = _incident_or_404(request, pk)
+    incident = _incident_or_404(request, reference)
     _require_role(_roles(request, incident), "uphold")
     form = forms.DecisionForm(request.POST, prefix="uphold")
     if not form.is_valid():
         if incident.status != Status.GOVERNOR_REVIEW:
             messages.error(request, f"{incident.reference} is no longer waiting for the governors' review.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", reference=incident.reference)
         return _detail(request, incident, bound={"uphold": form}, status=400)
     decision = form.cleaned_data["decision"]
     return _act(
@@ -539,12 +570,12 @@ def decide(request, pk):
 # --- Evidence files ------------------------------------------------------------------------------
 
 
-def _evidence_or_404(request, pk) -> Evidence:
+def _evidence_or_404(request, public_id) -> Evidence:
     """A file the person may open: the case must be visible to them (404 otherwise), and they must
     own it or have uploaded the file themselves (governors see the review, not the evidence)."""
     item = get_object_or_404(
         Evidence.objects.select_related("incident").filter(incident__in=Incident.objects.visible_to(request.user)),
-        pk=pk,
+        public_id=public_id,
     )
     roles = _roles(request, item.incident)
     if roles & OWNERS:
@@ -562,8 +593,8 @@ def _private_file(response):
 
 
 @require_GET
-def evidence_download(request, pk):
-    item = _evidence_or_404(request, pk)
+def evidence_download(request, public_id):
+    item = _evidence_or_404(request, public_id)
     try:
         handle = evidence.path_of(item.stored_name).open("rb")
     except FileNotFoundError as exc:
@@ -581,8 +612,8 @@ def evidence_download(request, pk):
 
 
 @require_GET
-def evidence_preview(request, pk):
-    item = _evidence_or_404(request, pk)
+def evidence_preview(request, public_id):
+    item = _evidence_or_404(request, public_id)
     if not item.preview_name:
         raise Http404("No preview.")
     try:
@@ -593,14 +624,14 @@ def evidence_preview(request, pk):
 
 
 @require_POST
-def evidence_withdraw(request, pk):
-    item = _evidence_or_404(request, pk)
-    incident = _incident_or_404(request, item.incident_id)
+def evidence_withdraw(request, public_id):
+    item = _evidence_or_404(request, public_id)
+    incident = _incident_or_404(request, item.incident.reference)
     _require_role(_roles(request, incident), "withdraw_evidence")
     form = forms.WithdrawForm(request.POST, prefix="withdraw")
     if not form.is_valid():
         messages.error(request, "Please give the reason for withdrawing the file. Nothing was changed.")
-        return redirect("incidents:detail", pk=incident.pk)
+        return redirect("incidents:detail", reference=incident.reference)
     item.incident = incident
     return _act(
         request,

@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
     "accounts.middleware.CurrentSchoolMiddleware",
-    "accounts.audit.AuditMiddleware",
+    "accounts.audit_reads.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
@@ -95,8 +95,22 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web (several threads), worker and beat share one file, and SQLite takes one writer at a time.
+    # - WAL journal: readers never wait for the writer, nor the writer for readers.
+    # - IMMEDIATE transactions take the write lock when they begin. With SQLite's default
+    #   (DEFERRED) a transaction that read first and then writes while another holds the lock
+    #   fails at once with "database is locked" (waiting could deadlock), whatever the timeout.
+    # - timeout: a writer waits up to 20 s for the lock instead of failing. Transactions are short,
+    #   so writers queue; only a write held for 20 s by someone else still fails.
+    # - synchronous stays FULL (SQLite's default): with NORMAL a power cut could lose the last
+    #   commits, and a report once confirmed must not be lost.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -268,6 +282,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The embedded setup (`make run`: SQLite, or the filesystem broker) runs one task at a time in the
+# worker's own process: SQLite takes one writer at a time, so parallel tasks only queue for its
+# lock, and the prefork pool's children kept Ctrl-C waiting in warm shutdown for minutes.
+# PostgreSQL with Redis (docker compose) keeps Celery's default, the prefork pool.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" or CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_WORKER_POOL = "solo"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -289,6 +309,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "incidents.tasks.sweep_deadlines", "schedule": timedelta(minutes=1)},
     "sweep-outbox": {"task": "incidents.tasks.sweep_outbox", "schedule": timedelta(minutes=1)},
     "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
+    # The seals are checked every minute; the events themselves are recomputed hourly (accounts/audit.py).
+    "verify-audit": {"task": "accounts.tasks.verify_audit", "schedule": timedelta(hours=1)},
     # Retention (dataprotection/retention.py): deletes the cases that are due, at a quiet hour.
     "retention-sweep": {"task": "dataprotection.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
 }

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 
 from . import liveness, services
 from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
@@ -32,6 +32,7 @@ from .topics import TOPIC_LABELS
 @require_GET
 def home(request):
     ctx = request.ctx
+    is_trust_admin = ctx.has_role(Role.TRUST_ADMIN)
     return render(
         request,
         "home.html",
@@ -39,10 +40,25 @@ def home(request):
             "is_staff_member": ctx.has_role(Role.STAFF),
             "is_owner": ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR),
             "is_governor": ctx.has_role(Role.GOVERNOR, Role.CHAIR),
-            "is_trust_admin": ctx.has_role(Role.TRUST_ADMIN),
+            "is_trust_admin": is_trust_admin,
             "is_dpo": ctx.has_role(Role.DPO),
+            "short_of_dpos": _short_of_dpos(ctx.schools) if is_trust_admin else [],
         },
     )
+
+
+def _short_of_dpos(schools):
+    """(school, number of DPOs) for schools with fewer than two: a case about their DPO (never shown
+    to them) needs another DPO to answer subject access and retention for it. One query; the same
+    whether or not such a case exists."""
+    from django.db.models import Count
+
+    counts = dict(
+        Membership.objects.filter(school__in=schools, role=Role.DPO, user__is_active=True)
+        .values_list("school_id")
+        .annotate(n=Count("user_id", distinct=True))
+    )
+    return [(school, counts.get(school.pk, 0)) for school in schools if counts.get(school.pk, 0) < 2]
 
 
 @login_not_required
@@ -306,9 +322,52 @@ def import_start(request):
             "title": form.cleaned_data["title"],
             "source_name": form.source_name,
             "structure": form.parsed.to_dict(),
+            "review": _import_review(form.parsed),
         }
         return redirect("policy:import_preview")
     return render(request, "policyhub/import.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _import_review(parsed):
+    """What the importer was unsure of, for the preview: session-safe plain data."""
+    return {
+        "confidence": round(parsed.confidence, 2),
+        "unsure_count": parsed.unsure_count,
+        "doubts": [{"ref": d.ref or "", "line": d.line, "reason": d.reason} for d in parsed.doubts],
+        "metadata": list(parsed.metadata),
+    }
+
+
+def _review_context(raw, sections, section_url):
+    """The stored import review, checked again (it comes back from the session), with each doubt linked to the
+    section now holding its clause. None when there is nothing usable."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        confidence = float(raw.get("confidence"))
+        unsure_count = int(raw.get("unsure_count"))
+    except (TypeError, ValueError):
+        return None
+    where = {c.get("ref"): i for i, s in enumerate(sections) for c in s.get("clauses", [])}
+
+    def strings(items, *keys):
+        if not isinstance(items, list):
+            return []
+        if not keys:
+            return [str(x)[:500] for x in items if isinstance(x, str)][:200]
+        return [{k: str(x.get(k, ""))[:500] for k in keys} for x in items if isinstance(x, dict)][:200]
+
+    doubts = strings(raw.get("doubts"), "ref", "line", "reason")
+    for doubt in doubts:
+        index = where.get(doubt["ref"])
+        doubt["edit_url"] = section_url(index) if index is not None else ""
+    return {
+        "confidence_percent": round(max(0.0, min(1.0, confidence)) * 100),
+        "unsure_count": max(0, unsure_count),
+        "doubts": doubts,
+        "unsure_refs": {d["ref"] for d in doubts if d["ref"]},
+        "metadata": strings(raw.get("metadata")),
+    }
 
 
 class _WorkingCopy:
@@ -413,10 +472,15 @@ def _overview(request, copy, *, template_context, save):
         for clause in section["clauses"]:
             clause["topic_labels"] = [TOPIC_LABELS.get(t, t) for t in clause["topics"]]
     n_clauses = sum(len(s["clauses"]) for s in sections)
+    review = _review_context(copy.state.get("review"), sections, copy.section_url)
+    if review:
+        for section in sections:
+            for clause in section["clauses"]:
+                clause["unsure"] = clause["ref"] in review["unsure_refs"]
     return render(
         request,
         "policyhub/preview.html",
-        {**template_context, "sections": sections, "n_clauses": n_clauses},
+        {**template_context, "sections": sections, "n_clauses": n_clauses, "review": review},
     )
 
 

@@ -7,10 +7,26 @@ set -m  # every background job gets its own process group, so we can stop it who
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
 MAKE=${MAKE:-make}
+# Seconds the processes get to finish what they are doing after Ctrl-C, before they are killed.
+STOP_GRACE=${STOP_GRACE:-8}
 pids=()
+running() {
+  local pid
+  for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done
+  return 1
+}
 cleanup() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  # The worker finishes the task in hand (one at a time, see CELERY_WORKER_POOL); anything still
+  # running after the grace period is killed. Tasks are acknowledged late, so a killed task is
+  # delivered again on the next start, and the minute sweeps catch up on anything missed.
+  local waited=0
+  while running && [ "$waited" -lt $((STOP_GRACE * 10)) ]; do sleep 0.1; waited=$((waited + 1)); done
+  if running; then
+    echo "Still running after ${STOP_GRACE}s: killing." >&2
+    for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  fi
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM

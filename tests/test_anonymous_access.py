@@ -20,7 +20,14 @@ PUBLIC = {
     "admin:login",
     "admin:logout",
 }
-SAMPLE = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
+SAMPLE = {
+    "int": "1",
+    "ref": "OAK-AAAA-AAA7",
+    "str": "x",
+    "slug": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "path": "x",
+}
 
 
 def _walk(patterns, prefix="", namespace=""):

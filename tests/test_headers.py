@@ -87,7 +87,7 @@ def test_a_real_case_page_and_the_sign_in_lockout_carry_them_too(cast):
     case = report(cast, at=received("2025-11-19 10:30"))
     client = Client()
     verified_login(client, cast.helen)
-    response = client.get(reverse("incidents:detail", args=[case.pk]))
+    response = client.get(reverse("incidents:detail", args=[case.reference]))
     assert response.status_code == 200
     assert header_problems(response) == []
     anonymous = Client()

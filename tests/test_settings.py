@@ -118,6 +118,44 @@ def test_database_url_selects_postgresql():
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
 
 
+def test_sqlite_uses_wal_takes_the_write_lock_up_front_and_waits_for_it(tmp_path):
+    code = (
+        "from django.db import connection as c\n"
+        "cur = c.cursor()\n"
+        "for pragma in ('journal_mode', 'busy_timeout', 'synchronous'):\n"
+        "    cur.execute('PRAGMA ' + pragma); print(cur.fetchone()[0])\n"
+        "print(c.transaction_mode)\n"
+    )
+    env = {**_clean_env("DATABASE_URL"), "POLICYHUB_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    # WAL; a writer waits 20 s for the lock; FULL (2) fsyncs every commit; BEGIN IMMEDIATE.
+    assert result.stdout.split() == ["wal", "20000", "2", "IMMEDIATE"]
+
+
+def _worker_pool(**env):
+    code = "from policyhub.celery import app; print(app.conf.worker_pool)"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+        cwd=ROOT,
+        env={**_clean_env("DATABASE_URL", "CELERY_BROKER_URL"), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_embedded_worker_runs_one_task_at_a_time_and_postgresql_with_redis_keeps_prefork():
+    assert _worker_pool() == "solo"  # SQLite and the filesystem broker (make run)
+    assert _worker_pool(CELERY_BROKER_URL="redis://127.0.0.1:6379/0") == "solo"  # still SQLite
+    assert _worker_pool(DATABASE_URL="postgres://u:p@db.internal:5432/policyhub") == "solo"  # filesystem broker
+    production_like = {"DATABASE_URL": "postgres://u:p@db:5432/p", "CELERY_BROKER_URL": "redis://redis:6379/0"}
+    assert _worker_pool(**production_like) == "prefork"
+
+
 def test_every_environment_variable_is_documented():
     read = set(re.findall(r'env_\w+\(\s*"([A-Z_]+)"', (ROOT / "policyhub" / "settings.py").read_text()))
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))

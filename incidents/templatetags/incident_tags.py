@@ -5,6 +5,7 @@ from django import template
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.audit_reads import shown
 from accounts.models import Role
 from incidents.deadlines import format_duration, format_local
 from incidents.models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, Status
@@ -57,7 +58,10 @@ def _minutes(delta):
 def home_my_reports(context):
     user = context["request"].user
     reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
-    return list(reports.only("pk", "reference", "category", "status", "received_at")[:HOME_LIMIT])
+    reports = list(reports.only("pk", "reference", "category", "status", "received_at")[:HOME_LIMIT])
+    if reports:
+        shown(context["request"])  # the page shows cases: audited (accounts/audit_reads.py)
+    return reports
 
 
 @register.simple_tag(takes_context=True)
@@ -86,6 +90,8 @@ def clause_incidents(context, clause):
     # Always two queries (the first page, the total), whatever the number: a constant query count.
     items = list(citing.only("pk", "reference", "category", "status", "received_at")[:CITING_LIMIT])
     total = citing.count()
+    if items:
+        shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
     return {"items": items, "total": total, "more": total - len(items)}
 
 

@@ -1,6 +1,7 @@
 """Reading the audit trail: case reads are recorded; owners see a case's history; the trust's log."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from accounts.audit import record
@@ -25,18 +26,22 @@ def _login(client, user):
 def test_opening_a_case_records_one_view_with_actor_and_path(client, cast, case):
     _login(client, cast.helen)
     before = AuditEvent.objects.count()
-    assert client.get(reverse("incidents:detail", args=[case.pk])).status_code == 200
+    assert client.get(reverse("incidents:detail", args=[case.reference])).status_code == 200
     views = AuditEvent.objects.filter(action=AuditAction.VIEW, object_type="incident", object_id=str(case.pk))
     assert views.count() == 1
     event = views.get()
-    assert (event.actor_id, event.path, event.school_id) == (cast.helen.pk, f"/incidents/{case.pk}/", cast.oakfield.pk)
+    assert (event.actor_id, event.path, event.school_id) == (
+        cast.helen.pk,
+        f"/incidents/{case.reference}/",
+        cast.oakfield.pk,
+    )
     assert AuditEvent.objects.filter(action=AuditAction.VIEW).count() == 1
     assert AuditEvent.objects.count() > before
 
 
 def test_a_refused_case_read_is_recorded_as_refused_and_logged(client, cast, case, caplog):
     _login(client, cast.olive)
-    assert client.get(reverse("incidents:detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("incidents:detail", args=[case.reference])).status_code == 404
     assert not AuditEvent.objects.filter(action=AuditAction.VIEW).exists()
     refused = AuditEvent.objects.get(action=AuditAction.REFUSED)
     assert (refused.actor_id, refused.object_id) == (cast.olive.pk, str(case.pk))
@@ -45,10 +50,10 @@ def test_a_refused_case_read_is_recorded_as_refused_and_logged(client, cast, cas
 
 def test_the_owner_sees_the_case_access_history(client, cast, case):
     _login(client, cast.olive)
-    client.get(reverse("incidents:detail", args=[case.pk]))
+    client.get(reverse("incidents:detail", args=[case.reference]))
     _login(client, cast.helen)
-    client.get(reverse("incidents:detail", args=[case.pk]))
-    page = client.get(reverse("audit:case_history", args=[case.pk]))
+    client.get(reverse("incidents:detail", args=[case.reference]))
+    page = client.get(reverse("audit:case_history", args=[case.reference]))
     assert page.status_code == 200
     text = page.content.decode()
     assert cast.olive.email in text and "Refused" in text and cast.helen.email in text
@@ -56,12 +61,12 @@ def test_the_owner_sees_the_case_access_history(client, cast, case):
 
 def test_the_reporter_may_not_see_the_access_history(client, cast, case):
     client.force_login(cast.sam)
-    assert client.get(reverse("audit:case_history", args=[case.pk])).status_code == 403
+    assert client.get(reverse("audit:case_history", args=[case.reference])).status_code == 403
 
 
 def test_another_school_gets_404_for_the_access_history(client, cast, case):
     _login(client, cast.olive)
-    assert client.get(reverse("audit:case_history", args=[case.pk])).status_code == 404
+    assert client.get(reverse("audit:case_history", args=[case.reference])).status_code == 404
 
 
 def test_the_trust_admin_reads_and_filters_the_log(client, cast):
@@ -109,13 +114,14 @@ def test_the_log_page_query_count_does_not_grow(client, cast, django_assert_max_
     for i in range(size):
         record(AuditAction.VIEW, actor=cast.helen, object_type="incident", object_id=i, school_id=cast.oakfield.pk)
     _login(client, cast.tom)
-    with django_assert_max_num_queries(12):
+    # Two more on PostgreSQL: the request's actor is set for the audit triggers and reset after it.
+    with django_assert_max_num_queries(12 + (2 if connection.vendor == "postgresql" else 0)):
         assert client.get(reverse("audit:log")).status_code == 200
 
 
 def test_the_case_page_links_owners_to_the_access_history(client, cast, case):
-    history = reverse("audit:case_history", args=[case.pk])
+    history = reverse("audit:case_history", args=[case.reference])
     _login(client, cast.helen)
-    assert history in client.get(reverse("incidents:detail", args=[case.pk])).content.decode()
+    assert history in client.get(reverse("incidents:detail", args=[case.reference])).content.decode()
     client.force_login(cast.sam)  # the reporter
-    assert history not in client.get(reverse("incidents:detail", args=[case.pk])).content.decode()
+    assert history not in client.get(reverse("incidents:detail", args=[case.reference])).content.decode()

@@ -76,7 +76,7 @@ def test_journey_4_a_saturday_report_escalates_to_the_chair_on_monday_at_close(
     with time_machine.travel(MONDAY_CLOSE + timezone.timedelta(minutes=5), tick=True):
         page.get_by_role("button", name="Sign out").click()
         login_verified(page, cast.carol)
-        page.goto(f"/incidents/{incident.pk}/")
+        page.goto(f"/incidents/{incident.reference}/")
         main = page.locator("main").inner_text()
         assert reference in main
         assert "Overdue" in main

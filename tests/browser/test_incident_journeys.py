@@ -58,7 +58,7 @@ def _report_parent_post(page, *, phone=False):
     page.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("heading", name="Report sent")).to_be_visible()
     reference = page.get_by_test_id("reference").inner_text()
-    assert re.fullmatch(r"OAK-\d{4}-\d{4}", reference)
+    assert re.fullmatch(r"OAK-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}", reference)
     return reference
 
 
@@ -125,7 +125,7 @@ def test_journey_3_a_report_about_the_head_goes_to_the_chair_and_the_head_cannot
     for path in ("/", "/incidents/queue/", "/incidents/mine/", "/incidents/reviews/", "/policy/"):
         head.goto(path)
         expect(head.locator("body")).not_to_contain_text(reference)
-    response = head.goto(f"/incidents/{incident.pk}/")
+    response = head.goto(f"/incidents/{incident.reference}/")
     assert response.status == 404
 
 
@@ -137,7 +137,7 @@ def test_journey_5_governors_uphold_a_breach_and_the_termly_report_counts_it(ope
     incident = advance(Incident.objects.get(reference=reference), Status.OUTCOME_PROPOSED, cast)
 
     head = open_as(cast.helen)
-    head.goto(f"/incidents/{incident.pk}/")
+    head.goto(f"/incidents/{incident.reference}/")
     head.get_by_label("Summary for the governors").fill("A parent posted other children's photos; removed on request.")
     head.get_by_role("button", name="Refer to governors").click()
     expect(head.get_by_role("status").first).to_contain_text("Referred to the governors")

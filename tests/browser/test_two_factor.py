@@ -126,7 +126,7 @@ def test_no_page_breaks_the_content_security_policy_for_any_role(browser, live_s
     people = ["staff", "head", "dsl", "governor", "chair"]
     emails = [f"{role}.oakfield@example.org" for role in people] + ["trust-admin@example.org", "dpo@example.org"]
     pages = ["/", *(url for name, url in ROUTES if not name.startswith("admin") and name not in NOT_PAGES)]
-    pages += [reverse("incidents:detail", args=[pk]) for pk in Incident.objects.values_list("pk", flat=True)]
+    pages += [reverse("incidents:detail", args=[r]) for r in Incident.objects.values_list("reference", flat=True)]
     pages += [reverse("policy:version", args=[pk]) for pk in PolicyVersion.objects.values_list("pk", flat=True)]
     found, visited = {}, set()
     for email in emails:

@@ -1,5 +1,5 @@
 """RetentionRule moved from incidents to dataprotection without moving its data (dataprotection
-0001, incidents 0009): a database that had rules before the move keeps them, in the same table, and
+0001, incidents 0011): a database that had rules before the move keeps them, in the same table, and
 the model's content type (which permissions and admin history hang on) follows the model."""
 
 import pytest
@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from dataprotection.models import RetentionRule
 from incidents.models import Category
 
-LAST_BEFORE = ("incidents", "0008_outbox_attempts_and_no_policy_ack_deadline")
+LAST_BEFORE = ("incidents", "0010_random_references_and_public_ids")
 BEFORE = [LAST_BEFORE, ("dataprotection", None)]
 
 

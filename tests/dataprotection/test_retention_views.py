@@ -65,7 +65,7 @@ def test_dpo_sees_what_will_be_deleted_next_month_by_reference_only(client, cast
     # No content: not the report, not the people in it, no link into the case.
     for secret in (CANARY, "Hendricks", cast.sam.full_name, cast.sam.email):
         assert secret not in html
-    assert reverse("incidents:detail", args=[due.pk]) not in html
+    assert reverse("incidents:detail", args=[due.reference]) not in html
 
 
 def test_head_sees_their_school_cases_with_links_but_not_a_case_about_a_head(client, cast):
@@ -74,7 +74,7 @@ def test_head_sees_their_school_cases_with_links_but_not_a_case_about_a_head(cli
 
     html = page(client, cast.helen).content.decode()
 
-    assert reverse("incidents:detail", args=[due.pk]) in html
+    assert reverse("incidents:detail", args=[due.reference]) in html
     assert about_head.reference not in html  # the chair owns it; the head never sees it
     assert about_head.reference in page(client, cast.priya).content.decode()  # the DPO does
 
@@ -87,9 +87,9 @@ def test_the_subject_never_sees_their_case_here_whatever_their_role(client, cast
 
     assert other.reference in html
     assert about_priya.reference not in html.replace(f'value="{about_priya.reference}"', "")
-    assert "No case with that reference here" in html
+    assert "Nothing to show for that reference" in html
     sign_in(client, cast.priya)
-    url = reverse("retention:hold", args=[about_priya.pk])
+    url = reverse("retention:hold", args=[about_priya.reference])
     assert client.post(url, {"reason": "Tribunal"}).status_code == 404
 
 
@@ -100,9 +100,9 @@ def test_another_schools_head_sees_none_of_ours_and_gets_404_on_our_cases(client
     html = page(client, cast.olive).content.decode()
 
     assert theirs.reference in html and ours.reference not in html
-    assert client.post(reverse("retention:hold", args=[ours.pk]), {"reason": "x"}).status_code == 404
-    assert client.post(reverse("retention:release", args=[ours.pk]), {"reason": "x"}).status_code == 404
-    assert client.post(reverse("retention:pension_age", args=[ours.pk]), {}).status_code == 404
+    assert client.post(reverse("retention:hold", args=[ours.reference]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("retention:release", args=[ours.reference]), {"reason": "x"}).status_code == 404
+    assert client.post(reverse("retention:pension_age", args=[ours.reference]), {}).status_code == 404
     assert not fresh(ours).legal_hold
 
 
@@ -112,8 +112,8 @@ def test_every_other_role_gets_403(client, cast, who):
     sign_in(client, getattr(cast, who))
 
     assert client.get(reverse(PAGE)).status_code == 403
-    assert client.post(reverse("retention:hold", args=[case.pk]), {"reason": "x"}).status_code == 403
-    assert client.post(reverse("retention:release", args=[case.pk]), {"reason": "x"}).status_code == 403
+    assert client.post(reverse("retention:hold", args=[case.reference]), {"reason": "x"}).status_code == 403
+    assert client.post(reverse("retention:release", args=[case.reference]), {"reason": "x"}).status_code == 403
     assert not fresh(case).legal_hold
 
 
@@ -121,7 +121,7 @@ def test_anonymous_is_sent_to_sign_in(client, cast):
     [case] = closed_rows(cast)
     for response in (
         client.get(reverse(PAGE)),
-        client.post(reverse("retention:hold", args=[case.pk]), {"reason": "x"}),
+        client.post(reverse("retention:hold", args=[case.reference]), {"reason": "x"}),
     ):
         assert response.status_code == 302 and reverse("login") in response["Location"]
     assert not fresh(case).legal_hold
@@ -132,7 +132,7 @@ def test_wrong_methods_get_405(client, cast):
     sign_in(client, cast.priya)
     assert client.post(reverse(PAGE)).status_code == 405
     for name in ("retention:hold", "retention:release", "retention:pension_age"):
-        assert client.get(reverse(name, args=[case.pk])).status_code == 405
+        assert client.get(reverse(name, args=[case.reference])).status_code == 405
 
 
 def test_the_page_is_in_the_navigation_of_dpos_and_heads_only(client, cast):
@@ -153,7 +153,7 @@ def test_dpo_or_head_places_a_legal_hold_with_a_reason_on_the_timeline_and_in_th
     sign_in(client, actor)
     reason = "Employment tribunal claim lodged by the Hendricks family"
 
-    response = client.post(reverse("retention:hold", args=[case.pk]), {"reason": reason})
+    response = client.post(reverse("retention:hold", args=[case.reference]), {"reason": reason})
 
     assert response.status_code == 302
     assert fresh(case).legal_hold
@@ -168,7 +168,7 @@ def test_a_hold_needs_a_reason(client, cast):
     [case] = closed_rows(cast)
     sign_in(client, cast.priya)
 
-    response = client.post(reverse("retention:hold", args=[case.pk]), {"reason": "  "})
+    response = client.post(reverse("retention:hold", args=[case.reference]), {"reason": "  "})
 
     assert response.status_code == 400
     assert "This field is required" in response.content.decode()
@@ -180,7 +180,7 @@ def test_a_stale_hold_changes_nothing_and_says_so(client, cast):
     [case] = closed_rows(cast, legal_hold=True)
     sign_in(client, cast.priya)
 
-    response = client.post(reverse("retention:hold", args=[case.pk]), {"reason": "Again"}, follow=True)
+    response = client.post(reverse("retention:hold", args=[case.reference]), {"reason": "Again"}, follow=True)
 
     assert "already on legal hold" in response.content.decode()
     assert not TimelineEntry.objects.filter(incident=case, data__has_key="legal_hold").exists()
@@ -190,7 +190,9 @@ def test_release_puts_the_case_back_in_the_schedule(client, cast):
     [case] = closed_rows(cast, legal_hold=True)
     sign_in(client, cast.helen)
 
-    response = client.post(reverse("retention:release", args=[case.pk]), {"reason": "Claim withdrawn"}, follow=True)
+    response = client.post(
+        reverse("retention:release", args=[case.reference]), {"reason": "Claim withdrawn"}, follow=True
+    )
 
     assert response.status_code == 200
     assert not fresh(case).legal_hold
@@ -201,9 +203,9 @@ def test_release_puts_the_case_back_in_the_schedule(client, cast):
 def test_a_hold_can_be_placed_on_an_open_case_found_by_reference(client, cast):
     case = IncidentFactory(school=cast.oakfield, reporter=cast.sam, status=Status.INVESTIGATING)
     html = page(client, cast.priya, reference=case.reference.lower()).content.decode()
-    assert "never while open" in html and reverse("retention:hold", args=[case.pk]) in html
+    assert "never while open" in html and reverse("retention:hold", args=[case.reference]) in html
 
-    client.post(reverse("retention:hold", args=[case.pk]), {"reason": "Police investigation"})
+    client.post(reverse("retention:hold", args=[case.reference]), {"reason": "Police investigation"})
     assert fresh(case).legal_hold
 
 
@@ -215,7 +217,7 @@ def test_the_head_records_the_subjects_pension_age_and_it_moves_the_date(client,
     sign_in(client, cast.helen)
     assert "Save the pension age" in client.get(reverse(PAGE), {"reference": allegation.reference}).content.decode()
 
-    client.post(reverse("retention:pension_age", args=[allegation.pk]), {"retirement_date": "2061-09-30"})
+    client.post(reverse("retention:pension_age", args=[allegation.reference]), {"retirement_date": "2061-09-30"})
 
     assert fresh(allegation).subject_retirement_date == date(2061, 9, 30)
     html = client.get(reverse(PAGE), {"reference": allegation.reference}).content.decode()
@@ -228,7 +230,9 @@ def test_the_dpo_cannot_record_the_pension_age(client, cast):
     allegation = about_staff(cast, cast.sam, route=Route.ALLEGATION)
     sign_in(client, cast.priya)
 
-    response = client.post(reverse("retention:pension_age", args=[allegation.pk]), {"retirement_date": "2061-09-30"})
+    response = client.post(
+        reverse("retention:pension_age", args=[allegation.reference]), {"retirement_date": "2061-09-30"}
+    )
 
     assert response.status_code == 403
     assert fresh(allegation).subject_retirement_date is None

@@ -63,7 +63,6 @@ def world(cast):
     unrelated = report(cast.oakfield, cast.dina, description="Nothing to do with him.")
     elsewhere = report(cast.brookside, cast.bethan, description="Sam Taylor from Oakfield was mentioned here.")
     about_priya = IncidentFactory(
-        sequence=9901,  # clear of the references the service gave the reports above
         school=cast.oakfield,
         reporter=cast.helen,
         involved=Involved.STAFF,
@@ -175,26 +174,38 @@ def test_cases_not_about_the_person_of_other_schools_or_about_the_dpo_are_left_o
         assert world[key].reference not in text
 
 
-def test_the_export_creates_exactly_one_audit_event_naming_no_one(client, cast, world, caplog):
+def test_the_export_creates_one_audit_event_for_the_person_and_one_per_case_naming_no_one(client, cast, world, caplog):
     data = default_post(preview(client, cast))
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
 
     with caplog.at_level(logging.INFO, logger="dataprotection.sar"):
         export(client, cast, data)
 
-    [event] = AuditEvent.objects.filter(id__gt=before)
-    assert (event.action, event.object_type, event.object_id) == (AuditAction.EXPORT, "person", str(cast.sam.pk))
+    events = list(AuditEvent.objects.filter(id__gt=before).order_by("id"))
+    [event] = [e for e in events if e.object_type == "person"]
+    assert (event.action, event.object_id) == (AuditAction.EXPORT, str(cast.sam.pk))
     assert event.actor == cast.priya
-    recorded = json.dumps([event.detail, event.object_ref, caplog.text])
+    # The person's event names no case: each case has its own event, so a case's access history
+    # shows the export and the trust log can leave it out for the case's subject.
+    assert "cases" not in event.detail
+    per_case = {e.object_ref: e for e in events if e.object_type == "incident"}
+    assert len(events) == 1 + len(per_case)
+    assert set(per_case) == {w.reference for k, w in world.items() if k in ("about_sam", "reported_by_sam", "named")}
+    for e in per_case.values():
+        assert e.action == AuditAction.EXPORT and e.actor == cast.priya
+        assert e.detail["incident"] == int(e.object_id) and e.detail["person"] == cast.sam.pk
+    recorded = json.dumps([[e.detail, e.object_ref] for e in events] + [caplog.text])
     for secret in [SAM_CANARY, cast.sam.full_name, cast.sam.email, *seeded_identifiers(cast)]:
         assert secret.lower() not in recorded.lower()
-    assert world["about_sam"].reference in event.detail["cases"] and world["about_sam"].reference in caplog.text
+    assert world["about_sam"].reference in per_case and world["about_sam"].reference in caplog.text
 
 
 def test_the_preview_is_audited_as_a_view_of_the_person(client, cast, world):
     preview(client, cast)
     event = AuditEvent.objects.filter(action=AuditAction.VIEW, object_type="person").get()
     assert event.object_id == str(cast.sam.pk) and event.detail["view"] == "subject_access_preview"
+    viewed = AuditEvent.objects.filter(action=AuditAction.VIEW, object_type="incident", detail__kind="subject_access")
+    assert world["about_sam"].reference in set(viewed.values_list("object_ref", flat=True))
 
 
 def test_an_unticked_third_party_is_disclosed_and_a_ticked_evidence_file_is_included(client, cast, world):

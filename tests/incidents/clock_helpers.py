@@ -1,14 +1,11 @@
 """Minimal incidents for clock tests, created directly so these tests exercise clocks.py alone."""
 
 from datetime import datetime
-from itertools import count
 
 from django.db import transaction
 
 from incidents import clocks
 from incidents.models import Category, Incident, Involved, Platform
-
-_seq = count(1)
 
 
 def received(text: str) -> datetime:
@@ -20,13 +17,9 @@ def received(text: str) -> datetime:
 
 def report(cast, *, at: datetime, category=Category.PARENT_POST, school=None, subject=None, owner=None, now=None):
     school = school or cast.oakfield
-    n = next(_seq)
     with transaction.atomic():
         incident = Incident.objects.create(
             school=school,
-            reference=f"{school.code}-{at.year}-{n:04d}",
-            year=at.year,
-            sequence=n,
             reporter=cast.sam,
             category=category,
             platform=Platform.FACEBOOK,

@@ -104,7 +104,7 @@ def _case_at(cast, status, outcome=None, triaged=False):
 
 def _post(client, person, view, incident, data):
     sign_in(client, person)
-    return client.post(reverse(f"incidents:{view}", args=[incident.pk]), data)
+    return client.post(reverse(f"incidents:{view}", args=[incident.reference]), data)
 
 
 def _snapshot(incident):
@@ -122,7 +122,7 @@ def test_success(client, cast, case):
     before = TimelineEntry.objects.filter(incident=incident).count()
     response = _post(client, getattr(cast, case.actor), case.view, incident, case.data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == reverse("incidents:detail", args=[incident.pk])
+    assert response["Location"] == reverse("incidents:detail", args=[incident.reference])
     assert fresh(incident).status == (case.to or case.start)
     assert TimelineEntry.objects.filter(incident=incident).count() > before
     assert not [m for m in get_messages(response.wsgi_request) if m.level >= ERROR]
@@ -131,7 +131,7 @@ def test_success(client, cast, case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_anonymous_is_sent_to_sign_in(client, cast, case):
     incident = _case_at(cast, case.start, case.outcome, case.triaged)
-    response = client.post(reverse(f"incidents:{case.view}", args=[incident.pk]), case.data)
+    response = client.post(reverse(f"incidents:{case.view}", args=[incident.reference]), case.data)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     assert fresh(incident).status == case.start
 
@@ -140,8 +140,8 @@ def test_anonymous_is_sent_to_sign_in(client, cast, case):
 def test_wrong_method_is_405(client, cast, case):
     incident = _case_at(cast, case.start, case.outcome, case.triaged)
     sign_in(client, getattr(cast, case.actor))
-    assert client.get(reverse(f"incidents:{case.view}", args=[incident.pk])).status_code == 405
-    assert client.put(reverse(f"incidents:{case.view}", args=[incident.pk])).status_code == 405
+    assert client.get(reverse(f"incidents:{case.view}", args=[incident.reference])).status_code == 405
+    assert client.put(reverse(f"incidents:{case.view}", args=[incident.reference])).status_code == 405
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -182,7 +182,7 @@ def test_of_two_sessions_submitting_the_same_change_one_wins(cast, case):
     actor = getattr(cast, case.actor)
     for c in (first, second):  # both have the page open
         sign_in(c, actor)
-        assert c.get(reverse("incidents:detail", args=[incident.pk])).status_code == 200
+        assert c.get(reverse("incidents:detail", args=[incident.reference])).status_code == 200
     assert _post(first, actor, case.view, incident, case.data).status_code == 302
     after_first = _snapshot(incident)
     response = _post(second, actor, case.view, incident, case.data)
@@ -222,7 +222,7 @@ def test_refer_back_needs_a_comment_and_returns_the_case(client, cast):
 def test_reporter_adds_evidence_while_the_case_is_open(client, cast):
     incident = _case_at(cast, Status.TRIAGE)
     response = sign_in(client, cast.sam) or client.post(
-        reverse("incidents:add_evidence", args=[incident.pk]), {"add_evidence-files": [upload()]}
+        reverse("incidents:add_evidence", args=[incident.reference]), {"add_evidence-files": [upload()]}
     )
     assert response.status_code == 302
     assert incident.evidence.count() == 1
@@ -230,14 +230,16 @@ def test_reporter_adds_evidence_while_the_case_is_open(client, cast):
 
 def test_evidence_add_wrong_role_state_school(client, cast):
     review = _case_at(cast, Status.GOVERNOR_REVIEW)
-    url = reverse("incidents:add_evidence", args=[review.pk])
+    url = reverse("incidents:add_evidence", args=[review.reference])
     sign_in(client, cast.gary)  # sees the review, may not add evidence
     assert client.post(url, {"add_evidence-files": [upload()]}).status_code == 403
     sign_in(client, cast.olive)
     assert client.post(url, {"add_evidence-files": [upload()]}).status_code == 404
     closed = _case_at(cast, Status.CLOSED, "advice")
     sign_in(client, cast.sam)
-    response = client.post(reverse("incidents:add_evidence", args=[closed.pk]), {"add_evidence-files": [upload()]})
+    response = client.post(
+        reverse("incidents:add_evidence", args=[closed.reference]), {"add_evidence-files": [upload()]}
+    )
     assert response.status_code == 302 and closed.evidence.count() == 0
     assert any("Closed" in m for m in _messages(response))
     assert client.get(url).status_code == 405
@@ -246,7 +248,7 @@ def test_evidence_add_wrong_role_state_school(client, cast):
 def test_withdraw_evidence(client, cast):
     incident = report(cast.oakfield, cast.sam, files=[upload()])
     item = Evidence.objects.get(incident=incident)
-    url = reverse("incidents:evidence_withdraw", args=[item.pk])
+    url = reverse("incidents:evidence_withdraw", args=[item.public_id])
     assert client.post(url, {"withdraw-reason": "x"}).status_code == 302  # anonymous → sign in
     sign_in(client, cast.sam)
     assert client.post(url, {"withdraw-reason": "Wrong file"}).status_code == 403
@@ -267,13 +269,13 @@ def test_withdraw_evidence(client, cast):
 def test_buttons_shown_are_the_transitions_the_server_allows(client, cast):
     incident = _case_at(cast, Status.SUBMITTED)
     sign_in(client, cast.helen)
-    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert reverse("incidents:acknowledge", args=[incident.pk]) in page
-    assert reverse("incidents:start_investigation", args=[incident.pk]) not in page
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert reverse("incidents:acknowledge", args=[incident.reference]) in page
+    assert reverse("incidents:start_investigation", args=[incident.reference]) not in page
     sign_in(client, cast.sam)
-    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
-    assert reverse("incidents:acknowledge", args=[incident.pk]) not in page
-    assert reverse("incidents:add_evidence", args=[incident.pk]) in page
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert reverse("incidents:acknowledge", args=[incident.reference]) not in page
+    assert reverse("incidents:add_evidence", args=[incident.reference]) in page
 
 
 def test_case_about_the_head_is_worked_by_the_chair(client, cast):
@@ -291,7 +293,7 @@ def test_reporter_never_sees_internal_notes(client, cast):
     incident = _case_at(cast, Status.TRIAGE)
     _post(client, cast.helen, "add_note", incident, {"add_note-note": "Secret internal note"})
     sign_in(client, cast.sam)
-    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
     assert "Secret internal note" not in page
     assert "Acknowledged" in page or "In triage" in page
     assert Incident.objects.get(pk=incident.pk).status == Status.TRIAGE

@@ -86,8 +86,8 @@ def test_every_case_url_answers_only_the_people_who_may_see_it(client, world, ca
     seen = {}
     for name in PEOPLE:
         person = getattr(cast, name)
-        codes = {url: _status(client, person, "get", reverse(url, args=[incident.pk])) for url in CASE_GETS}
-        codes |= {url: _status(client, person, "post", reverse(url, args=[incident.pk])) for url in CASE_POSTS}
+        codes = {url: _status(client, person, "get", reverse(url, args=[incident.reference])) for url in CASE_GETS}
+        codes |= {url: _status(client, person, "post", reverse(url, args=[incident.reference])) for url in CASE_POSTS}
         visible = {url for url, code in codes.items() if code != 404}
         assert visible in (set(), set(codes)), f"{name} on {case}: inconsistent {codes}"
         seen[name] = bool(visible)
@@ -103,8 +103,8 @@ def test_evidence_downloads_and_previews_answer_only_owners_and_the_uploader(cli
     allowed = set()
     for name in PEOPLE:
         codes = {
-            _status(client, getattr(cast, name), "get", reverse("incidents:evidence_download", args=[item.pk])),
-            _status(client, getattr(cast, name), "get", reverse("incidents:evidence_preview", args=[item.pk])),
+            _status(client, getattr(cast, name), "get", reverse("incidents:evidence_download", args=[item.public_id])),
+            _status(client, getattr(cast, name), "get", reverse("incidents:evidence_preview", args=[item.public_id])),
         }
         assert codes in ({200}, {404}), f"{name}: {codes}"
         if codes == {200}:
@@ -115,7 +115,7 @@ def test_evidence_downloads_and_previews_answer_only_owners_and_the_uploader(cli
 @pytest.mark.parametrize("case", list(EXPECTED))
 def test_confirmation_page_is_the_reporters_only(client, world, case):
     cast, cases = world
-    url = reverse("incidents:report_done", args=[cases[case].pk])
+    url = reverse("incidents:report_done", args=[cases[case].reference])
     allowed = {name for name in PEOPLE if _status(client, getattr(cast, name), "get", url) == 200}
     assert allowed == EXPECTED_DONE[case]
 
@@ -125,7 +125,8 @@ def test_withdraw_answers_404_to_anyone_who_may_not_see_the_case(client, world):
     item = Evidence.objects.get(incident=cases["about_helen"])
     for name in ["helen", "dina", "gary", "tom", "priya", "olive", "bethan"]:
         assert (
-            _status(client, getattr(cast, name), "post", reverse("incidents:evidence_withdraw", args=[item.pk])) == 404
+            _status(client, getattr(cast, name), "post", reverse("incidents:evidence_withdraw", args=[item.public_id]))
+            == 404
         )
 
 
@@ -191,4 +192,6 @@ def test_adults_page_shows_only_owned_cases_and_404s_across_schools(client, worl
 def test_a_case_that_does_not_exist_is_the_same_404(client, world):
     cast, _ = world
     sign_in(client, cast.helen)
-    assert client.get(reverse("incidents:detail", args=[999999])).status_code == 404
+    from incidents.references import new_reference
+
+    assert client.get(reverse("incidents:detail", args=[new_reference("OAK")])).status_code == 404

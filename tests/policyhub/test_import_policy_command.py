@@ -13,7 +13,11 @@ from policyhub.models import Clause, Policy, PolicyVersion
 pytestmark = pytest.mark.django_db
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
+# shared/ sits beside the checkout: /work/shared for /work/main, and also for a worktree under /work/wt/.
+SHARED = next(
+    (p / "shared" / "policies" for p in Path(__file__).resolve().parents if (p / "shared" / "policies").is_dir()),
+    Path(__file__).resolve().parents[2].parent / "shared" / "policies",
+)
 
 
 def run(*args):
@@ -119,3 +123,12 @@ def test_bad_file_exits_non_zero_from_the_command_line(tmp_path):
     )
     assert result.returncode != 0 and result.stdout == ""
     assert "empty" in result.stderr
+
+
+def test_summary_reports_the_confidence_and_lists_the_unsure_places(cast, tmp_path):
+    path = tmp_path / "policy.txt"
+    path.write_text("1. Aims\n1.1 Staff stay safe online.\n1.2 Staff ask.\n1.5 Staff report concerns.\n")
+    out, _ = run(str(path), "--school", "oakfield", "--dry-run")
+    assert "Confidence 67%: unsure in 1 place." in out
+    assert "  Check 1.5: The numbering jumps from 1.2 to 1.5" in out
+    assert not Policy.objects.exists()

@@ -547,11 +547,11 @@ def test_docx_with_broken_document_xml_is_refused():
 
 
 def test_docx_that_unpacks_to_an_unreasonable_size_is_refused(monkeypatch):
-    import policyhub.importer as importer
+    from policyhub.importer import extract
 
     document = docx.Document()
     document.add_paragraph("1. Scope")
-    monkeypatch.setattr(importer, "_MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(extract, "_MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(PolicyImportError, match="unpacks to an unreasonable size"):
         import_document(_docx_bytes(document), "policy.docx")
 
@@ -701,3 +701,325 @@ def test_to_dict_of_an_imported_document():
         "topics": suggest_topics("names of children in their class;"),
     }
     assert all(set(c) == {"ref", "text", "parent", "topics"} for s in data["sections"] for c in s["clauses"])
+
+
+def test_importer_package_modules_import_each_other_without_cycles():
+    """The stages (extract, clean, number, assemble) only import from earlier modules, never in a loop."""
+    import ast
+
+    import policyhub.importer as importer
+
+    package = Path(importer.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in package.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        tree = ast.parse(path.read_text())
+        graph[path.stem] = {
+            node.module.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module
+        }
+    assert {"extract", "clean", "number", "assemble"} <= set(graph)
+
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        assert name not in seen, f"import cycle: {' -> '.join((*seen, name))}"
+        for dep in graph.get(name, ()):
+            visit(dep, (*seen, name))
+
+    for name in graph:
+        visit(name, ())
+
+
+# --------------------------------------------------------------------------------------------
+# Generality: the probe's failures on unseen policies, metadata, doubts and confidence
+# --------------------------------------------------------------------------------------------
+
+BARE_NUMBERS_AFTER_SIGNATURE = "\n".join(
+    ["Harbour View Academy", "Social Media Policy", "", "Signed by the Principal"]
+    + [f"{n} Staff must keep rule number {n} in mind." for n in range(1, 11)]
+)
+
+
+def test_bare_number_list_is_a_sequence_of_clauses_not_sub_clauses_of_a_signature_line():
+    policy = parse_text(BARE_NUMBERS_AFTER_SIGNATURE)
+    body = list(policy.clauses)
+    assert [c.ref.split(".", 1)[1] for c in body] == [str(n) for n in range(1, 11)]
+    assert all(c.parent is None for c in body)
+    assert "Signed by the Principal" in policy.metadata
+    assert all("Signed" not in s.heading for s in policy.sections)
+
+
+def test_running_header_with_a_pipe_is_removed_from_inside_a_clause_even_without_page_breaks():
+    text = (
+        "NORTHFIELD TRUST | Social media policy\n"
+        "1. Scope\n"
+        "1.1 This policy covers every member of staff employed by the trust and every\n"
+        "NORTHFIELD TRUST | Social media policy\n"
+        "volunteer who works with pupils.\n"
+        "1.2 It applies on and off site.\n"
+    )
+    policy = parse_text(text)
+    assert outline(policy)[0] == (
+        "1.1",
+        None,
+        "This policy covers every member of staff employed by the trust and every volunteer who works with pupils.",
+    )
+
+
+def test_running_header_in_the_middle_of_each_page_is_found_by_repetition_across_pages():
+    pages = [
+        "1. Scope\n1.1 Staff must read this policy.\nOAKS TRUST | Staff handbook\n1.2 It applies to volunteers.",
+        "2. Conduct\n2.1 Staff must not message pupils.\nOAKS TRUST | Staff handbook\n2.2 Staff must not post images.",
+        "3. Review\nOAKS TRUST | Staff handbook\n3.1 The board reviews this policy.",
+    ]
+    policy = parse_text("\f".join(pages))
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2", "2.1", "2.2", "3.1"]
+    assert not any("OAKS" in c.text for c in policy.clauses)
+
+
+def test_wrapped_bullet_that_continues_with_capitals_is_not_a_new_section():
+    text = (
+        "1. Conduct\n"
+        "1.1 Staff must not:\n"
+        "• accept friend requests from pupils or from\n"
+        "Former Pupils Under Eighteen\n"
+        "• share photographs of lessons on personal accounts\n"
+        "1.2 Staff should ask for advice when unsure.\n"
+        "2. Review\n"
+        "2.1 The governors review this policy each year.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Conduct"), ("2", "Review")]
+    assert outline(policy)[1] == (
+        "1.1.a",
+        "1.1",
+        "accept friend requests from pupils or from Former Pupils Under Eighteen",
+    )
+
+
+def test_section_and_part_headings_name_their_number():
+    text = (
+        "Section 3 Personal accounts\n3.1 Keep them private.\n3.1.1 Check settings each term.\n"
+        "Part B: Governors\n1. Governors speak through the chair.\n2. Governors keep board business confidential.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("3", "Personal accounts"), ("B", "Governors")]
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("3.1", None),
+        ("3.1.1", "3.1"),
+        ("B.1", None),
+        ("B.2", None),
+    ]
+
+
+def test_markdown_headings_from_a_converted_pdf():
+    text = (
+        "# Staff Social Media Policy\n## 1. Aims\n1.1 Staff stay safe online.\n"
+        "## Who it covers\nAll staff and volunteers."
+    )
+    policy = parse_text(text)
+    assert policy.title == "Staff Social Media Policy"
+    assert sections(policy) == [("1", "Aims"), ("1A", "Who it covers")]
+
+
+def test_letter_after_roman_items_continues_the_letters():
+    text = (
+        "1. Rules\nStaff must not:\n(a) share images;\n(b) reveal, for example:\n(i) names;\n(ii) classes;\n"
+        "(c) criticise colleagues.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.parent) for c in policy.clauses][-1] == ("1.1.c", "1.1")
+
+
+def test_approval_review_signature_lines_and_image_descriptions_are_metadata_not_clauses():
+    text = (
+        "[Image: the school crest]\nApproved by: Governing Board\nReview date: June 2027\n"
+        "1. Aims\n1.1 Staff stay safe online.\n"
+        "1.2 Review: the head teacher will remind staff of this policy each year.\n"
+        "A handwritten signature in blue ink\nSigned: A. Governor\nChair of Governors\n"
+    )
+    policy = parse_text(text)
+    assert policy.metadata == [
+        "[Image: the school crest]",
+        "Approved by: Governing Board",
+        "Review date: June 2027",
+        "A handwritten signature in blue ink",
+        "Signed: A. Governor",
+        "Chair of Governors",
+    ]
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2"]  # a sentence starting "Review:" is still a clause
+    assert policy.doubts == [] and policy.confidence == 1.0
+
+
+def test_a_lead_in_naming_a_role_is_not_metadata():
+    policy = parse_text("1. Roles\nThe head teacher will:\n• approve accounts;\n• review this policy.\n")
+    assert policy.metadata == []
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.1.a", "1.1.b"]
+
+
+def test_doubts_are_reported_with_their_clause_and_lower_the_confidence():
+    text = (
+        "1. Aims\n1.1 Staff stay safe online and protect the school's reputa-\ntion at all times.\n"
+        "1.2 Staff ask when unsure.\n1.5 Staff report concerns.\n1.5 Staff keep records.\n"
+    )
+    policy = parse_text(text)
+    assert [(d.ref, d.reason.split(" ")[0]) for d in policy.doubts] == [
+        ("1.1", "“reputa-tion”"),
+        ("1.5", "The"),
+        ("1.5-2", "Two"),
+    ]
+    assert clause_text(policy, "1.1").endswith("reputation at all times.")
+    assert policy.confidence == pytest.approx(1 - 3 / 4)
+
+
+def test_hyphenated_word_is_joined_when_the_document_uses_the_whole_word_and_kept_for_compounds():
+    text = (
+        "1. Aims\n1.1 Staff keep pupils safe on social plat-\nforms; all platforms are covered.\n"
+        "1.2 Staff must be up-to-\ndate with training.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1").startswith("Staff keep pupils safe on social platforms;")
+    assert clause_text(policy, "1.2") == "Staff must be up-to-date with training."
+    assert policy.doubts == []
+
+
+def clause_text(policy: ParsedPolicy, ref: str) -> str:
+    return next(c.text for c in policy.clauses if c.ref == ref)
+
+
+def test_letters_and_roman_numerals_with_a_dot():
+    text = (
+        "1. Conduct\n1.1 Staff must not:\na. share images of pupils;\nb. reveal details such as:\n"
+        "i. names;\nii. addresses;\nc. criticise colleagues.\n1.2 Staff ask for advice.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("1.1", None),
+        ("1.1.a", "1.1"),
+        ("1.1.b", "1.1"),
+        ("1.1.b.i", "1.1.b"),
+        ("1.1.b.ii", "1.1.b"),
+        ("1.1.c", "1.1"),
+        ("1.2", None),
+    ]
+    assert policy.doubts == []
+
+
+def test_a_skipped_list_label_is_flagged():
+    policy = parse_text("1. Conduct\n1.1 Staff must not:\n(a) share images;\n(c) criticise colleagues.\n")
+    assert [(d.ref, d.reason) for d in policy.doubts] == [
+        ("1.1.c", "The list goes from “a” to “c”: check no item was missed or misread.")
+    ]
+
+
+def test_a_bare_number_heading_that_could_continue_a_list_is_flagged():
+    text = (
+        "Rules\n1 Staff must keep accounts private.\n2 Staff must not contact pupils.\n"
+        "3 Photographs\nOnly school devices."
+    )
+    policy = parse_text(text)
+    assert sections(policy)[-1] == ("3", "Photographs")
+    assert [(d.ref, d.line) for d in policy.doubts] == [(None, "3 Photographs")]
+    assert policy.unsure_count == 1
+
+
+def test_metadata_rules_do_not_eat_a_wrapped_line_or_the_heading_after_a_signature():
+    text = (
+        "1. Aims\n1.1 Staff must not use the\nSchool Logo\non personal accounts.\n1.2 Staff keep safe.\n"
+        "Signed: A. Head\nIntroduction\nThis policy is new.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1") == "Staff must not use the School Logo on personal accounts."
+    assert policy.metadata == ["Signed: A. Head"]
+    assert sections(policy) == [("1", "Aims"), ("1A", "Introduction")]
+
+
+def test_word_list_bullet_2_is_nested_under_the_bullet_before_it():
+    document = docx.Document()
+    document.add_heading("Expectations", 1)
+    document.add_paragraph("Staff must:")
+    document.add_paragraph("keep accounts private;", style="List Bullet")
+    document.add_paragraph("report concerns;", style="List Bullet")
+    document.add_paragraph("especially about images;", style="List Bullet 2")
+    document.add_paragraph("use school email.", style="List Bullet")
+    policy = import_document(_docx_bytes(document), "policy.docx")
+    assert [(c.ref, c.parent) for c in policy.clauses] == [
+        ("1.1", None),
+        ("1.1.a", "1.1"),
+        ("1.1.b", "1.1"),
+        ("1.1.b.i", "1.1.b"),
+        ("1.1.c", "1.1"),
+    ]
+
+
+def test_a_word_broken_before_a_non_ascii_letter_does_not_crash():
+    policy = parse_text("1. Aims\n1.1 Staff keep the caf-\néteria tidy.\n1.2 Staff use the cafeteria kindly.\n")
+    assert clause_text(policy, "1.1") == "Staff keep the caf-éteria tidy."
+
+
+def test_a_header_printed_twice_is_furniture_where_it_cuts_a_sentence_in_two():
+    text = (
+        "Oakfield Primary School Social Media Policy\n1. Scope\n"
+        "1.1 This policy covers every member of staff employed by the school and every\n"
+        "Oakfield Primary School Social Media Policy\nvolunteer who works with pupils.\n"
+        "1.2 It applies on and off site.\n"
+    )
+    policy = parse_text(text)
+    assert clause_text(policy, "1.1") == (
+        "This policy covers every member of staff employed by the school and every volunteer who works with pupils."
+    )
+
+
+def test_list_labels_on_a_line_of_their_own_join_their_text():
+    text = (
+        "1. Scope\n1.1\nIt applies on and off site.\n1.2 Staff must not:\n(a)\nshare images;\n(b)\ncontact pupils.\n"
+        "1.3 Staff should:\n•\nask for advice.\n"
+    )
+    policy = parse_text(text)
+    assert outline(policy) == [
+        ("1.1", None, "It applies on and off site."),
+        ("1.2", None, "Staff must not:"),
+        ("1.2.a", "1.2", "share images;"),
+        ("1.2.b", "1.2", "contact pupils."),
+        ("1.3", None, "Staff should:"),
+        ("1.3.a", "1.3", "ask for advice."),
+    ]
+
+
+def test_a_wrapped_line_starting_with_a_number_continues_the_sentence():
+    text = (
+        "Rules\n1 Staff must not contact former pupils for\n12 months after they leave the school.\n"
+        "2 Staff must keep accounts private.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Rules")]
+    assert outline(policy) == [
+        ("1.1", None, "Staff must not contact former pupils for 12 months after they leave the school."),
+        ("1.2", None, "Staff must keep accounts private."),
+    ]
+
+
+def test_after_a_list_without_full_stops_a_heading_starts_a_new_section():
+    text = (
+        "Expectations of staff\n1 Staff must keep profiles private\n2 Staff must not follow pupils\n"
+        "3 Staff must use school email\nReview\nThe head reviews this policy.\n"
+    )
+    policy = parse_text(text)
+    assert sections(policy) == [("1", "Expectations of staff"), ("2", "Review")]
+    assert [c.ref for c in policy.clauses] == ["1.1", "1.2", "1.3", "2.1"]
+
+
+def test_the_last_item_of_a_list_without_full_stops_is_not_taken_for_a_heading():
+    text = (
+        "Rules\nStaff agree to the following\n1 Keep profiles private\n2 Use school email\n3 Report concerns\n"
+        "Review\nThe head reviews this policy.\n"
+    )
+    policy = parse_text(text)
+    assert [(c.ref, c.text) for c in policy.clauses] == [
+        ("1.1", "Keep profiles private"),
+        ("1.2", "Use school email"),
+        ("1.3", "Report concerns"),
+        ("2.1", "The head reviews this policy."),
+    ]
+    assert sections(policy)[-1] == ("2", "Review")

@@ -10,7 +10,11 @@ import pytest
 
 from policyhub.importer import ParsedPolicy, import_document
 
-POLICIES = Path(__file__).resolve().parents[2].parent / "shared" / "policies"
+# shared/ sits beside the checkout: /work/shared for /work/main, and also for a worktree under /work/wt/.
+POLICIES = next(
+    (p / "shared" / "policies" for p in Path(__file__).resolve().parents if (p / "shared" / "policies").is_dir()),
+    Path(__file__).resolve().parents[2].parent / "shared" / "policies",
+)
 
 if not POLICIES.is_dir():
     pytest.skip(f"shared policy documents not found at {POLICIES}", allow_module_level=True)

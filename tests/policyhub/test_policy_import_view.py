@@ -307,3 +307,71 @@ def test_the_preview_round_trip_keeps_every_word(client, cast):
     from policyhub.services import version_structure
 
     assert version_structure(PolicyVersion.objects.get())["sections"] == before
+
+
+UNSURE_TEXT = """Staff social media policy
+
+Approved by: Governing Board
+1. Purpose
+1.1 This policy explains how staff use social media.
+1.2 It applies to all staff and volunteers.
+1.5 Staff report concerns to the safeguarding lead.
+"""
+
+
+def test_preview_shows_confidence_and_puts_the_unsure_places_first(client, cast):
+    client = head(client, cast)
+    response = start(client, text=UNSURE_TEXT)
+    assert response.status_code == 302
+    preview = client.get(response["Location"])
+    review = preview.context["review"]
+    assert review["unsure_count"] == 1 and review["confidence_percent"] == 67
+    assert [d["ref"] for d in review["doubts"]] == ["1.5"]
+    assert review["doubts"][0]["edit_url"] == reverse("policy:import_section", args=[0])
+    assert review["metadata"] == ["Approved by: Governing Board"]
+    html = preview.content.decode()
+    assert "How sure the importer is: 67%" in html
+    assert "The numbering jumps from 1.2 to 1.5" in html
+    # the doubts come before the sections, and the clause itself is marked
+    assert html.index("The numbering jumps") < html.index('id="section-0"')
+    assert html.count("Check: the importer was unsure") == 1
+    assert "Approved by: Governing Board" in html
+
+
+def test_preview_of_a_clean_import_says_nothing_was_in_doubt(client, cast):
+    client = head(client, cast)
+    preview = client.get(start(client, text=POLICY_TEXT)["Location"])
+    assert preview.context["review"]["unsure_count"] == 0
+    assert "found no place where the document could be read two ways" in preview.content.decode()
+
+
+def test_a_tampered_review_in_the_session_is_ignored_not_trusted(client, cast):
+    client = head(client, cast)
+    start(client, text=UNSURE_TEXT)
+    session = client.session
+    session[IMPORT_SESSION_KEY]["review"] = {"confidence": "lots", "doubts": "<script>"}
+    session.save()
+    preview = client.get(reverse("policy:import_preview"))
+    assert preview.status_code == 200 and preview.context["review"] is None
+    session = client.session
+    session[IMPORT_SESSION_KEY]["review"] = {
+        "confidence": 0.5,
+        "unsure_count": 1,
+        "doubts": [{"ref": "1.1", "line": "<script>alert(1)</script>", "reason": "x"}, "junk"],
+        "metadata": ["ok", 3],
+    }
+    session.save()
+    preview = client.get(reverse("policy:import_preview"))
+    html = preview.content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert preview.context["review"]["metadata"] == ["ok"]
+
+
+def test_preview_with_unsure_places_and_metadata_passes_the_accessibility_checks(client, cast):
+    from tests.policyhub.test_policy_accessibility import check
+
+    client = head(client, cast)
+    preview = client.get(start(client, text=UNSURE_TEXT)["Location"])
+    html = preview.content.decode()
+    assert "Left out of the clauses" in html
+    check(html, "import preview with doubts")

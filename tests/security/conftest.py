@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import Membership, Role
 from incidents import services
 from incidents.models import (
     Category,
@@ -96,6 +96,16 @@ def world(cast):
     w.bea = person("Bea Brook", cast.brookside, Role.DSL, Role.STAFF)
     w.colin = person("Colin Cole", cast.brookside, Role.CHAIR)
     w.greta = person("Greta Gale", cast.brookside, Role.GOVERNOR)
+    # Role combinations (test_access_matrix.py): a co-head who is also DSL and governor; a member of
+    # staff made acting head after a report about him; a subject with roles in two schools (staff
+    # at Oakfield, head at Brookside); a DPO and a trust admin who are also staff, and subjects.
+    w.hana = person("Hana Hill", cast.oakfield, Role.HEAD, Role.DSL, Role.GOVERNOR, Role.STAFF)
+    w.adam = person("Adam Ash", cast.oakfield, Role.STAFF)
+    w.vera = person("Vera Vale", cast.oakfield, Role.STAFF, email="vera@example.org")
+    Membership.objects.create(user=w.vera, school=cast.brookside, role=Role.HEAD)
+    Membership.objects.create(user=w.vera, school=cast.brookside, role=Role.STAFF)
+    w.dora = person("Dora Dunn", cast.oakfield, Role.DPO, Role.STAFF)
+    w.tina = person("Tina Todd", cast.oakfield, Role.TRUST_ADMIN, Role.STAFF)
 
     w.trust_policy, w.trust_v1, w.trust_v2, w.clauses, w.trust_draft_clause = _trust_policy(
         cast.trust, [cast.oakfield, cast.brookside]
@@ -126,7 +136,6 @@ def world(cast):
     # cannot walk a Brookside case through the services).
     brk = IncidentFactory(
         school=cast.brookside,
-        sequence=900,  # clear of the numbers the service allocates
         reporter=cast.bethan,
         owner=cast.olive,
         status=Status.CLOSED,
@@ -137,6 +146,24 @@ def world(cast):
     brk.clauses.add(w.clauses[0])
     GovernorReview.objects.create(incident=brk, decision=ReviewDecision.UPHOLD, decided_by=w.greta)
     cases["brookside_upheld"] = brk
+
+    def about(subject, school=cast.oakfield, reporter=cast.sam, **kwargs):
+        kwargs.setdefault("category", Category.STAFF_CONDUCT)
+        return report(school, reporter, involved=Involved.STAFF, subject=subject, files=[upload()], **kwargs)
+
+    cases["safeguarding_helen"] = about(cast.helen, category=Category.SAFEGUARDING)
+    # Dina (the DSL) reported Helen; the chair walked it to the board; Gary then declared a conflict:
+    # with Carol (its owner) and Hana (a head) out, the trust decides it.
+    review_helen = advance(about(cast.helen, reporter=cast.dina), Status.GOVERNOR_REVIEW, cast)
+    services.incident_declare_conflict(incident=review_helen, actor=cast.gary, reason="A friend of the family.")
+    cases["review_about_helen"] = review_helen
+    cases["about_adam"] = about(w.adam, category=Category.SAFEGUARDING)
+    cases["closed_adam"] = advance(about(w.adam), Status.CLOSED, cast, outcome=Outcome.NO_BREACH)
+    Membership.objects.create(user=w.adam, school=cast.oakfield, role=Role.HEAD)  # acting head, after both
+    cases["about_vera"] = about(w.vera)
+    cases["brookside_about_vera"] = about(w.vera, school=cast.brookside, reporter=cast.bethan)
+    cases["about_dora"] = about(w.dora)
+    cases["about_tina"] = about(w.tina)
     w.cases = {key: fresh(incident) for key, incident in cases.items()}
     # The reporter's own file on each case, and on "parent" a second file the head added.
     w.evidence = {

@@ -167,7 +167,7 @@ def test_triage_form(client, cast, cases, severity, answers, harm_reason, route,
     if clause:
         data["triage-clauses"] = [clause]
     with rolled_back():
-        response = _post(client, reverse("incidents:triage", args=[case.pk]), data)
+        response = _post(client, reverse("incidents:triage", args=[case.reference]), data)
         if severity not in Severity.values or any(a not in ("yes", "no") for a in answers):
             assert response.status_code == 400
         if response.status_code == 302:
@@ -184,7 +184,7 @@ def test_note_form(client, cast, cases, note):
     case = cases["triage"]
     with rolled_back():
         before = TimelineEntry.objects.filter(incident=case).count()
-        response = _post(client, reverse("incidents:add_note", args=[case.pk]), {"add_note-note": note})
+        response = _post(client, reverse("incidents:add_note", args=[case.reference]), {"add_note-note": note})
         if acceptable(note):
             assert response.status_code == 302
             assert TimelineEntry.objects.filter(incident=case).latest("pk").note == stored(note)
@@ -204,7 +204,7 @@ def test_outcome_form(client, cast, cases, outcome, allegation, reason):
         "propose_outcome-reason": reason,
     }
     with rolled_back():
-        response = _post(client, reverse("incidents:propose_outcome", args=[case.pk]), data)
+        response = _post(client, reverse("incidents:propose_outcome", args=[case.reference]), data)
         if outcome not in Outcome.values or not acceptable(reason):
             assert response.status_code == 400
         else:
@@ -231,7 +231,7 @@ def test_referral_form(client, cast, cases, kind, made_on, reference, note):
     }
     with rolled_back():
         before = Referral.objects.count()
-        response = _post(client, reverse("incidents:record_referral", args=[case.pk]), data)
+        response = _post(client, reverse("incidents:record_referral", args=[case.reference]), data)
         if kind not in ReferralKind.values:
             assert response.status_code == 400
         if response.status_code == 302:
@@ -250,7 +250,7 @@ def test_governor_decision_form(client, cast, cases, decision, comment):
     with rolled_back():
         response = _post(
             client,
-            reverse("incidents:decide", args=[case.pk]),
+            reverse("incidents:decide", args=[case.reference]),
             {"uphold-decision": decision, "uphold-comment": comment},
         )
         refer_back_without_reason = decision == ReviewDecision.REFER_BACK and not acceptable(comment)
@@ -268,12 +268,30 @@ def test_reopen_form(client, cast, cases, reason):
     sign_in(client, cast.helen)
     case = cases["closed"]
     with rolled_back():
-        response = _post(client, reverse("incidents:reopen", args=[case.pk]), {"reopen-reason": reason})
+        response = _post(client, reverse("incidents:reopen", args=[case.reference]), {"reopen-reason": reason})
         if acceptable(reason):
             assert response.status_code == 302
             assert TimelineEntry.objects.filter(incident=case).latest("pk").note == f"Reopened: {stored(reason)}"
         else:
             assert response.status_code == 400
+
+
+@FUZZ
+@given(reason=text)
+def test_conflict_of_interest_form(client, cast, cases, reason):
+    sign_in(client, cast.gary)
+    case = cases["review"]
+    with rolled_back():
+        response = _post(
+            client, reverse("incidents:declare_conflict", args=[case.pk]), {"declare_conflict-reason": reason}
+        )
+        conflicts = TimelineEntry.objects.filter(incident=case, kind="conflict")
+        if acceptable(reason) and len(stored(reason)) <= 500:
+            assert response.status_code == 302
+            assert conflicts.get().note == stored(reason)
+        else:
+            assert response.status_code == 400
+            assert not conflicts.exists()
 
 
 # --- The policy: importing pasted text, editing a draft ------------------------------------------
@@ -508,7 +526,7 @@ CHOICE_FORMS = {
 def test_invalid_choices_are_form_errors(client, cast, cases, form):
     name, state, who, prefix, valid, choices = CHOICE_FORMS[form]
     sign_in(client, getattr(cast, who))
-    url = reverse(name, args=[cases[state].pk]) if state else reverse(name)
+    url = reverse(name, args=[cases[state].reference]) if state else reverse(name)
     with rolled_back():  # the valid data is accepted: the garbage below is the only fault
         assert _post(client, url, {prefix + k: v for k, v in valid.items()}).status_code == 302
 

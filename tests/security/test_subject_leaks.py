@@ -57,18 +57,19 @@ def leaky_world(world):
 def _traces(world, key):
     """What must never reach the subject: the reference, the canary, the case's links."""
     case = world.cases[key]
-    traces = [case.reference, _canary(key), f"/incidents/{case.pk}/", f"/audit/case/{case.pk}/"]
+    traces = [case.reference, _canary(key), f"/incidents/{case.reference}/", f"/audit/case/{case.reference}/"]
     traces += [
-        f"/incidents/evidence/{pk}/" for pk in Evidence.objects.filter(incident=case).values_list("pk", flat=True)
+        f"/incidents/evidence/{key}/"
+        for key in Evidence.objects.filter(incident=case).values_list("public_id", flat=True)
     ]
-    traces += [f"/retention/{case.pk}/"]
+    traces += [f"/retention/{case.reference}/"]
     return traces
 
 
 def _ids(world):
     return {
-        "case": list(Incident.objects.values_list("pk", flat=True)),
-        "evidence": list(Evidence.objects.values_list("pk", flat=True)),
+        "case": list(Incident.objects.values_list("reference", flat=True)),
+        "evidence": list(Evidence.objects.values_list("public_id", flat=True)),
         "user": list(User.objects.values_list("pk", flat=True)),
         "version": list(PolicyVersion.objects.values_list("pk", flat=True)),
         "clause": list(Clause.objects.values_list("pk", flat=True)),

@@ -61,16 +61,36 @@ MUTANTS = [
         "return [s for r in roles for s in schools_by_role.get(r, [])]",
         "return [s for ss in schools_by_role.values() for s in ss]",
     ),
+    # A case about a head: no head and no DSL of the school but as its reporter (the insider guard).
+    ("head→chair routing (heads and DSLs out)", "_matching", 'rule = others & ~rules["insider"]', "rule = others"),
     (
-        "head→chair routing (heads)",
+        "insider: DSLs too (the DSL rule must not open a case about the head)",
         "_rules",
-        "Q(school__in=at(Role.HEAD), subject_is_head=False)",
-        "Q(school__in=at(Role.HEAD))",
+        '"insider": Q(school__in=at(Role.HEAD, Role.DSL))',
+        '"insider": Q(school__in=at(Role.HEAD))',
+    ),
+    (
+        "insider: heads too (a co-head)",
+        "_rules",
+        '"insider": Q(school__in=at(Role.HEAD, Role.DSL))',
+        '"insider": Q(school__in=at(Role.DSL))',
+    ),
+    (
+        "about a head: the subject's roles now, not only at report time (acting head)",
+        "_rules",
+        "about_head = about_a_head()",
+        "about_head = Q(subject_is_head=True)",
     ),
     (
         "head→chair routing (chair only for heads or escalations)",
         "_rules",
-        " & (Q(subject_is_head=True) | Q(escalated_at__isnull=False))",
+        " & (about_head | Q(escalated_at__isnull=False))",
+        "",
+    ),
+    (
+        "trust admins read a review only when the trust decides it",
+        "_rules",
+        ", review_by_trust=True",
         "",
     ),
     # Reporter: colleagues at the school see each other's reports.
@@ -98,8 +118,8 @@ MUTANTS = [
     (
         "visible_to: trust admins see no case content",
         "visible_to",
-        '["reporter", "head", "chair", "dsl", "governor"]',
-        '["reporter", "head", "chair", "dsl", "governor", "trust_admin"]',
+        '["reporter", "head", "chair", "dsl", "governor", "trust_review"]',
+        '["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"]',
     ),
     ("owned_by: reporters own nothing", "owned_by", '["head", "chair", "dsl"]', '["reporter", "head", "chair", "dsl"]'),
     ("owned_by: governors own nothing", "owned_by", '["head", "chair", "dsl"]', '["head", "chair", "dsl", "governor"]'),

@@ -307,8 +307,6 @@ class Batch:
             IncidentFactory(
                 school=cast.oakfield,
                 reporter=self.reporter,
-                year=2025,  # clear of the numbers the service allocates this year
-                sequence=5000 + 100 * self.number + i,
                 involved_detail=chunk,
             )
             for i, chunk in enumerate(details[1:])
@@ -317,8 +315,6 @@ class Batch:
         upheld = IncidentFactory(
             school=cast.oakfield,
             reporter=self.reporter,
-            year=2025,
-            sequence=9000 + self.number,
             status=Status.CLOSED,
             outcome=Outcome.PARENT_ASKED,
             outcome_reason=joined,
@@ -337,7 +333,7 @@ class Batch:
     def pages(self):
         """(viewer, url, label): every page showing this batch's payloads."""
         cast, case = self.cast, self.case
-        detail = reverse("incidents:detail", args=[case.pk])
+        detail = reverse("incidents:detail", args=[case.reference])
         return [
             (cast.helen, detail, "case detail (owner)"),
             (self.reporter, detail, "case detail (reporter)"),
@@ -348,7 +344,7 @@ class Batch:
             (cast.gary, reverse("incidents:reviews"), "governor reviews"),
             (cast.gary, reverse("incidents:termly_report"), "termly report"),
             (cast.helen, reverse("incidents:person", args=[case.subject_id]), "person page"),
-            (cast.helen, reverse("audit:case_history", args=[case.pk]), "access history"),
+            (cast.helen, reverse("audit:case_history", args=[case.reference]), "access history"),
             (cast.sam, reverse("incidents:report"), "report form (staff names)"),
             (cast.sam, reverse("policy:page"), "policy page"),
             (cast.sam, reverse("policy:clause", args=[self.clause.pk]), "clause page"),
@@ -356,7 +352,7 @@ class Batch:
             (cast.helen, reverse("policy:draft_edit", args=[self.draft.pk]), "policy draft editor"),
             (cast.helen, reverse("policy:draft_section", args=[self.draft.pk, 0]), "policy section editor"),
         ] + [
-            (cast.helen, reverse("incidents:detail", args=[c.pk]), "case detail (involved detail)")
+            (cast.helen, reverse("incidents:detail", args=[c.reference]), "case detail (involved detail)")
             for c in self.detail_cases
         ]
 

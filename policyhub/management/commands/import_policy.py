@@ -60,6 +60,10 @@ class Command(BaseCommand):
     def _summary(self, parsed, verb):
         clauses = sum(len(s.clauses) for s in parsed.sections)
         self.stdout.write(f"{verb} {len(parsed.sections)} sections and {clauses} clauses.")
+        n = parsed.unsure_count
+        self.stdout.write(f"Confidence {parsed.confidence:.0%}: unsure in {n} place{'' if n == 1 else 's'}.")
+        for doubt in parsed.doubts:  # the places to check first
+            self.stdout.write(f"  Check {doubt.ref or 'the line “' + doubt.line + '”'}: {doubt.reason}")
 
 
 def _dumps(data) -> str:

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_outbox_attempts_and_no_policy_ack_deadline'),
+        ('incidents', '0010_random_references_and_public_ids'),
         ('dataprotection', '0001_retentionrule_from_incidents'),
     ]
 
