@@ -96,11 +96,11 @@ def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=pri
                         return  # make run has stopped (the log says why)
                     time.sleep(1)
                     continue
-                match = re.search(r"/incidents/report/(\d+)/done/", response.location)
+                match = re.search(r"/incidents/report/([^/]+)/done/", response.location)
                 if response.status == 302 and match:
                     count("reports")
                     if number < reporters_per_school:  # Oakfield's reporters: the head's cases
-                        new_cases.put(int(match.group(1)))
+                        new_cases.put(match.group(1))
                 else:
                     fail(f"report: HTTP {response.status}")
                 time.sleep(random.uniform(0.2, 1.5))

@@ -257,17 +257,17 @@ for _ in range({count}):
         platform="facebook", description="A parent posted photos of other children.",
         seen_at=timezone.now() - timedelta(hours=1), involved="parent", child_at_risk=False,
     )
-    print(incident.pk)
+    print(incident.reference)
 """
 
 
-def new_cases(env, count: int) -> list[int]:
-    """New reported cases at Oakfield (their pks)."""
+def new_cases(env, count: int) -> list[str]:
+    """New reported cases at Oakfield (their references, which their addresses use)."""
     output = manage(env, "shell", "-v0", "-c", CASE_SETUP.format(key=HEAD_TOTP_KEY, count=count)).stdout
-    return [int(pk) for pk in output.split()[-count:]]
+    return output.split()[-count:]
 
 
-def new_case(env) -> int:
+def new_case(env) -> str:
     return new_cases(env, 1)[0]
 
 

@@ -42,7 +42,7 @@ def test_a_change_made_through_a_page_records_who_made_it(client, cast):
     incident = report(cast.oakfield, cast.sam)
     sign_in(client, cast.helen)
     before = _last_id()
-    response = client.post(reverse("incidents:acknowledge", args=[incident.pk]))
+    response = client.post(reverse("incidents:acknowledge", args=[incident.reference]))
     assert response.status_code == 302 and fresh(incident).status == Status.TRIAGE
     changes = list(_changes_since(before))
     # SQLite's signals do not see the case's conditional (queryset) update; the triggers do.
@@ -57,7 +57,7 @@ def test_the_next_request_does_not_inherit_the_actor(client, cast):
     policy_for(cast.oakfield)
     incident = report(cast.oakfield, cast.sam)
     sign_in(client, cast.helen)
-    client.post(reverse("incidents:acknowledge", args=[incident.pk]))
+    client.post(reverse("incidents:acknowledge", args=[incident.reference]))
     client.logout()
     # Anonymous: Sam signs in with his password on the same connection; the sign-in changes his row.
     before = _last_id()
@@ -70,7 +70,7 @@ def test_the_next_request_does_not_inherit_the_actor(client, cast):
     other = report(cast.brookside, cast.bethan)
     sign_in(client, cast.olive)
     before = _last_id()
-    assert client.post(reverse("incidents:acknowledge", args=[other.pk])).status_code == 302
+    assert client.post(reverse("incidents:acknowledge", args=[other.reference])).status_code == 302
     changes = list(_changes_since(before, object_type__startswith="incidents_"))
     assert changes and {e.actor_id for e in changes} == {cast.olive.pk}
 
@@ -78,7 +78,7 @@ def test_the_next_request_does_not_inherit_the_actor(client, cast):
 def test_a_refused_request_leaves_no_actor_behind(client, cast):
     incident = report(cast.oakfield, cast.sam)
     sign_in(client, cast.olive)  # another school's head: a 404
-    assert client.post(reverse("incidents:acknowledge", args=[incident.pk])).status_code == 404
+    assert client.post(reverse("incidents:acknowledge", args=[incident.reference])).status_code == 404
     assert _session_actor() == ""
 
 
@@ -88,7 +88,7 @@ def test_a_task_records_the_task_not_a_person(client, cast):
     policy_for(cast.oakfield)
     incident = report(cast.oakfield, cast.sam)
     sign_in(client, cast.helen)
-    client.get(reverse("incidents:detail", args=[incident.pk]))  # a request on the same connection first
+    client.get(reverse("incidents:detail", args=[incident.reference]))  # a request on the same connection first
     before = _last_id()
     with time_machine.travel(timezone.now() + timedelta(days=5)):
         assert sweep_deadlines.apply().get() >= 1

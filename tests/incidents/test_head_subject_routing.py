@@ -43,7 +43,7 @@ def _sees(user, incident) -> bool:
 def _page(user, incident) -> int:
     client = Client()
     sign_in(client, user)
-    return client.get(reverse("incidents:detail", args=[incident.pk])).status_code
+    return client.get(reverse("incidents:detail", args=[incident.reference])).status_code
 
 
 # --- A co-head who is also the DSL ------------------------------------------------------------------

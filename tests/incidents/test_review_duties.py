@@ -45,7 +45,7 @@ def _client(user=None):
 
 def _decide(user, incident, decision=ReviewDecision.UPHOLD):
     return _client(user).post(
-        reverse("incidents:decide", args=[incident.pk]), {"uphold-decision": decision, "uphold-comment": "Fine."}
+        reverse("incidents:decide", args=[incident.reference]), {"uphold-decision": decision, "uphold-comment": "Fine."}
     )
 
 
@@ -67,9 +67,9 @@ def _assert_excluded(user, incident, why):
     assert fresh(incident).status == Status.GOVERNOR_REVIEW
     assert CaseRole.DECIDER not in case_roles(user, fresh(incident))
     assert review_panel(fresh(incident)).excluded[user.pk] == why
-    page = _client(user).get(reverse("incidents:detail", args=[incident.pk]))
+    page = _client(user).get(reverse("incidents:detail", args=[incident.reference]))
     html = page.content.decode()
-    assert reverse("incidents:decide", args=[incident.pk]) not in html
+    assert reverse("incidents:decide", args=[incident.reference]) not in html
     assert f"You may not decide it: {why}." in html
 
 
@@ -144,11 +144,11 @@ def test_only_those_who_may_decide_are_told_of_the_review(cast):
 def test_the_page_shows_who_may_decide(cast):
     case = _in_review(cast)
     for viewer in (cast.gary, cast.helen):  # a governor, and the owner
-        html = _client(viewer).get(reverse("incidents:detail", args=[case.pk])).content.decode()
+        html = _client(viewer).get(reverse("incidents:detail", args=[case.reference])).content.decode()
         assert "Who may decide this review" in html
         assert "Carol Chambers, Gary Green." in html
     # The reporter's view says nothing about the board.
-    html = _client(cast.sam).get(reverse("incidents:detail", args=[case.pk])).content.decode()
+    html = _client(cast.sam).get(reverse("incidents:detail", args=[case.reference])).content.decode()
     assert "Who may decide" not in html
 
 
@@ -157,11 +157,11 @@ def test_the_page_shows_who_may_decide(cast):
 
 def test_with_no_governor_left_the_trust_decides_and_sees_only_the_review(cast):
     case = _about_head(cast)  # Carol owns it: only Gary could decide
-    tom_page = reverse("incidents:detail", args=[case.pk])
+    tom_page = reverse("incidents:detail", args=[case.reference])
     assert _client(cast.tom).get(tom_page).status_code == 404  # the trust is not in it yet
 
     response = _client(cast.gary).post(
-        reverse("incidents:declare_conflict", args=[case.pk]), {"declare_conflict-reason": "My neighbour."}
+        reverse("incidents:declare_conflict", args=[case.reference]), {"declare_conflict-reason": "My neighbour."}
     )
     assert response.status_code == 302
     case = fresh(case)
@@ -215,7 +215,9 @@ def test_the_trust_admin_who_reported_is_not_the_trusts_decider(cast):
 
 def _declare(user, incident, reason="I know the family."):
     client = _client(user) if user else Client()
-    return client.post(reverse("incidents:declare_conflict", args=[incident.pk]), {"declare_conflict-reason": reason})
+    return client.post(
+        reverse("incidents:declare_conflict", args=[incident.reference]), {"declare_conflict-reason": reason}
+    )
 
 
 def _conflicts(incident):
@@ -232,11 +234,11 @@ def test_declaring_a_conflict_is_recorded_on_the_timeline_and_audited(cast):
     assert event.filter(detail__conflict_declared=cast.gary.pk).exists()
     assert "I know the family" not in str(list(event.values_list("detail", flat=True)))  # ids only
     # The owners read it on the timeline.
-    html = _client(cast.helen).get(reverse("incidents:detail", args=[case.pk])).content.decode()
+    html = _client(cast.helen).get(reverse("incidents:detail", args=[case.reference])).content.decode()
     assert "I know the family." in html
     # Declared once: the button is gone, and a second declaration changes nothing.
-    html = _client(cast.gary).get(reverse("incidents:detail", args=[case.pk])).content.decode()
-    assert reverse("incidents:declare_conflict", args=[case.pk]) not in html
+    html = _client(cast.gary).get(reverse("incidents:detail", args=[case.reference])).content.decode()
+    assert reverse("incidents:declare_conflict", args=[case.reference]) not in html
     response = _declare(cast.gary, case)
     assert response.status_code == 302 and _conflicts(case) == 1
     assert "already declared" in str(list(get_messages(response.wsgi_request))[0])
@@ -244,7 +246,7 @@ def test_declaring_a_conflict_is_recorded_on_the_timeline_and_audited(cast):
 
 def test_declaring_a_conflict_anonymous_wrong_method_wrong_role_other_school(cast):
     case = _in_review(cast)
-    url = reverse("incidents:declare_conflict", args=[case.pk])
+    url = reverse("incidents:declare_conflict", args=[case.reference])
     assert _declare(None, case)["Location"].startswith(reverse("login"))
     assert _client(cast.gary).get(url).status_code == 405
     assert _declare(cast.sam, case).status_code == 403  # the reporter sees the case, not the review

@@ -23,9 +23,9 @@ def test_a_transition_shows_both_statuses_by_their_labels(client, cast):
     policy_for(cast.oakfield)
     incident = report(cast.oakfield, cast.sam)
     sign_in(client, cast.helen)
-    assert client.post(reverse("incidents:acknowledge", args=[incident.pk])).status_code == 302
+    assert client.post(reverse("incidents:acknowledge", args=[incident.reference])).status_code == 302
 
-    text = _text(client.get(reverse("incidents:detail", args=[incident.pk])))
+    text = _text(client.get(reverse("incidents:detail", args=[incident.reference])))
     assert "Status changed: Submitted → In triage" in text
 
 
@@ -34,7 +34,7 @@ def test_the_reporter_sees_the_same_status_line(client, cast):
     incident = report(cast.oakfield, cast.sam)
     services.incident_acknowledge(incident=incident, actor=cast.helen)
     sign_in(client, cast.sam)
-    text = _text(client.get(reverse("incidents:detail", args=[incident.pk])))
+    text = _text(client.get(reverse("incidents:detail", args=[incident.reference])))
     assert "Status changed: Submitted → In triage" in text
 
 

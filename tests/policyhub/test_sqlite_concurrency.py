@@ -40,7 +40,7 @@ def _outcome(tab: Client, response) -> str:
     return "no message"
 
 
-def _eight_clicks(head: Client, pk: int) -> list[str]:
+def _eight_clicks(head: Client, pk: str) -> list[str]:
     # Eight tabs of the head's browser, each showing the case as it was, click at the same moment.
     tabs = [head.copy() for _ in range(CLICKS)]
     for tab in tabs:

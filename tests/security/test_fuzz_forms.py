@@ -283,7 +283,7 @@ def test_conflict_of_interest_form(client, cast, cases, reason):
     case = cases["review"]
     with rolled_back():
         response = _post(
-            client, reverse("incidents:declare_conflict", args=[case.pk]), {"declare_conflict-reason": reason}
+            client, reverse("incidents:declare_conflict", args=[case.reference]), {"declare_conflict-reason": reason}
         )
         conflicts = TimelineEntry.objects.filter(incident=case, kind="conflict")
         if acceptable(reason) and len(stored(reason)) <= 500:

@@ -69,17 +69,17 @@ def subjects(world):
 def _touch(w, case, *, subject=None):
     """What other people do around `case`, each through the app."""
     sam, helen, devi = client_for(w, "sam"), client_for(w, "helen"), client_for(w, "devi")
-    assert sam.get(reverse("incidents:report_done", args=[case.pk])).status_code == 200
-    assert helen.get(reverse("incidents:detail", args=[case.pk])).status_code == 200
+    assert sam.get(reverse("incidents:report_done", args=[case.reference])).status_code == 200
+    assert helen.get(reverse("incidents:detail", args=[case.reference])).status_code == 200
     item = Evidence.objects.filter(incident=case).first()
-    assert helen.get(reverse("incidents:evidence_download", args=[item.pk])).status_code == 200
+    assert helen.get(reverse("incidents:evidence_download", args=[item.public_id])).status_code == 200
     if subject is not None:
         assert helen.get(reverse("incidents:person", args=[subject.pk])).status_code == 200
-    assert helen.post(reverse("incidents:add_note", args=[case.pk]), {"add_note-note": ""}).status_code == 400
-    assert helen.get(reverse("audit:case_history", args=[case.pk])).status_code == 200
+    assert helen.post(reverse("incidents:add_note", args=[case.reference]), {"add_note-note": ""}).status_code == 400
+    assert helen.get(reverse("audit:case_history", args=[case.reference])).status_code == 200
     services.incident_add_note(incident=fresh(case), actor=w.helen, note="Spoke to the reporter.")
     assert devi.get(reverse("retention:upcoming"), {"reference": case.reference}).status_code == 200
-    hold = devi.post(reverse("retention:hold", args=[case.pk]), {"reason": "Tribunal claim"})
+    hold = devi.post(reverse("retention:hold", args=[case.reference]), {"reason": "Tribunal claim"})
     assert hold.status_code == 302 and fresh(case).legal_hold
     preview = devi.get(reverse("sar:preview", args=[w.sam.pk]))
     assert case.reference in preview.content.decode()
