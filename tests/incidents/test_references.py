@@ -137,11 +137,11 @@ def test_retention_finds_a_case_by_a_sloppily_typed_reference_and_by_its_old_one
     for typed in (case.reference.lower().replace("-", " "), case.reference[4:], "oak-2025-0007"):
         page = client.get(url, {"reference": typed}).content.decode()
         assert f'href="/incidents/{case.reference}/"' in page, typed
-        assert "No case with that reference here" not in page
+        assert "Nothing to show for that reference" not in page
     # A wrong check character: the message says so, and nothing is looked up.
     wrong = case.reference[:-1] + next(c for c in ALPHABET if c != case.reference[-1])
     page = client.get(url, {"reference": wrong}).content.decode()
-    assert "has a mistake in it" in page and "No case with that reference here" not in page
+    assert "has a mistake in it" in page and "Nothing to show for that reference" not in page
     # The old reference is never shown.
     assert "OAK-2025-0007" not in client.get(reverse("incidents:detail", args=[case.reference])).content.decode()
 
@@ -158,4 +158,4 @@ def test_retention_search_never_finds_a_case_about_the_searcher(client, cast):
     sign_in(client, cast.helen)
     for typed in (about_helen.reference, about_helen.reference[4:], "OAK-2025-0008"):
         page = client.get(reverse("retention:upcoming"), {"reference": typed}).content.decode()
-        assert "No case with that reference here" in page and about_helen.reference not in page.replace(typed, "")
+        assert "Nothing to show for that reference" in page and about_helen.reference not in page.replace(typed, "")
