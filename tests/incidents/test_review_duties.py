@@ -28,7 +28,7 @@ from incidents.models import (
 )
 from incidents.transitions import CaseRole, NotAllowed, Stale, WrongState, case_roles, review_panel
 from tests.factories import person
-from tests.incidents.factories import advance, fast_passwords, fresh, report, sign_in
+from tests.incidents.factories import advance, fast_passwords, fresh, report, sign_in, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -155,8 +155,10 @@ def test_the_page_shows_who_may_decide(cast):
 # --- The fallback to the trust ---------------------------------------------------------------------
 
 
-def test_with_no_governor_left_the_trust_decides_and_sees_only_the_review(cast):
+def test_with_no_governor_left_the_trust_decides_and_sees_only_the_review(cast, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     case = _about_head(cast)  # Carol owns it: only Gary could decide
+    item = services.evidence_add(incident=fresh(case), actor=cast.carol, files=[upload()])[0]
     tom_page = reverse("incidents:detail", args=[case.reference])
     assert _client(cast.tom).get(tom_page).status_code == 404  # the trust is not in it yet
 
@@ -177,7 +179,7 @@ def test_with_no_governor_left_the_trust_decides_and_sees_only_the_review(cast):
     html = _client(cast.tom).get(tom_page).content.decode()
     assert "For the governors" in html and "A breach; see reasons." in html  # the review summary
     assert case.description not in html and "Timeline" not in html  # no case content
-    assert _client(cast.tom).get(reverse("incidents:evidence_download", args=[1])).status_code == 404
+    assert _client(cast.tom).get(reverse("incidents:evidence_download", args=[item.public_id])).status_code == 404
     assert not Incident.objects.counted_for(cast.priya).filter(pk=case.pk).exists()
 
     assert _decide(cast.gary, case).status_code == 403
