@@ -75,9 +75,22 @@ def audit_log(request):
     if request.GET.get("format") == "csv":
         return _csv(request, events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.shown_object = shown_object(event)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "accounts/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+def _is_case_object(object_type: str) -> bool:
+    return object_type in ("incident", "evidence") or object_type.startswith("incidents_")
+
+
+def shown_object(event) -> str:
+    """What the log shows to name an event's object. A case, its files and its rows by their
+    reference or random id (object_ref), never by database id: database ids run in sequence, and
+    a gap would tell a reader who is the subject of a case, hidden from them, that it exists."""
+    return event.object_ref if _is_case_object(event.object_type) else event.object_id
 
 
 def _cell(value) -> str:
@@ -91,18 +104,18 @@ def _csv(request, events):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="policyhub-audit-log.csv"'
     writer = csv.writer(response)
-    writer.writerow(["id", "at", "actor", "action", "object type", "object id", "school id", "path", "address"])
+    # No event id either: event ids run in sequence across every school, so gaps would date what is hidden.
+    writer.writerow(["at", "actor", "action", "object type", "object", "school id", "path", "address"])
     for e in events.iterator(chunk_size=2000):
         writer.writerow(
             [
                 _cell(v)
                 for v in (
-                    e.pk,
                     e.at.isoformat(),
                     e.actor_email,
                     e.action,
                     e.object_type,
-                    e.object_id,
+                    shown_object(e),
                     e.school_id,
                     e.path,
                     e.ip,

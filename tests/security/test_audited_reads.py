@@ -99,8 +99,9 @@ BAD_DATE = {"retirement_date": "soon"}
 def _requests(w):
     """(route, actor, method, url, data, case key or None) for each case-content route."""
     case, r = w.cases, reverse
-    parent, closed, about_sam = case["parent"].reference, case["closed_nobreach"].reference, case["about_sam"].reference
+    parent, closed, about_sam = case["parent"].reference, case["closed_nobreach"], case["about_sam"].reference
     item = Evidence.objects.filter(incident=case["parent"]).first().public_id
+    closed_ref = closed.reference
     upcoming = r("retention:upcoming")
     rows = [
         ("home", "sam", "get", r("home"), None, None),
@@ -117,9 +118,9 @@ def _requests(w):
         ("incidents:evidence_withdraw", "helen", "post", r("incidents:evidence_withdraw", args=[item]), {}, "parent"),
         ("audit:case_history", "helen", "get", r("audit:case_history", args=[parent]), None, "parent"),
         ("retention:upcoming", "priya", "get", upcoming, None, None),
-        ("retention:upcoming", "priya", "get", f"{upcoming}?reference={closed}", None, "closed_nobreach"),
-        ("retention:hold", "priya", "post", r("retention:hold", args=[closed]), {"reason": " "}, "closed_nobreach"),
-        ("retention:release", "priya", "post", r("retention:release", args=[closed]), {}, "closed_nobreach"),
+        ("retention:upcoming", "priya", "get", f"{upcoming}?reference={closed.reference}", None, "closed_nobreach"),
+        ("retention:hold", "priya", "post", r("retention:hold", args=[closed_ref]), {"reason": " "}, "closed_nobreach"),
+        ("retention:release", "priya", "post", r("retention:release", args=[closed_ref]), {}, "closed_nobreach"),
         ("retention:pension_age", "helen", "post", r("retention:pension_age", args=[about_sam]), BAD_DATE, "about_sam"),
         ("sar:preview", "priya", "get", r("sar:preview", args=[w.sam.pk]), None, None),
         ("sar:preview", "priya", "post", r("sar:preview", args=[w.sam.pk]), {"also_search": "x" * 3000}, None),
@@ -138,11 +139,11 @@ def _refusals(w):
     rows = []
     for name, kind in CASE_READS.items():
         if kind in ("case", "file"):
-            key = item.public_id if kind == "file" else parent.reference
+            pk = item.public_id if kind == "file" else parent.reference
             method = "get" if name in ("incidents:detail", "incidents:report_done", "audit:case_history") else "post"
             if name.startswith("incidents:evidence_") and name != "incidents:evidence_withdraw":
                 method = "get"
-            rows.append((name, "olive", method, reverse(name, args=[key]), {}, "parent"))
+            rows.append((name, "olive", method, reverse(name, args=[pk]), {}, "parent"))
     rows.append(("incidents:person", "olive", "get", reverse("incidents:person", args=[w.sam.pk]), None, None))
     return rows
 

@@ -110,16 +110,16 @@ def _log_pages(client):
 
 
 def _traces(case, subject):
-    """How an event about the case shows in the log: its id as incident, its files, its paths,
-    the subject's person page."""
-    files = [str(pk) for pk in Evidence.objects.filter(incident=case).values_list("pk", flat=True)]
+    """How an event about the case shows in the log: the case by its reference, its files by their
+    random ids, its addresses, the subject's person page."""
+    files = [str(f) for f in Evidence.objects.filter(incident=case).values_list("public_id", flat=True)]
     return {
-        "objects": {("incident", str(case.pk)), ("person", str(subject.pk))} | {("evidence", f) for f in files},
+        "objects": {("incident", case.reference), ("person", str(subject.pk))} | {("evidence", f) for f in files},
         "paths": [
-            f"/incidents/{case.pk}/",
-            f"/incidents/report/{case.pk}/",
-            f"/audit/case/{case.pk}/",
-            f"/retention/{case.pk}/",
+            f"/incidents/{case.reference}/",
+            f"/incidents/report/{case.reference}/",
+            f"/audit/case/{case.reference}/",
+            f"/retention/{case.reference}/",
             *[f"/incidents/evidence/{f}/" for f in files],
         ],
     }
@@ -129,17 +129,15 @@ def _leaks(rows, case, subject):
     traces = _traces(case, subject)
     found = []
     for row in rows:
-        if (row["object type"], row["object id"]) in traces["objects"]:
-            found.append(f"{row['action']} {row['object type']} {row['object id']} by {row['actor']}")
+        if (row["object type"], row["object"]) in traces["objects"]:
+            found.append(f"{row['action']} {row['object type']} {row['object']} by {row['actor']}")
         elif any(row["path"].startswith(p) for p in traces["paths"]):
             found.append(f"{row['action']} at {row['path']} by {row['actor']}")
-        elif row["object type"].startswith("incidents_") and row["object id"] and _row_of(row, case):
-            found.append(f"{row['action']} {row['object type']} {row['object id']}")
     return found
 
 
 def _row_of(row, case):
-    """Whether a db_change row is one of the case's own rows (case, file, timeline, referral...)."""
+    """Whether a db_change event is about one of the case's own rows (case, file, timeline...)."""
     table, pk = row["object type"], int(row["object id"])
     if table == "incidents_incident":
         return pk == case.pk
@@ -168,10 +166,30 @@ def test_the_trust_log_and_its_csv_show_the_subject_nothing_about_their_case(sub
     assert control, "nothing about the control case reached the log: the check is blind"
     leaks = _leaks(rows, case, subject)
     html = _log_pages(client)
-    leaks += [f"log page: incident {case.pk}" for _ in re.findall(rf"\bincident {case.pk}\b", html)]
+    leaks += [f"log page: incident {case.reference}" for _ in re.findall(rf"\bincident {case.reference}\b", html)]
     leaks += [f"log page: person {subject.pk}" for _ in re.findall(rf"\bperson {subject.pk}\b", html)]
     assert not leaks, "\n".join(leaks)
     assert case.reference not in html and case.reference not in str(rows)
+
+
+@pytest.mark.parametrize("who", SUBJECTS)
+def test_the_log_shows_no_number_that_counts_cases(subjects, who):
+    """Database ids run in sequence: a gap among the ids of case rows (or of events) the log shows
+    would tell its reader, the subject of a hidden case, that the case exists and when. The log and
+    its CSV name cases, files and case rows by reference or random id only, and show no event id."""
+    w = subjects
+    _touch(w, w.about[who], subject=getattr(w, who))
+    _touch(w, w.cases["parent"])
+    client = client_for(w, who)
+    rows = _csv_rows(client)
+    case_rows = [
+        r for r in rows if r["object type"] in ("incident", "evidence") or r["object type"].startswith("incidents_")
+    ]
+    assert case_rows, "no case events reached the log: the check is blind"
+    assert "id" not in rows[0]
+    assert [r for r in case_rows if r["object"].isdigit()] == []
+    html = _log_pages(client)
+    assert not re.search(r"\b(incident|evidence|incidents_\w+) \d+\b", html)
 
 
 @pytest.mark.parametrize("who", SUBJECTS)
@@ -181,8 +199,8 @@ def test_a_trust_log_reader_who_is_not_the_subject_sees_it_all(subjects, who):
     subject, case = getattr(w, who), w.about[who]
     _touch(w, case, subject=subject)
     rows = _csv_rows(client_for(w, "devi"))
-    seen = {(r["object type"], r["object id"]) for r in rows}
-    assert {("incident", str(case.pk)), ("person", str(subject.pk))} <= seen
+    seen = {(r["object type"], r["object"]) for r in rows}
+    assert {("incident", case.reference), ("person", str(subject.pk))} <= seen
 
 
 # --- Every event about a case is attributable to it -------------------------------------------------
@@ -199,10 +217,10 @@ def test_every_event_about_a_case_names_the_case(subjects):
     about = set(events.filter(concerning([case.pk])).values_list("id", flat=True))
     files = {str(pk) for pk in Evidence.objects.filter(incident=case).values_list("pk", flat=True)}
     paths = (
-        f"/incidents/{case.pk}/",
-        f"/incidents/report/{case.pk}/",
-        f"/retention/{case.pk}/",
-        f"/audit/case/{case.pk}/",
+        f"/incidents/{case.reference}/",
+        f"/incidents/report/{case.reference}/",
+        f"/retention/{case.reference}/",
+        f"/audit/case/{case.reference}/",
     )
     missing = [
         f"{e.action} {e.object_type} {e.object_id} {e.path}"
@@ -300,8 +318,7 @@ def test_the_preview_says_who_answers_for_cases_about_the_dpo_whether_or_not_the
 
 def test_with_no_other_dpo_the_preview_says_who_must_appoint_one(subjects):
     w = subjects
-    # Priya alone: Devi and the world's other Oakfield DPO (tests/security/conftest.py) step down.
-    Membership.objects.filter(school=w.oakfield, role=Role.DPO).exclude(user=w.priya).delete()
+    Membership.objects.filter(role=Role.DPO).exclude(user=w.priya).delete()  # Devi and Dora
     note = _sar_note(client_for(w, "priya"), w.sam)
     assert "no other data-protection officer" in note.lower()
     assert "appoint" in note.lower()
@@ -334,9 +351,8 @@ def test_the_trust_admin_is_told_which_schools_need_a_second_dpo(subjects):
     same whether or not a case about the DPO exists."""
     w = subjects
     tom = client_for(w, "tom")
-    assert 'id="dpo-cover"' not in tom.get(reverse("home")).content.decode()  # Priya, Devi and another
-    # Priya alone: Devi and the world's other Oakfield DPO (tests/security/conftest.py) step down.
-    Membership.objects.filter(school=w.oakfield, role=Role.DPO).exclude(user=w.priya).delete()
+    assert 'id="dpo-cover"' not in tom.get(reverse("home")).content.decode()  # Priya and Devi
+    Membership.objects.filter(role=Role.DPO).exclude(user=w.priya).delete()  # Devi and Dora
     with_case = tom.get(reverse("home")).content.decode()
     assert 'id="dpo-cover"' in with_case and "Oakfield Primary: one DPO" in with_case
     Incident.objects.filter(subject=w.priya).update(school=SchoolFactory(trust=w.trust))
