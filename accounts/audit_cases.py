@@ -14,14 +14,7 @@ they are, and every event about their own person page (`hidden_from`).
 
 from django.db.models import Q, QuerySet
 
-# The case's own tables whose row changes the triggers record (accounts/audit_triggers.py); events
-# recorded before each change named its case are matched through the rows still there.
-CASE_TABLES = {
-    "incidents_evidence": "Evidence",
-    "incidents_timelineentry": "TimelineEntry",
-    "incidents_referral": "Referral",
-    "incidents_governorreview": "GovernorReview",
-}
+from .case_lookups import lookups
 
 
 def about(incident_id) -> dict:
@@ -31,30 +24,24 @@ def about(incident_id) -> dict:
 
 def concerning(incident_ids) -> Q:
     """Events about any of these cases."""
-    from incidents import models
-
     ids = sorted({int(pk) for pk in incident_ids})
     if not ids:
         return Q(pk__in=[])
     names = [str(pk) for pk in ids]
     rule = Q(object_type="incident", object_id__in=names) | Q(detail__incident__in=ids)
     rule |= Q(object_type="incidents_incident", object_id__in=names)
-    for table, model_name in CASE_TABLES.items():
-        rows = getattr(models, model_name).objects.filter(incident_id__in=ids).values_list("pk", flat=True)
+    # Row changes of the case's own tables (files, timeline, referrals, reviews, cited clauses),
+    # recorded by the triggers, through the rows still there (incidents/audit_lookups.py).
+    for table, rows in lookups().rows_of_cases(ids).items():
         rule |= Q(object_type=table, object_id__in=[str(pk) for pk in rows])
-    through = models.Incident.clauses.through
-    rows = through.objects.filter(incident_id__in=ids).values_list("pk", flat=True)
-    rule |= Q(object_type=through._meta.db_table, object_id__in=[str(pk) for pk in rows])
     return rule
 
 
 def hidden_from(user) -> Q:
     """Events `user` must never see in a log: about a case whose subject they are (at any school,
     whatever their roles), or about their own person page or a subject-access run about them."""
-    from incidents.models import Incident
-
     own = Q(object_type="person", object_id=str(user.pk))
-    return own | concerning(Incident.objects.filter(subject=user).values_list("pk", flat=True))
+    return own | concerning(lookups().cases_about(user))
 
 
 def for_reader(events: QuerySet, user) -> QuerySet:

@@ -13,12 +13,10 @@ its hand-written list of routes that show no case content, so a new page cannot 
 
 import logging
 
-# Layering debt: accounts should not import the apps above it (docs/architecture.md).
-from incidents.models import Evidence, Incident
-
 from .actor import acting_as
 from .audit import record
 from .audit_cases import about
+from .case_lookups import lookups
 from .models import AuditAction
 
 log = logging.getLogger("policyhub.audit")
@@ -121,11 +119,11 @@ def _audited_object(request, match, kind) -> tuple[str, str, str, dict]:
     keeps the database id too, so the case's history and the subject filter find it."""
     if kind == CASE:
         reference = str(match.kwargs["reference"])
-        pk = Incident.objects.filter(reference=reference).values_list("pk", flat=True).first()
+        pk = lookups().case_of_reference(reference)  # registered by incidents (accounts/case_lookups.py)
         return "incident", str(pk or ""), reference, about(pk) if pk else {}
     if kind == FILE:
         key = str(match.kwargs["public_id"])
-        pk, incident_id = Evidence.objects.filter(public_id=key).values_list("pk", "incident_id").first() or ("", None)
+        pk, incident_id = lookups().file_of_public_id(key) or ("", None)
         return "evidence", str(pk), key, about(incident_id) if incident_id else {}
     if kind == PERSON:
         return "person", str(match.kwargs["user_id"]), "", {}

@@ -1,5 +1,6 @@
-"""Reading the audit trail: a case's access history (its owners) and the trust's log (trust admins
-and data-protection officers), with filters and a CSV export that is itself audited.
+"""Reading the audit trail: the trust's log (trust admins and data-protection officers), with
+filters and a CSV export that is itself audited. A case's access history is in
+incidents/history_views.py (it needs the case; accounts imports nothing from incidents).
 
 The log and its CSV never show a reader an event about a case whose subject they are, nor about
 their own person page (accounts/audit_cases.py): a trust admin or DPO may be the subject of a case."""
@@ -11,14 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from incidents.models import Incident
-from incidents.transitions import OWNERS, case_roles
-
 from .audit import record
-from .audit_cases import concerning, for_reader
+from .audit_cases import for_reader
 from .models import AuditAction, AuditEvent, Membership, Role, School
 
 PAGE_SIZE = 50
@@ -125,21 +123,3 @@ def _csv(request, events):
             ]
         )
     return response
-
-
-@require_GET
-def case_history(request, reference):
-    """Who opened a case and its files, and who was refused: for the people who own the case."""
-    incident = get_object_or_404(
-        Incident.objects.visible_to(request.user).select_related("school"), reference=reference
-    )
-    if not case_roles(request.user, incident) & OWNERS:
-        raise PermissionDenied("A case's access history is for the people who own the case.")
-    # Every event naming the case: reads, refusals, changes, its files, its rows, exports.
-    events = AuditEvent.objects.filter(concerning([incident.pk])).order_by("-id")
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
-    # Files are named as on the case page, never by database id (ids would count other cases' files).
-    names = {str(pk): name for pk, name in incident.evidence.values_list("pk", "original_name")}
-    for event in page.object_list:
-        event.file_name = names.get(event.object_id, "") if event.object_type == "evidence" else ""
-    return render(request, "accounts/case_history.html", {"incident": incident, "page": page})

@@ -1,4 +1,4 @@
-"""The Django admin shows the response rules and the retention rules per category only.
+"""The Django admin shows the response rules per category only (retention rules: dataprotection/admin.py).
 
 Case content (Incident, Evidence, TimelineEntry, Referral, GovernorReview, Notification) is kept out
 of the admin on purpose: admin users are site operators, not people with a relation to a case, and
@@ -16,7 +16,7 @@ from django.urls import path
 from accounts.models import School
 
 from .closures import closures_import
-from .models import CategoryWindow, ResponsePolicy, RetentionRule, SchoolClosure
+from .models import CategoryWindow, ResponsePolicy, SchoolClosure
 
 
 class ClosureImportForm(forms.Form):
@@ -79,11 +79,3 @@ class SchoolClosureAdmin(admin.ModelAdmin):
             "title": "Import closure days",
         }
         return TemplateResponse(request, "admin/incidents/schoolclosure/import.html", context)
-
-
-@admin.register(RetentionRule)
-class RetentionRuleAdmin(admin.ModelAdmin):
-    """Years after closure per category. Child-protection categories are refused (their 25-year rule
-    is fixed: incidents/retention.py); categories without a row use RETENTION_DEFAULT_YEARS."""
-
-    list_display = ["category", "years_after_closure", "updated_at"]

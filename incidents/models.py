@@ -7,7 +7,6 @@ Writes go through incidents/services.py; who may see what is Incident.objects.vi
 import uuid
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -279,7 +278,7 @@ class Incident(models.Model):
     allegation_outcome = models.CharField(max_length=20, choices=AllegationOutcome.choices, blank=True)
 
     legal_hold = models.BooleanField(default=False)
-    # Retention (incidents/retention.py): an allegation record is kept until the subject's normal
+    # Retention (dataprotection/retention.py): an allegation record is kept until the subject's normal
     # pension age, when the owner records it, or 10 years from the allegation, whichever is longer.
     subject_retirement_date = models.DateField(
         null=True,
@@ -620,42 +619,3 @@ class SchoolClosure(models.Model):
 
     def __str__(self):
         return f"{self.school}: {self.date} {self.label}"
-
-
-# --- Retention (incidents/retention.py) -----------------------------------------------------------
-
-
-class RetentionRule(models.Model):
-    """How long a closed case of one category is kept, for categories without a statutory rule.
-
-    Allegations, malicious or false allegations, and safeguarding, Prevent and illegal-content cases
-    (and any case where a child was at risk) have their own rules in incidents/retention.py and are
-    not configurable here. A category without a row is kept RETENTION_DEFAULT_YEARS after closure.
-    """
-
-    category = models.CharField(max_length=30, choices=Category.choices, unique=True)
-    years_after_closure = models.PositiveSmallIntegerField()
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["category"]
-        constraints = [
-            models.CheckConstraint(condition=Q(category__in=Category.values), name="retentionrule_category_valid"),
-            models.CheckConstraint(
-                condition=~Q(category__in=sorted(c.value for c in DSL_CATEGORIES)),
-                name="retentionrule_not_child_protection",
-            ),
-            models.CheckConstraint(
-                condition=Q(years_after_closure__gte=1, years_after_closure__lte=100),
-                name="retentionrule_years_range",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_category_display()}: {self.years_after_closure} years after closure"
-
-    def clean(self):
-        if self.category in DSL_CATEGORIES:
-            raise ValidationError(
-                {"category": "Safeguarding, Prevent and illegal-content cases are kept 25 years; that rule is fixed."}
-            )

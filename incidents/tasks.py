@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from policyhub.liveness import liveness_sweep_recorded
 
-from . import clocks, notify, retention
+from . import clocks, notify
 
 
 @shared_task(name="incidents.tasks.sweep_deadlines")
@@ -32,9 +32,3 @@ def sweep_outbox(older_than_seconds: int = 30) -> int:
     """Send what the after-commit hand-off could not (broker down, worker killed)."""
     pending = notify.outbox_pending_ids(older_than_seconds=older_than_seconds)
     return sum(notify.notification_send(notification_id=pk) for pk in pending)
-
-
-@shared_task(name="incidents.tasks.sweep_retention")
-def sweep_retention() -> int:
-    """Nightly: delete the closed cases whose retention has run out (not those on legal hold)."""
-    return len(retention.retention_sweep(now=timezone.now()))

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "accounts",
     "policyhub",
     "incidents",
+    "dataprotection",
 ]
 
 MIDDLEWARE = [
@@ -310,8 +311,8 @@ CELERY_BEAT_SCHEDULE = {
     "seal-audit": {"task": "accounts.tasks.seal_audit", "schedule": timedelta(minutes=1)},
     # The seals are checked every minute; the events themselves are recomputed hourly (accounts/audit.py).
     "verify-audit": {"task": "accounts.tasks.verify_audit", "schedule": timedelta(hours=1)},
-    # Retention (incidents/retention.py): deletes the cases that are due, at a quiet hour.
-    "retention-sweep": {"task": "incidents.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
+    # Retention (dataprotection/retention.py): deletes the cases that are due, at a quiet hour.
+    "retention-sweep": {"task": "dataprotection.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
 }
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.

@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 from django_otp.admin import OTPAdminSite
 
+from accounts import audit_urls
+from incidents import history_urls
+
 from . import views
 
 # The admin needs a verified second factor too, even if TwoFactorMiddleware were ever removed.
@@ -14,8 +17,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("policy/", include("policyhub.policy_urls")),
     path("incidents/", include("incidents.urls")),
-    path("audit/", include("accounts.audit_urls")),
-    path("retention/", include("incidents.retention_urls")),
-    path("dpo/", include("accounts.sar_urls")),
+    # One "audit" namespace: the trust's log (accounts) and a case's access history (incidents).
+    path("audit/", include(([*audit_urls.urlpatterns, *history_urls.urlpatterns], audit_urls.app_name))),
+    path("retention/", include("dataprotection.retention_urls")),
+    path("dpo/", include("dataprotection.sar_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -178,7 +178,7 @@ def test_the_export_creates_one_audit_event_for_the_person_and_one_per_case_nami
     data = default_post(preview(client, cast))
     before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
 
-    with caplog.at_level(logging.INFO, logger="accounts.sar"):
+    with caplog.at_level(logging.INFO, logger="dataprotection.sar"):
         export(client, cast, data)
 
     events = list(AuditEvent.objects.filter(id__gt=before).order_by("id"))

@@ -1,5 +1,5 @@
 """Retention pages: what the nightly job will delete in the next month, legal holds and the
-subject's pension age (incidents/retention.py has the rules).
+subject's pension age (retention.py beside this file has the rules).
 
 Who sees what:
 - a data-protection officer: every case of the schools where they are DPO, named by reference,
@@ -23,11 +23,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit_reads import shown
 from accounts.models import Role
+from incidents import forms as incident_forms
+from incidents import references
+from incidents.errors import ActionRefused, NotAllowed
+from incidents.models import Incident
 
-from . import forms as incident_forms
-from . import references, retention
-from .errors import ActionRefused, NotAllowed
-from .models import Incident
+from . import retention
 
 
 class LookupForm(forms.Form):

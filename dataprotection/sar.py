@@ -35,12 +35,11 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts.audit import record
+from accounts.models import AuditAction, Membership, Role, School, User
 from incidents import evidence as storage
 from incidents.models import Evidence, GovernorReview, Incident, Referral, TimelineEntry
 from policyhub.models import Acknowledgement
-
-from .audit import record
-from .models import AuditAction, Membership, Role, School, User
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +484,7 @@ def audit_run(action, *, request, dpo, person, cases, summary: dict, per_case=No
     must not depend on which cases were found), and one event per case found, naming it, so each
     case's access history shows the run and the trust log can leave it out for the case's subject
     (accounts/audit_cases.py)."""
-    from .audit_cases import about, record_each
+    from accounts.audit_cases import about, record_each
 
     record(action, request=request, actor=dpo, object_type="person", object_id=person.pk, detail=summary)
     record_each(

@@ -13,7 +13,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
-from incidents import retention, services, tasks
+from dataprotection import retention, tasks
+from dataprotection.models import RetentionRule
+from dataprotection.retention import add_years
+from incidents import services
 from incidents.models import (
     AllegationOutcome,
     Category,
@@ -23,13 +26,10 @@ from incidents.models import (
     Incident,
     Notification,
     Referral,
-    RetentionRule,
     Status,
     TimelineEntry,
 )
-from incidents.retention import add_years
-from tests.incidents.factories import fresh
-from tests.incidents.retention_cases import (
+from tests.dataprotection.retention_cases import (
     CANARY,
     allegation_case,
     closed_at,
@@ -37,6 +37,7 @@ from tests.incidents.retention_cases import (
     evidence_files_on_disk,
     files_of,
 )
+from tests.incidents.factories import fresh
 
 pytestmark = pytest.mark.django_db
 

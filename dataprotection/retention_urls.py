@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from . import references, retention_views
+from incidents import references
+
+from . import retention_views
 
 references.register_url_converter()
 

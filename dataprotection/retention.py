@@ -41,22 +41,22 @@ from django.utils import timezone
 
 from accounts.audit import record
 from accounts.models import AuditAction, Membership, Role
-
-from . import evidence
-from .deadlines import LONDON
-from .errors import Invalid, NotAllowed, Stale
-from .models import (
+from incidents import evidence
+from incidents.deadlines import LONDON
+from incidents.errors import Invalid, NotAllowed, Stale
+from incidents.models import (
     DSL_CATEGORIES,
     AllegationOutcome,
     Evidence,
     Incident,
-    RetentionRule,
     Route,
     Status,
     TimelineEntry,
     TimelineKind,
 )
-from .transitions import OWNERS, case_roles
+from incidents.transitions import OWNERS, case_roles
+
+from .models import RetentionRule
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditAction, AuditEvent
+from dataprotection.retention import add_years
 from incidents.models import Category, Incident, Involved, Route, Status, TimelineEntry, TimelineKind
-from incidents.retention import add_years
 from tests.incidents.factories import IncidentFactory, fresh, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -275,7 +275,7 @@ def test_category_rules_are_edited_in_the_admin_and_child_protection_ones_are_re
     from django.contrib import admin
     from django.core.exceptions import ValidationError
 
-    from incidents.models import RetentionRule
+    from dataprotection.models import RetentionRule
 
     assert RetentionRule in admin.site._registry
     with pytest.raises(ValidationError, match="25 years"):

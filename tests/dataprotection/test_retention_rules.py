@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from dataprotection.retention import Rule, add_years, decide, is_due
 from incidents.models import AllegationOutcome, Category, Incident, Route, Status
-from incidents.retention import Rule, add_years, decide, is_due
 
 RECEIVED = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
 CLOSED = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

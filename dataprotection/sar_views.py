@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import AuditAction, Role
+
 from . import sar
-from .models import AuditAction, Role
 
 MAX_TERMS_CHARS = 2000
 
