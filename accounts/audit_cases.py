@@ -1,5 +1,5 @@
 """Which audit events concern which case, so that the log never shows the subject of a case
-anything about it, whatever other role they hold (PRODUCT.md section 5).
+anything about it, whatever other role they hold (docs/specification.md §5).
 
 An event concerns case N when it names it in one of two ways, both covered by the hash chain:
 - its object is the case: object type "incident", object id N (views, refusals, changes, legal

@@ -1,4 +1,4 @@
-"""How long a case is kept, and the nightly job that deletes what is due (PRODUCT.md 3.1 and 5).
+"""How long a case is kept, and the nightly job that deletes what is due (docs/specification.md §3.1 and 5).
 
 The rules, in the order they are tried:
 

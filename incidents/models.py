@@ -32,7 +32,7 @@ class Category(models.TextChoices):
     UNAUTHORISED_ACCOUNT = "unauthorised_account", "Unauthorised account using the school's name"
 
 
-# The DSL is told at once of these and owns them with the head (PRODUCT.md 3).
+# The DSL is told at once of these and owns them with the head (docs/specification.md §3).
 DSL_CATEGORIES = frozenset({Category.SAFEGUARDING, Category.PREVENT, Category.ILLEGAL_CONTENT})
 
 
@@ -126,7 +126,7 @@ def about_a_head(outer: str = "") -> Q:
 
 
 class IncidentQuerySet(models.QuerySet):
-    """Who sees which case (PRODUCT.md section 5). This class is the only place the rule lives."""
+    """Who sees which case (docs/specification.md §5). This class is the only place the rule lives."""
 
     @staticmethod
     def _rules(user) -> dict[str, Q] | None:
@@ -556,7 +556,7 @@ class Notification(models.Model):
         return f"<notification-{digest[:32]}@policyhub>"
 
 
-# --- The response rule as data (PRODUCT.md section 4) --------------------------------------------
+# --- The response rule as data (docs/specification.md §4) --------------------------------------------
 
 
 class ResponsePolicy(models.Model):

@@ -179,7 +179,7 @@ def _review_box(request, incident, roles, mode) -> dict | None:
     return {"deciders": panel.deciders, "by_trust": panel.by_trust, "mine": mine}
 
 
-# Referrals PRODUCT.md says to prompt for, by category or route, until one of that kind is recorded.
+# Referrals docs/specification.md says to prompt for, by category or route, until one of that kind is recorded.
 PROMPTS = {
     Category.ILLEGAL_CONTENT: (ReferralKind.POLICE, "Illegal content: refer it to the police."),
     Category.DATA_BREACH: (

@@ -1,4 +1,4 @@
-"""Journey 4 (PRODUCT.md section 6): a report made on Saturday shows "due Monday 17:00"; nobody
+"""Journey 4 (docs/specification.md §6): a report made on Saturday shows "due Monday 17:00"; nobody
 acknowledges it; on Monday at 17:00 the chair of governors is told and the case shows overdue.
 
 The server's clock is moved with time-machine (it moves the whole Python process, so the live

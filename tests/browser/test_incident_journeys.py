@@ -1,4 +1,4 @@
-"""PRODUCT.md section 6, journeys 1, 2, 3 and 5 (up to the governors' decision), in Chromium."""
+"""docs/specification.md §6, journeys 1, 2, 3 and 5 (up to the governors' decision), in Chromium."""
 
 import re
 

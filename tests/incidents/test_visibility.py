@@ -1,6 +1,6 @@
 """Every incident URL × every person in the cast, against a table written by hand.
 
-The EXPECTED sets below are written from PRODUCT.md section 5, not computed by the app's rule: a
+The EXPECTED sets below are written from docs/specification.md §5, not computed by the app's rule: a
 person outside a set must get 404 (the same as a case that does not exist), never 403 or 200.
 """
 

@@ -1,8 +1,8 @@
 """The full access matrix (SECURITY-TEST-PLAN items 1 and 2): every URL pattern × every kind of
 user × every relation to the object, against expectations WRITTEN BY HAND below.
 
-Nothing here asks the app who may see what: the tables are PRODUCT.md section 5 and the
-transitions of PRODUCT.md section 3 restated by hand. The rules the tables encode:
+Nothing here asks the app who may see what: the tables are docs/specification.md §5 and the
+transitions of docs/specification.md §3 restated by hand. The rules the tables encode:
 
 - an object (case, evidence file, policy version, person) you may not see is a 404, exactly like
   one that does not exist — never a 403, never a 200;
@@ -122,7 +122,7 @@ CASES = {
 # Whose case it is (for the retention pages, which a DPO may otherwise use on any case of theirs).
 SUBJECTS = {"about_dora": "dora", "about_tina": "tina", "about_vera": "vera", "brookside_about_vera": "vera"}
 
-# Which relations may use each URL of a case (PRODUCT.md section 3, restated by hand).
+# Which relations may use each URL of a case (docs/specification.md §3, restated by hand).
 OWNERS = {"O", "D"}
 CASE_URLS = {
     "incidents:detail": ("get", {"O", "D", "G", "V", "T", "R"}),

@@ -1,5 +1,5 @@
 """The audit log, retention look-ups and subject access, seen by the subject of a case who also
-reads the trust's log (PRODUCT.md section 5: "the subject of a report never sees it, whatever
+reads the trust's log (docs/specification.md §5: "the subject of a report never sees it, whatever
 other role they hold"; docs/notes/subject-and-audited-reads.md).
 
 Three subjects who hold a role that reads the trust log:

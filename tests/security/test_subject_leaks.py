@@ -1,4 +1,4 @@
-"""Leak channels for the subject of a case (SECURITY-TEST-PLAN item 30; PRODUCT.md section 5: "the
+"""Leak channels for the subject of a case (SECURITY-TEST-PLAN item 30; docs/specification.md §5: "the
 subject of a report never sees it, whatever other role they hold").
 
 For each case with a subject — Sam (staff), Helen (the head), Hugo (the co-head) and Dina (the DSL)
