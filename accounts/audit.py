@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent, AuditSeal
+from .models import AuditAction, AuditEvent, AuditSeal
 
 log = logging.getLogger("policyhub.audit")
 
@@ -72,6 +72,20 @@ def record(
         path=(request.path[:300] if request is not None else ""),
         ip=client_ip(request) if request is not None else None,
         detail=detail or {},
+    )
+
+
+def record_case_change(actor, case, **detail) -> AuditEvent:
+    """A change to a case, naming the case by id and reference only: what changed is in `detail`
+    (kinds and ids, never a reason's text), so the subject filter and the case's history find it."""
+    return record(
+        AuditAction.CHANGE,
+        actor=actor,
+        object_type="incident",
+        object_id=case.pk,
+        object_ref=case.reference,
+        school_id=case.school_id,
+        detail=detail,
     )
 
 

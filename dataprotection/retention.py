@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from accounts.audit import record
+from accounts.audit import record, record_case_change
 from accounts.models import AuditAction, Membership, Role
 from incidents import evidence
 from incidents.deadlines import LONDON
@@ -364,7 +364,7 @@ def _set_hold(*, incident: Incident, actor, reason: str, on: bool, now: datetime
             data={"legal_hold": "placed" if on else "released"},
         )
         # The reason stays on the case's timeline; the audit log names the case only.
-        _audit_change(actor, incident, legal_hold="placed" if on else "released")
+        record_case_change(actor, incident, legal_hold="placed" if on else "released")
     incident.legal_hold, incident.updated_at = on, now
     log.info("Incident %s: legal hold %s by user %s", incident.reference, "placed" if on else "released", actor.pk)
     return incident
@@ -404,19 +404,6 @@ def incident_set_retirement_date(
         TimelineEntry.objects.create(
             incident=incident, actor=actor, kind=TimelineKind.NOTE, note=note, internal=True, data={"retention": True}
         )
-        _audit_change(actor, incident, subject_retirement_date="recorded" if retirement_date else "cleared")
+        record_case_change(actor, incident, subject_retirement_date="recorded" if retirement_date else "cleared")
     incident.subject_retirement_date, incident.updated_at = retirement_date, now
     return incident
-
-
-def _audit_change(actor, incident, **detail) -> None:
-    """An audit entry naming the case only: what changed is in `detail`, never the reason's text."""
-    record(
-        AuditAction.CHANGE,
-        actor=actor,
-        object_type="incident",
-        object_id=incident.pk,
-        object_ref=incident.reference,
-        school_id=incident.school_id,
-        detail=detail,
-    )

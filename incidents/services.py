@@ -14,8 +14,8 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.audit import record
-from accounts.models import AuditAction, Membership, Role, School, User
+from accounts.audit import record_case_change
+from accounts.models import Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
 from . import clocks, evidence, references
@@ -535,15 +535,7 @@ def _sync_review_route(incident: Incident, actor, now: datetime) -> ReviewPanel:
     else:
         note = "A governor without a conflict can decide the review again: it is back with the governors."
     _timeline(incident, actor, TimelineKind.ROUTED, note=note, data={"review_by_trust": panel.by_trust})
-    record(
-        AuditAction.CHANGE,
-        actor=actor,
-        object_type="incident",
-        object_id=incident.pk,
-        object_ref=incident.reference,
-        school_id=incident.school_id,
-        detail={"review_by_trust": panel.by_trust},
-    )
+    record_case_change(actor, incident, review_by_trust=panel.by_trust)
     log.info("Incident %s: review by trust %s", incident.reference, panel.by_trust)
     return panel
 
@@ -613,15 +605,7 @@ def incident_declare_conflict(*, incident: Incident, actor, reason: str, now: da
         entry = TimelineEntry.objects.create(
             incident=incident, actor=actor, kind=TimelineKind.CONFLICT, note=reason, internal=True
         )
-        record(
-            AuditAction.CHANGE,
-            actor=actor,
-            object_type="incident",
-            object_id=incident.pk,
-            object_ref=incident.reference,
-            school_id=incident.school_id,
-            detail={"conflict_declared": actor.pk},
-        )
+        record_case_change(actor, incident, conflict_declared=actor.pk)
         panel = _sync_review_route(incident, actor, now)
         if panel.by_trust:
             for person in panel.deciders:
@@ -661,15 +645,7 @@ def _route_to_chair_if_about_head(incident: Incident, actor, now: datetime) -> b
         note=REROUTED_NOTE,
         data={"rerouted": "chair", "owner": owner.pk if owner else None},
     )
-    record(
-        AuditAction.CHANGE,
-        actor=actor,
-        object_type="incident",
-        object_id=incident.pk,
-        object_ref=incident.reference,
-        school_id=incident.school_id,
-        detail={"rerouted": "chair", "owner": owner.pk if owner else None},
-    )
+    record_case_change(actor, incident, rerouted="chair", owner=owner.pk if owner else None)
     if owner is not None:
         notify(
             recipient=owner, kind="case_rerouted", key=f"incident:{incident.pk}:rerouted:{owner.pk}", incident=incident
