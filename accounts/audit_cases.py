@@ -15,6 +15,7 @@ they are, and every event about their own person page (`hidden_from`).
 from django.db.models import Q, QuerySet
 
 from .case_lookups import lookups
+from .models import AuditEvent
 
 
 def about(incident_id) -> dict:
@@ -47,29 +48,4 @@ def hidden_from(user) -> Q:
 def for_reader(events: QuerySet, user) -> QuerySet:
     """`events` without those hidden from `user`. A subquery, not `exclude(Q)`: a JSON key that is
     absent is NULL, and NOT (NULL IN ...) would drop every event without it."""
-    from .models import AuditEvent
-
     return events.exclude(pk__in=AuditEvent.objects.filter(hidden_from(user)).values("pk"))
-
-
-def record_each(action: str, *, request=None, actor=None, events: list[dict]) -> None:
-    """`accounts.audit.record` for many objects at once (one event per case of a subject-access
-    run): one INSERT, so a page's queries do not grow with the cases it shows."""
-    from .audit import client_ip
-    from .models import AuditEvent
-
-    if not events:
-        return
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(
-                action=action,
-                actor=actor,
-                actor_email=getattr(actor, "email", "") or "",
-                path=(request.path[:300] if request is not None else ""),
-                ip=client_ip(request) if request is not None else None,
-                **{**fields, "object_id": str(fields.get("object_id") or "")},
-            )
-            for fields in events
-        ]
-    )

@@ -35,7 +35,8 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.audit import record
+from accounts.audit import record, record_each
+from accounts.audit_cases import about
 from accounts.models import AuditAction, Membership, Role, School, User
 from incidents import evidence as storage
 from incidents.models import Evidence, GovernorReview, Incident, Referral, TimelineEntry
@@ -484,8 +485,6 @@ def audit_run(action, *, request, dpo, person, cases, summary: dict, per_case=No
     must not depend on which cases were found), and one event per case found, naming it, so each
     case's access history shows the run and the trust log can leave it out for the case's subject
     (accounts/audit_cases.py)."""
-    from accounts.audit_cases import about, record_each
-
     record(action, request=request, actor=dpo, object_type="person", object_id=person.pk, detail=summary)
     record_each(
         action,
