@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit_reads import shown
 from accounts.models import Role
+from accounts.pages import page
 from incidents import forms as incident_forms
 from incidents import references
 from incidents.errors import ActionRefused, NotAllowed
@@ -110,6 +111,7 @@ def _page(request, dpo, head, *, found=None, forms_for_found=None, status=200):
 
 
 @require_GET
+@page("retention:upcoming")
 def upcoming(request):
     dpo, head = _schools(request)
     return _page(request, dpo, head)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import AuditAction, Role
+from accounts.pages import page
 
 from . import sar
 
@@ -81,6 +82,7 @@ def _audit_preview(request, person, cases) -> None:
 
 
 @require_GET
+@page("sar:start")
 def start(request):
     schools = _dpo_schools(request)
     people = sar.people_for(schools).order_by("full_name", "email")

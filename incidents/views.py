@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
 from . import evidence, forms, services
@@ -245,10 +246,9 @@ def _transition_view(name, call, success):
 
 
 @require_http_methods(["GET", "POST"])
+@page("incidents:report")
 def report(request):
     school = request.ctx.school
-    if school is None or not request.ctx.has_role(Role.STAFF, Role.HEAD, Role.DSL):
-        raise PermissionDenied("Only staff of a school can report a concern.")
     form = forms.ReportForm(request.POST or None, request.FILES or None, school=school, reporter=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -299,6 +299,7 @@ def report_done(request, reference):
 
 
 @require_GET
+@page("incidents:mine")
 def my_reports(request):
     reports = Incident.objects.visible_to(request.user).filter(reporter=request.user).order_by("-received_at", "-pk")
     page = Paginator(reports.only("pk", "reference", "category", "status", "received_at"), PAGE_SIZE).get_page(
@@ -310,14 +311,9 @@ def my_reports(request):
 # --- Owners --------------------------------------------------------------------------------------
 
 
-def _is_owner(request) -> bool:
-    return any(m.role in (Role.HEAD, Role.DSL, Role.CHAIR) for m in request.ctx.memberships)
-
-
 @require_GET
+@page("incidents:queue")
 def queue(request):
-    if not _is_owner(request):
-        raise PermissionDenied("The triage queue is for head teachers, DSLs and chairs of governors.")
     filters = forms.QueueFilterForm(request.GET or None)
     cases = Incident.objects.owned_by(request.user).filter(status__in=OPEN_STATUSES).select_related("school")
     if filters.is_valid():
@@ -339,11 +335,10 @@ def queue(request):
 
 
 @require_GET
+@page("incidents:person")
 def person(request, user_id):
     """Low-level concerns about one adult, together, so a pattern is visible (owners only)."""
-    owned_schools = {m.school_id for m in request.ctx.memberships if m.role in (Role.HEAD, Role.DSL, Role.CHAIR)}
-    if not owned_schools:
-        raise PermissionDenied("This page is for head teachers, DSLs and chairs of governors.")
+    owned_schools = schools_for(request.ctx, "incidents:person")
     adult = get_object_or_404(
         User.objects.filter(memberships__school__in=owned_schools).exclude(pk=request.user.pk).distinct(), pk=user_id
     )
@@ -357,14 +352,9 @@ def person(request, user_id):
 # --- Governors -----------------------------------------------------------------------------------
 
 
-def _is_governor(request) -> bool:
-    return any(m.role in (Role.GOVERNOR, Role.CHAIR) for m in request.ctx.memberships)
-
-
 @require_GET
+@page("incidents:reviews")
 def reviews(request):
-    if not _is_governor(request):
-        raise PermissionDenied("Governor reviews are for governors.")
     cases = (
         Incident.objects.under_review_for(request.user)
         .select_related("school")
@@ -392,10 +382,9 @@ def _current_term(today: date) -> tuple[int, str]:
 
 
 @require_GET
+@page("incidents:termly_report")
 def termly_report(request):
     """Upheld breaches per term, for the governors' termly report (journey 5)."""
-    if not _is_governor(request):
-        raise PermissionDenied("The termly report is for governors.")
     year, term = _current_term(timezone.localdate())
     asked = request.GET.get("term", "")
     if asked:

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership, Role
+from accounts.pages import page
 
 from . import liveness, services
 from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
@@ -30,20 +31,16 @@ from .topics import TOPIC_LABELS
 
 
 @require_GET
+@page("home")
 def home(request):
+    """Tiles for the pages the person may open (`pages`, from accounts/pages.py, in the template),
+    and for a trust admin at this school an overview of the trust's schools (content, not a page)."""
     ctx = request.ctx
-    is_trust_admin = ctx.has_role(Role.TRUST_ADMIN)
+    trust_overview = ctx.has_role(Role.TRUST_ADMIN)
     return render(
         request,
         "home.html",
-        {
-            "is_staff_member": ctx.has_role(Role.STAFF),
-            "is_owner": ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR),
-            "is_governor": ctx.has_role(Role.GOVERNOR, Role.CHAIR),
-            "is_trust_admin": is_trust_admin,
-            "is_dpo": ctx.has_role(Role.DPO),
-            "short_of_dpos": _short_of_dpos(ctx.schools) if is_trust_admin else [],
-        },
+        {"trust_overview": trust_overview, "short_of_dpos": _short_of_dpos(ctx.schools) if trust_overview else []},
     )
 
 
@@ -132,13 +129,12 @@ def _render_version(request, version, versions, *, is_policy_page):
             "acknowledged_at": acknowledged,
             "can_manage": services.can_manage(user, version.policy),
             "is_policy_page": is_policy_page,
-            "show_manage": request.ctx.has_role(Role.HEAD, Role.TRUST_ADMIN),
-            "show_compliance": request.ctx.has_role(Role.HEAD, Role.TRUST_ADMIN),
         },
     )
 
 
 @require_GET
+@page("policy:page")
 def policy_page(request):
     versions = list(_adopted_versions(request))
     if not versions:
@@ -175,6 +171,7 @@ def clause_detail(request, pk):
 
 
 @require_GET
+@page("policy:search")
 def search(request):
     form = SearchForm(request.GET)
     valid = form.is_valid()
@@ -202,6 +199,7 @@ def search(request):
 
 
 @require_GET
+@page("policy:diff")
 def diff(request):
     versions = list(
         PolicyVersion.objects.visible_to(request.user)
@@ -244,8 +242,6 @@ def acknowledge(request, pk):
 
 def _compliance_context(request):
     school = _school_or_404(request)
-    if not request.ctx.has_role(Role.HEAD, Role.TRUST_ADMIN):
-        raise PermissionDenied("Only the head teacher or a trust admin sees who has acknowledged the policy.")
     version = _adopted_versions(request).filter(status=VersionStatus.ACTIVE).first()
     rows = services.school_compliance(school=school, version=version) if version else []
     done = sum(1 for r in rows if r.acknowledged_at)
@@ -254,6 +250,7 @@ def _compliance_context(request):
 
 
 @require_GET
+@page("policy:compliance")
 def compliance(request):
     return render(request, "policyhub/compliance.html", _compliance_context(request))
 
@@ -265,6 +262,7 @@ def csv_safe(value) -> str:
 
 
 @require_GET
+@page("policy:compliance_csv")
 def compliance_csv(request):
     context = _compliance_context(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -294,6 +292,7 @@ def _manager_owners(request):
 
 
 @require_GET
+@page("policy:manage")
 def manage(request):
     school = _school_or_404(request)
     _manager_owners(request)
@@ -312,6 +311,7 @@ def manage(request):
 
 
 @require_http_methods(["GET", "POST"])
+@page("policy:import")
 def import_start(request):
     owners = _manager_owners(request)
     form = ImportForm(request.POST or None, request.FILES or None, owners=owners)
@@ -537,6 +537,7 @@ def _render_section(request, copy, index, heading, clauses, title, status=200):
 
 
 @require_http_methods(["GET", "POST"])
+@page("policy:import_preview")
 def import_preview(request):
     copy = _import_copy(request)
     if copy is None:
@@ -565,6 +566,7 @@ def import_preview(request):
 
 
 @require_http_methods(["GET", "POST"])
+@page("policy:import_section")
 def import_section(request, index):
     copy = _import_copy(request)
     if copy is None:

@@ -6,7 +6,6 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts.audit_reads import shown
-from accounts.models import Role
 from incidents.deadlines import format_duration, format_local
 from incidents.models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, Status
 
@@ -117,9 +116,3 @@ def clause_breach_count(context, clause):
         )
         cache[clause.version_id] = {row["clause_id"]: row["n"] for row in rows}
     return cache[clause.version_id].get(clause.pk, 0)
-
-
-@register.simple_tag(takes_context=True)
-def is_owner_here(context):
-    ctx = context["request"].ctx
-    return ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR)

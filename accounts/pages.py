@@ -1,0 +1,131 @@
+"""Who may open each page: one table that the server enforces (@page on the view) and the menu,
+the home page's tiles and a page's links to other pages are built from. Nothing else decides
+whether a role may open a page, so what a person is shown is exactly what they may open.
+
+A page here is a URL without an object. A case, a file, a policy version or a person is checked per
+object by its own view (visible_to: 404 if hidden); see tests/accounts/test_pages.py for the URLs
+that are deliberately not in this table and why.
+
+Scope, decided once per page:
+- CURRENT: the roles held at the school the person is working in now (the school switcher). For
+  pages that act for that school: reporting a concern there, managing its policy.
+- ANY: a role held at any of their schools. For pages that list across all their schools: the
+  triage queue shows every case they own, wherever; the audit log covers their whole trust.
+  A head at one school who is staff at another can open their queue without switching back.
+
+To add a page: a row below, @page("<url name>") on its view, and a row in the access matrix
+(tests/security/test_access_matrix.py). See docs/notes/pages.md.
+
+Only url names here: accounts imports nothing from the apps above it."""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Role
+
+CURRENT = "current school"
+ANY = "any school"
+
+# roles=None: every signed-in person, with or without a school (their own reports, for example).
+EVERYONE = None
+MEMBERS = frozenset(Role.values)
+STAFF_LIKE = frozenset({Role.STAFF, Role.HEAD, Role.DSL})
+OWNERS = frozenset({Role.HEAD, Role.DSL, Role.CHAIR})
+GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR})
+MANAGERS = frozenset({Role.HEAD, Role.TRUST_ADMIN})
+
+
+@dataclass(frozen=True)
+class Page:
+    url_name: str
+    label: str | None  # its entry in the menu; None: not in the menu (reached from another page)
+    roles: frozenset | None
+    scope: str
+
+    def __post_init__(self):
+        if self.scope not in (CURRENT, ANY):
+            raise ValueError(f"{self.url_name}: scope must be CURRENT or ANY, not {self.scope!r}")
+
+
+# In menu order.
+PAGES = {
+    p.url_name: p
+    for p in [
+        Page("home", "Home", EVERYONE, ANY),
+        Page("incidents:report", "Report a concern", STAFF_LIKE, CURRENT),
+        # Everyone: a person keeps following what they reported after their staff role ends.
+        Page("incidents:mine", "My reports", EVERYONE, ANY),
+        Page("incidents:queue", "Triage queue", OWNERS, ANY),
+        Page("incidents:person", None, OWNERS, ANY),
+        Page("incidents:reviews", "Governor reviews", GOVERNORS, ANY),
+        Page("incidents:termly_report", None, GOVERNORS, ANY),
+        Page("policy:page", "Policy", MEMBERS, CURRENT),
+        Page("policy:search", None, MEMBERS, CURRENT),
+        Page("policy:diff", None, MEMBERS, CURRENT),
+        Page("policy:manage", None, MANAGERS, CURRENT),
+        Page("policy:compliance", None, MANAGERS, CURRENT),
+        Page("policy:compliance_csv", None, MANAGERS, CURRENT),
+        Page("policy:import", None, MANAGERS, CURRENT),
+        Page("policy:import_preview", None, MANAGERS, CURRENT),
+        Page("policy:import_section", None, MANAGERS, CURRENT),
+        Page("audit:log", "Audit log", frozenset({Role.TRUST_ADMIN, Role.DPO}), ANY),
+        Page("retention:upcoming", "Retention", frozenset({Role.DPO, Role.HEAD}), ANY),
+        Page("sar:start", "Subject access", frozenset({Role.DPO}), ANY),
+    ]
+}
+
+
+def _held(ctx, page: Page):
+    """The person's memberships that count for this page."""
+    if page.scope == CURRENT:
+        return [m for m in ctx.memberships if ctx.school is not None and m.school_id == ctx.school.pk]
+    return ctx.memberships
+
+
+def may_open(ctx, url_name: str) -> bool:
+    page = PAGES[url_name]
+    if page.roles is EVERYONE:
+        return True
+    return any(m.role in page.roles for m in _held(ctx, page))
+
+
+def schools_for(ctx, url_name: str) -> list:
+    """The schools where the person holds one of the page's roles (in scope): what the page covers."""
+    page = PAGES[url_name]
+    schools = {m.school_id: m.school for m in _held(ctx, page) if page.roles is EVERYONE or m.role in page.roles}
+    return list(schools.values())
+
+
+def open_pages(ctx) -> frozenset:
+    """Url names of every page of the table the person may open (for links in templates)."""
+    return frozenset(name for name in PAGES if may_open(ctx, name))
+
+
+def menu(ctx) -> list[Page]:
+    return [p for p in PAGES.values() if p.label and may_open(ctx, p.url_name)]
+
+
+def _refusal(page: Page) -> str:
+    labels = ", ".join(str(Role(r).label) for r in Role.values if r in page.roles)
+    where = "at the school you are working in" if page.scope == CURRENT else "at one of your schools"
+    return f"This page is for: {labels} ({where})."
+
+
+def page(url_name: str):
+    """Refuse (403) a signed-in person who may not open the page `url_name` by the table.
+    Anonymous visitors never get here: LoginRequiredMiddleware sends them to sign in."""
+    entry = PAGES[url_name]  # a name missing from the table fails at import, not at run time
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not may_open(request.ctx, url_name):
+                raise PermissionDenied(_refusal(entry))
+            return view(request, *args, **kwargs)
+
+        wrapped.page = entry
+        return wrapped
+
+    return decorator
