@@ -5,8 +5,9 @@ Who sees what:
 - a data-protection officer: every case of the schools where they are DPO, named by reference,
   category, closing date and rule only (no content: the DPO reaches content only through the
   audited subject-access export);
-- a head teacher: the cases of their school they may see (the head's part of the visibility rule,
-  so a case about a head never shows here; the chair owns it).
+- a head teacher: the cases of their school they own as head (the head's relation in
+  incidents/access.py, so a case about a head never shows here; the chair owns it).
+Both are Incident.objects.retention_scope (incidents/access.py, RETENTION).
 The subject of a case never sees it here, whatever roles they hold: "Find a case" answers for a
 reference about them exactly as for one that does not exist. Anything else is a 404. Every page
 shown is audited (accounts/audit_reads.py), naming the case found by reference.
@@ -15,7 +16,6 @@ shown is audited (accounts/audit_reads.py), naming the case found by reference.
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -63,15 +63,8 @@ def _schools(request) -> tuple[set[int], set[int]]:
     return dpo, head
 
 
-def _scope(request, dpo: set[int], head: set[int]) -> QuerySet:
-    cases = Incident.objects.filter(school__in=dpo)
-    if head:
-        cases = cases | Incident.objects.visible_to(request.user).filter(school__in=head, subject_is_head=False)
-    return cases.exclude(subject=request.user)
-
-
 def _page(request, dpo, head, *, found=None, forms_for_found=None, status=200):
-    scope = _scope(request, dpo, head)
+    scope = Incident.objects.retention_scope(request.user)
     now = timezone.now()
     names = {m.school_id: m.school.name for m in request.ctx.memberships}
     held = list(
@@ -98,7 +91,7 @@ def _page(request, dpo, head, *, found=None, forms_for_found=None, status=200):
         parsed = context["lookup"].cleaned_data["reference"]
         pk = references.matching(scope, parsed).values_list("pk", flat=True).first()
         context["found"] = retention.plan(scope, pk) if pk else None
-        # A reference about the viewer reads exactly as one that does not exist (_scope left it out).
+        # A reference about the viewer reads exactly as one that does not exist (retention_scope left it out).
         context["missing"] = pk is None
         if pk:
             shown(request, pk)
@@ -135,7 +128,7 @@ def _act(request, incident, call, success):
 
 def _set_hold(request, reference, *, on: bool):
     dpo, head = _schools(request)
-    scope = _scope(request, dpo, head)
+    scope = Incident.objects.retention_scope(request.user)
     incident = get_object_or_404(scope, reference=reference)
     pk = incident.pk
     form = HoldForm(request.POST)
@@ -163,7 +156,7 @@ def pension_age(request, reference):
     """The owner records the subject's normal pension age (allegations are kept until then, or
     10 years, whichever is longer)."""
     dpo, head = _schools(request)
-    scope = _scope(request, dpo, head)
+    scope = Incident.objects.retention_scope(request.user)
     incident = get_object_or_404(scope, reference=reference)
     pk = incident.pk
     form = PensionAgeForm(request.POST)

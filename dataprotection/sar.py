@@ -104,10 +104,11 @@ def find_cases(*, person, school_ids: Iterable[int], dpo, also_search: str = "")
     """Every case at `school_ids` where the person is reporter, subject or named; with what is hung
     off them, in a fixed number of queries. Cases whose subject is the DPO are never included."""
     terms = [t for t in [person.full_name.strip(), person.email] if t] + _terms(also_search)
+    # The DPO's records (incidents/access.py, DPO_SCOPE: their schools, never a case about them).
     cases = (
-        Incident.objects.filter(school__in=list(school_ids))
+        Incident.objects.dpo_scope(dpo)
+        .filter(school__in=list(school_ids))
         .filter(Q(reporter=person) | Q(subject=person) | _mentions(terms))
-        .exclude(subject=dpo)
         .select_related("school", "reporter", "subject", "owner", "dsl", "acknowledged_by", "policy_version")
         .prefetch_related(
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor")),

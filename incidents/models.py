@@ -8,32 +8,15 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
 from accounts.models import Membership, Role, School
 from policyhub.models import Clause, PolicyVersion
 
-from . import references
-
-
-class Category(models.TextChoices):
-    CYBERBULLYING = "cyberbullying", "Cyberbullying or trolling of staff"
-    STAFF_CONDUCT = "staff_conduct", "Concern about a member of staff"
-    PARENT_POST = "parent_post", "A parent's or carer's post"
-    PUPIL_POST = "pupil_post", "A pupil's post"
-    ACCOUNT_COMMENT = "account_comment", "Comment or complaint on a school account"
-    SAFEGUARDING = "safeguarding", "Safeguarding concern (a child may be at risk)"
-    PREVENT = "prevent", "Prevent concern (extremism or radicalisation)"
-    ILLEGAL_CONTENT = "illegal_content", "Illegal content (for example indecent images of children)"
-    DATA_BREACH = "data_breach", "Confidentiality or data breach"
-    MEDIA_ENQUIRY = "media_enquiry", "Media enquiry"
-    UNAUTHORISED_ACCOUNT = "unauthorised_account", "Unauthorised account using the school's name"
-
-
-# The DSL is told at once of these and owns them with the head (docs/specification.md §3).
-DSL_CATEGORIES = frozenset({Category.SAFEGUARDING, Category.PREVENT, Category.ILLEGAL_CONTENT})
+from . import access, references
+from .choices import DSL_CATEGORIES, OPEN_STATUSES, Category, ReviewDecision, Status  # noqa: F401 (re-exported)
 
 
 class Platform(models.TextChoices):
@@ -54,18 +37,6 @@ class Involved(models.TextChoices):
     PUPIL = "pupil", "A pupil"
     PARENT = "parent", "A parent or carer"
     UNKNOWN = "unknown", "Someone unknown or outside the school"
-
-
-class Status(models.TextChoices):
-    SUBMITTED = "submitted", "Submitted"
-    TRIAGE = "triage", "In triage"
-    INVESTIGATING = "investigating", "Investigating"
-    OUTCOME_PROPOSED = "outcome_proposed", "Outcome proposed"
-    GOVERNOR_REVIEW = "governor_review", "Governor review"
-    CLOSED = "closed", "Closed"
-
-
-OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED})
 
 
 class Severity(models.TextChoices):
@@ -115,97 +86,35 @@ class ReferralKind(models.TextChoices):
     PROFESSIONAL_BODY = "professional_body", "Professional body"
 
 
-def about_a_head(outer: str = "") -> Q:
-    """The case is about a head: its subject holds the head role at the case's school now, or did
-    when it was reported or re-routed. `outer` prefixes the incident's fields when the condition
-    is used from a related model (e.g. "incident__")."""
-    head_now = Exists(
-        Membership.objects.filter(user=OuterRef(f"{outer}subject"), school=OuterRef(f"{outer}school"), role=Role.HEAD)
-    )
-    return Q(**{f"{outer}subject_is_head": True}) | Q(head_now)
-
-
 class IncidentQuerySet(models.QuerySet):
-    """Who sees which case (docs/specification.md §5). This class is the only place the rule lives."""
-
-    @staticmethod
-    def _rules(user) -> dict[str, Q] | None:
-        """The rule as named parts, so the triage queue can reuse the owning parts.
-
-        - reporters see their own reports (views show them status only, never internal notes);
-        - heads see their school's cases, except those about a head (below);
-        - chairs see their school's cases about a head, and cases escalated to them;
-        - DSLs see their school's safeguarding, Prevent and illegal-content cases, and any case
-          whose reporter said a child is at risk now (the DSL is alerted to those at once),
-          except those about a head;
-        - governors (and chairs) see their school's cases in governor review, or closed after
-          the board upheld them (not cases reopened or referred back);
-        - trust admins see the review of a case the trust decides because no governor without a
-          conflict remains (what governors see), and otherwise no case content here (aggregates);
-          DPOs see none (audited export).
-        A case is "about a head" when its subject holds the head role at the case's school now
-        (read live from Membership, so a role granted after the report counts at once), or did
-        when the case was reported or re-routed (`subject_is_head`: the chair keeps it). No head
-        and no DSL of that school has any relation to it but their own report, whatever other
-        roles they hold (a co-head who is DSL or governor included): KCSIE part 4.
-        The subject of a case is excluded afterwards, whatever other role they hold.
-        """
-        if not user.is_authenticated or not user.is_active:
-            return None
-        schools_by_role: dict[str, list[int]] = {}
-        for school_id, role in user.memberships.values_list("school_id", "role"):
-            schools_by_role.setdefault(role, []).append(school_id)
-
-        def at(*roles):
-            return [s for r in roles for s in schools_by_role.get(r, [])]
-
-        upheld = Exists(GovernorReview.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD))
-        about_head = about_a_head()
-        return {
-            "reporter": Q(reporter=user),
-            "head": Q(school__in=at(Role.HEAD)),
-            "chair": Q(school__in=at(Role.CHAIR)) & (about_head | Q(escalated_at__isnull=False)),
-            "dsl": Q(school__in=at(Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
-            "governor": Q(school__in=at(Role.GOVERNOR, Role.CHAIR))
-            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld)),
-            "trust_review": Q(school__in=at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW, review_by_trust=True),
-            "trust_admin": Q(school__in=at(Role.TRUST_ADMIN)),
-            # Applied to every part but the reporter's (_matching): heads and DSLs of the school
-            # reach a case about a head only as its reporter, whatever other roles they hold.
-            "insider": Q(school__in=at(Role.HEAD, Role.DSL)) & about_head,
-        }
-
-    def _matching(self, user, parts):
-        rules = self._rules(user)
-        if rules is None:
-            return self.none()
-        others = Q(pk__in=[])
-        for name in parts:
-            if name != "reporter":
-                others |= rules[name]
-        # A case about a head: its heads and DSLs reach it only as its reporter (KCSIE part 4).
-        rule = others & ~rules["insider"]
-        if "reporter" in parts:
-            rule |= rules["reporter"]
-        # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
-        return self.filter(rule).exclude(subject=user)
+    """Who sees which case (docs/specification.md §5). The rule lives in incidents/access.py, one
+    row per relation; these are its entry points."""
 
     def visible_to(self, user):
         """The cases `user` may open. Every view fetches through this: anything else is a 404."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review"])
+        return access.matching(self, user, access.VISIBLE)
 
     def owned_by(self, user):
         """Cases this user is responsible for acting on (the triage queue), not merely reported."""
-        return self._matching(user, ["head", "chair", "dsl"])
+        return access.matching(self, user, access.OWNED)
 
     def under_review_for(self, user):
         """Cases this user sees as a governor (the governors' list and report)."""
-        return self._matching(user, ["governor"])
+        return access.matching(self, user, access.UNDER_REVIEW)
 
     def counted_for(self, user):
         """Cases that may be counted (never shown) for `user`: aggregate figures such as clause
         breach counts. Trust admins see their schools' figures; the subject is never counted."""
-        return self._matching(user, ["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"])
+        return access.matching(self, user, access.COUNTED)
+
+    def dpo_scope(self, user):
+        """The records of the schools where `user` is data-protection officer (subject access,
+        retention), never a case about `user`. Not for case pages: those go through visible_to."""
+        return access.matching(self, user, access.DPO_SCOPE)
+
+    def retention_scope(self, user):
+        """The retention pages: the DPO's records, and the cases the user owns as a head."""
+        return access.matching(self, user, access.RETENTION)
 
 
 class Incident(models.Model):
@@ -336,7 +245,7 @@ class Incident(models.Model):
         return self.category in DSL_CATEGORIES or self.child_at_risk
 
     def is_about_a_head(self) -> bool:
-        """Python's reading of `about_a_head` for this case (one query unless the flag is set)."""
+        """Python's reading of `access.about_a_head` for this case (one query unless the flag is set)."""
         if self.subject_is_head:
             return True
         if self.subject_id is None:
@@ -438,11 +347,6 @@ class Referral(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} referral on {self.made_on}"
-
-
-class ReviewDecision(models.TextChoices):
-    UPHOLD = "uphold", "Uphold the outcome"
-    REFER_BACK = "refer_back", "Refer back for more investigation"
 
 
 class GovernorReview(models.Model):

@@ -4,26 +4,30 @@ The same table drives the buttons a user sees (`available`) and the server's enf
 (`check`, called by every service in incidents/services.py), so a button can never offer what the
 server refuses, nor the server allow what no button offers.
 
-Roles here are a person's relation to one case, worked out from their school roles:
+Roles here are a person's relation to one case; incidents/access.py works them out, one row per
+relation, and says who sees which case in the same file (the rows' filters):
 - OWNER: the school's head teacher; the chair of governors when the case is about a head (or once
   a missed deadline escalated the case to the chair);
 - DSL: a DSL of the school on a safeguarding, Prevent or illegal-content case, or a child at risk;
-- GOVERNOR: a governor or the chair of the school (reads the review); a trust admin of the school
-  while the trust decides the review because no governor without a conflict remains;
-- DECIDER: one of those who may decide the review now (`review_panel`): never anyone who owns or
-  owned the case, proposed its outcome, reported it, is its subject or declared a conflict;
+- GOVERNOR: a governor or the chair of the school while the case is in review or closed after an
+  upheld review; a trust admin of the school while the trust decides the review because no
+  governor without a conflict remains;
+- DECIDER (added here): one of those who may decide the review now (`review_panel`): never anyone
+  who owns or owned the case, proposed its outcome, reported it, is its subject or declared a
+  conflict;
 - REPORTER: the person who made the report.
 The subject of a case has no relation to it at all, whatever roles they hold. On a case about a
-head (Incident.is_about_a_head), the heads and DSLs of the school have none either, but as its
-reporter, whatever other roles they hold (models.IncidentQuerySet says the same in SQL).
+head, the heads and DSLs of the school have none either, but as its reporter, whatever other
+roles they hold (access.py).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from accounts.models import Membership, Role
 
+from . import access
+from .access import OWNERS, CaseRole  # noqa: F401 (imported from here by views and other apps)
 from .errors import ActionRefused, NotAllowed, RequirementMissing, Stale, WrongState  # noqa: F401 (views import them from here too)
 from .models import (
     NON_BREACH_OUTCOMES,
@@ -35,18 +39,6 @@ from .models import (
     TimelineEntry,
     TimelineKind,
 )
-
-
-class CaseRole(StrEnum):
-    OWNER = "owner"
-    DSL = "dsl"
-    GOVERNOR = "governor"
-    DECIDER = "decider"
-    REPORTER = "reporter"
-
-
-OWNERS = frozenset({CaseRole.OWNER, CaseRole.DSL})
-
 
 # --- Requirements: each returns a message when unmet, or None ------------------------------------
 
@@ -185,31 +177,12 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}
 
 
 def case_roles(user, incident: Incident, school_roles: frozenset[str] | None = None) -> frozenset[CaseRole]:
-    """The person's relation(s) to this case. `school_roles` (their roles at the case's school)
+    """The person's relation(s) to this case: the roles incidents/access.py gives, and DECIDER for
+    one of those who may decide its review now. `school_roles` (their roles at the case's school)
     saves a query when the caller has them already."""
-    if not user.is_authenticated or not user.is_active or incident.subject_id == user.pk:
-        return frozenset()
-    if school_roles is None:
-        school_roles = frozenset(
-            Membership.objects.filter(user=user, school_id=incident.school_id).values_list("role", flat=True)
-        )
-    roles = set()
-    if incident.reporter_id == user.pk:
-        roles.add(CaseRole.REPORTER)
-    about_head = incident.is_about_a_head()
-    if about_head and school_roles & {Role.HEAD, Role.DSL}:
-        return frozenset(roles)  # KCSIE part 4: the chair's case; no head or DSL of the school
-    if Role.HEAD in school_roles:
-        roles.add(CaseRole.OWNER)
-    if Role.CHAIR in school_roles and (about_head or incident.escalated_at is not None):
-        roles.add(CaseRole.OWNER)
-    if Role.DSL in school_roles and incident.needs_dsl:
-        roles.add(CaseRole.DSL)
-    if school_roles & {Role.GOVERNOR, Role.CHAIR}:
-        roles.add(CaseRole.GOVERNOR)
-    if Role.TRUST_ADMIN in school_roles and incident.review_by_trust and incident.status == Status.GOVERNOR_REVIEW:
-        roles.add(CaseRole.GOVERNOR)
-    # In any state, so that a late decision hears "wrong state", not 403.
+    roles = set(access.relation_roles(user, incident, school_roles))
+    # While the governors' relation holds (in review, or closed after an upheld review, so a late
+    # decision after an uphold hears "wrong state", not 403).
     if CaseRole.GOVERNOR in roles and any(p.pk == user.pk for p in review_panel(incident).deciders):
         roles.add(CaseRole.DECIDER)
     return frozenset(roles)

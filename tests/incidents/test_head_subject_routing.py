@@ -115,6 +115,20 @@ def test_granting_the_head_role_to_the_subject_reroutes_the_open_case_to_the_cha
     services.incident_acknowledge(incident=case, actor=cast.carol)
 
 
+def test_the_log_says_only_that_the_case_went_to_the_chair(cast, caplog):
+    """Logs carry references, never who the subject is: "routed to the chair", not why."""
+    adam = person("Adam Ash", cast.oakfield, Role.STAFF)
+    case = _about(cast, adam)
+    caplog.clear()
+    with caplog.at_level("DEBUG"):
+        Membership.objects.create(user=adam, school=cast.oakfield, role=Role.HEAD)
+    assert fresh(case).subject_is_head
+    lines = [r.getMessage() for r in caplog.records if case.reference in r.getMessage()]
+    assert f"Incident {case.reference}: routed to the chair" in lines
+    for line in lines:
+        assert "head" not in line.lower() and "subject" not in line.lower(), line
+
+
 def test_a_second_role_change_does_not_reroute_twice(cast):
     adam = person("Adam Ash", cast.oakfield, Role.STAFF)
     case = _about(cast, adam)

@@ -60,7 +60,9 @@ ACT = "act"  # an allowed POST: done (302) or the form's errors (400); never 403
 # O: owns it (head; chair when the subject is a head or the case was escalated), D: DSL on a
 # safeguarding / child-at-risk case, G: governor (in review, or closed after an upheld review) who
 # may decide the review, V: a governor who sees the review but may not decide it (owns the case,
-# is a head, declared a conflict), T: a trust admin deciding a review no governor is free to
+# is a head, declared a conflict); a governor or chair has no governor's relation to a case that is
+# not in review or closed after an upheld review (so no conflict to declare there: 403),
+# T: a trust admin deciding a review no governor is free to
 # decide, R: reporter. Anyone not listed may not see the case at all: 404 on every URL of it.
 # A case about a head (its subject holds the head role at the school NOW): no head and no DSL of
 # the school has any relation to it but as its reporter, whatever other roles they hold.
@@ -68,31 +70,31 @@ ACT = "act"  # an allowed POST: done (302) or the form's errors (400); never 403
 CASES = {
     # Sam reported a parent's post. Both heads own it. Not the DSL (not a DSL case), not the chair
     # (no head involved, not escalated), not governors (not referred).
-    "parent": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
+    "parent": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
     # Dina reported Sam. Never Sam, the subject. Dina is only the reporter: not a DSL case.
-    "about_sam": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "dina": "R"},
+    "about_sam": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "dina": "R"},
     # Sam reported Helen, the head: the chair owns it (and so may not decide its review). Not Helen
     # (the subject), and not Hugo, Hana or Adam, the other heads — head→chair routing alone keeps
     # them out.
-    "about_helen": {"carol": "OV", "sam": "R"},
+    "about_helen": {"carol": "O", "sam": "R"},
     # Sam reported Hugo, the co-head: the chair owns it. Not Hugo (subject), not Helen (routing).
-    "about_hugo": {"carol": "OV", "sam": "R"},
+    "about_hugo": {"carol": "O", "sam": "R"},
     # A safeguarding concern about Dina, the DSL: the heads own it. Never Dina — she is the DSL of
     # a safeguarding case at her school, so the subject exclusion alone keeps her out.
-    "about_dina": {"helen": "O", "hugo": "O", "hana": "ODV", "adam": "O", "sam": "R"},
+    "about_dina": {"helen": "O", "hugo": "O", "hana": "OD", "adam": "O", "sam": "R"},
     # A parent's post with a child at risk now: the DSL is in, with the heads.
-    "child_at_risk": {"helen": "O", "hugo": "O", "hana": "ODV", "adam": "O", "dina": "D", "sam": "R"},
+    "child_at_risk": {"helen": "O", "hugo": "O", "hana": "OD", "adam": "O", "dina": "D", "sam": "R"},
     # In governor review: governors and the chair see the review and decide it. Hana, a head who
     # is a governor, owns it: she may not decide it (as a governor she reads every review).
     "review": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R", "gary": "G", "carol": "G"},
     # Outcome proposed, not yet referred: a governor before referral sees nothing.
-    "proposed": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
+    "proposed": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
     # Closed without the board (no breach): governors never see it.
-    "closed_nobreach": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
+    "closed_nobreach": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
     # Closed after the board upheld it: governors see it again.
     "closed_upheld": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R", "gary": "G", "carol": "G"},
     # A missed deadline escalated it to the chair, who then owns it (and may not decide its review).
-    "escalated": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R", "carol": "OV"},
+    "escalated": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R", "carol": "O"},
     # Brookside's cases: nobody at Oakfield. Brookside's DSL (not a DSL case) and chair (no head
     # involved) do not own the first; its governors see the upheld one. Vera is a head there.
     "brookside": {"olive": "O", "vera": "O", "bethan": "R"},
@@ -100,24 +102,24 @@ CASES = {
     # --- Role combinations ---
     # A safeguarding concern about Helen: the chair's alone. Not Dina, the DSL (the DSL rule must not
     # open a case about the head), not Hana (a co-head who is DSL), not Hugo or Adam.
-    "safeguarding_helen": {"carol": "OV", "sam": "R"},
+    "safeguarding_helen": {"carol": "O", "sam": "R"},
     # Dina reported Helen; the chair walked it to the board; Gary declared a conflict. Carol owns it
     # and Hana is a head of the school, so no governor may decide: the trust's admins do (and see
     # the review, nothing else). Dina follows her report; Hana, head, DSL and governor, sees nothing.
     "review_about_helen": {"carol": "OV", "gary": "V", "tom": "T", "tina": "T", "dina": "R"},
     # Adam, staff, was reported (a safeguarding concern), then made acting head: the open case went
     # to the chair; no head (Helen who had it included) and no DSL sees it any more.
-    "about_adam": {"carol": "OV", "sam": "R"},
+    "about_adam": {"carol": "O", "sam": "R"},
     # Closed (no breach, by Helen) before Adam became acting head: it keeps who decided it, but from
     # then on it is a case about a head: the chair's, no head's.
-    "closed_adam": {"carol": "OV", "sam": "R"},
+    "closed_adam": {"carol": "O", "sam": "R"},
     # Vera at Oakfield (staff there): Oakfield's heads own it; Vera, a head elsewhere, never sees it.
-    "about_vera": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
+    "about_vera": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
     # Vera at Brookside, where she is head: Brookside's chair; not Olive (the other head), not Vera.
-    "brookside_about_vera": {"colin": "OV", "bethan": "R"},
+    "brookside_about_vera": {"colin": "O", "bethan": "R"},
     # The DPO and a trust admin as subjects: the heads own them; neither subject sees anything.
-    "about_dora": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
-    "about_tina": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R"},
+    "about_dora": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
+    "about_tina": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
 }
 # Whose case it is (for the retention pages, which a DPO may otherwise use on any case of theirs).
 SUBJECTS = {"about_dora": "dora", "about_tina": "tina", "about_vera": "vera", "brookside_about_vera": "vera"}

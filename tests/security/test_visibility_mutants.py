@@ -1,23 +1,36 @@
-"""Mutation check of the visibility rule (SECURITY-TEST-PLAN item 3): the access matrix can fail.
+"""Mutation check of the access rule (SECURITY-TEST-PLAN item 3): the tests can fail.
 
-Each mutant removes or widens one guard of `IncidentQuerySet` (incidents/models.py) by editing the
-source text of one method and exec'ing the edited copy in the module's namespace; the matrix's
-visibility rows (case pages, lists, counters, people pages, written by hand in
-test_access_matrix.py) are then run against the mutated rule. A mutant is killed when a row that
-passes on the real code fails on the mutant — for these guard-removing mutants, an expected 404 that
-becomes a 200, or a list or counter that shows a case it must not. Target: every mutant killed.
+The rule is incidents/access.py: one row per relation, each read two ways, a filter (`q`) and a
+predicate on one loaded case (`holds`), with the guards (subject, heads and DSLs out of a case about
+a head) and the entry points beside them. Each mutant removes or widens one guard of one reading:
+by replacing a row's reading, an entry point's rows, or by editing the source text of one function
+of access.py and exec'ing the edited copy in the module's namespace.
+
+- Filter mutants: the access matrix's visibility rows (case pages, lists, counters, people pages,
+  written by hand in test_access_matrix.py) run against the mutated rule. Killed when a row that
+  passes on the real code fails: an expected 404 that becomes a 200, or a list or counter that
+  shows a case it must not.
+- Object mutants (a predicate, or a guard as the case page reads it): the agreement test
+  (test_access_agreement.py) over the whole cast; killed when the two readings no longer agree.
+Target: every mutant killed.
 
 If the code changes so that a mutant's text is no longer found, the test fails and says which: write
 the mutant again for the new code rather than dropping it.
 """
 
+import dataclasses
 import inspect
 import textwrap
 
 import pytest
+from django.db.models import Q
 
-import incidents.models as incident_models
-from incidents.models import Incident, IncidentQuerySet
+from accounts.models import Role, School
+from incidents import access, transitions
+from incidents.access import CaseRole, about_a_head
+from incidents.choices import DSL_CATEGORIES, Status
+from incidents.models import Incident
+from tests.security.test_access_agreement import disagreements, everyone_and_every_case, filter_side, more_cast
 from tests.security.test_access_matrix import (
     ACTORS,
     SOLE_GUARD,
@@ -29,113 +42,215 @@ from tests.security.test_access_matrix import (
 
 pytestmark = pytest.mark.django_db
 
-# (name, method of IncidentQuerySet, text in its source, replacement). Each is one guard.
-ALL_SCHOOLS = 'School.objects.values("pk")'
-MUTANTS = [
-    ("subject exclusion", "_matching", ".exclude(subject=user)", ""),
-    # Tenant: the right role at any school of the database, not only where it is held.
-    ("tenant: head", "_rules", "school__in=at(Role.HEAD)", f"school__in=({ALL_SCHOOLS} if at(Role.HEAD) else [])"),
+
+def _all_schools():
+    return School.objects.values("pk")
+
+
+def _anywhere(v, *roles):
+    """The tenant mutant: the right role at any school of the database, not only where it is held."""
+    return _all_schools() if v.at(*roles) else []
+
+
+# --- How a mutant is applied ------------------------------------------------------------------------
+
+
+def row(name, **changes):
+    """Replace fields of one relation (its filter `q`, its predicate `holds`, its `role`...)."""
+
+    def apply(patch):
+        rows = tuple(dataclasses.replace(r, **changes) if r.name == name else r for r in access.RELATIONS)
+        patch.setattr(access, "RELATIONS", rows)
+        patch.setattr(access, "BY_NAME", {r.name: r for r in rows})
+
+    return apply
+
+
+def rows_of(entry_point, names):
+    """An entry point that uses other relations."""
+    return lambda patch: patch.setattr(access, entry_point, tuple(names))
+
+
+def source(owner, attr, old, new):
+    """`owner.attr` (a function of access.py or transitions.py, or a method) with `old` replaced by
+    `new` in its source, exec'd in a copy of its module's namespace."""
+
+    def apply(patch):
+        patch.setattr(owner, attr, mutated(owner, attr, old, new))
+
+    return apply
+
+
+def mutated(owner, attr, old, new):
+    function = inspect.getattr_static(owner, attr)
+    function = getattr(function, "__func__", function)
+    text = textwrap.dedent(inspect.getsource(function))
+    assert text.count(old) == 1, f"mutant text not found once in {attr}: {old!r}"
+    namespace = dict(vars(inspect.getmodule(function)))
+    exec(compile(text.replace(old, new), f"<mutant of {attr}>", "exec"), namespace)  # noqa: S102
+    return namespace[attr]
+
+
+# --- Filter mutants (killed by the hand-written matrix) -------------------------------------------------
+
+FILTER_MUTANTS = [
+    ("subject exclusion", source(access, "matching", ".exclude(subject=user)", "")),
+    ("tenant: head", row("head", q=lambda v: Q(school__in=_anywhere(v, Role.HEAD)))),
     (
         "tenant: chair",
-        "_rules",
-        "Q(school__in=at(Role.CHAIR))",
-        f"Q(school__in=({ALL_SCHOOLS} if at(Role.CHAIR) else []))",
+        row(
+            "chair",
+            q=lambda v: Q(school__in=_anywhere(v, Role.CHAIR)) & (about_a_head() | Q(escalated_at__isnull=False)),
+        ),
     ),
-    ("tenant: DSL", "_rules", "Q(school__in=at(Role.DSL))", f"Q(school__in=({ALL_SCHOOLS} if at(Role.DSL) else []))"),
+    (
+        "tenant: DSL",
+        row(
+            "dsl",
+            q=lambda v: Q(school__in=_anywhere(v, Role.DSL)) & (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True)),
+        ),
+    ),
     (
         "tenant: governor",
-        "_rules",
-        "Q(school__in=at(Role.GOVERNOR, Role.CHAIR))",
-        f"Q(school__in=({ALL_SCHOOLS} if at(Role.GOVERNOR, Role.CHAIR) else []))",
+        row(
+            "governor",
+            q=lambda v: (
+                Q(school__in=_anywhere(v, Role.GOVERNOR, Role.CHAIR))
+                & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & access._upheld()))
+            ),
+        ),
     ),
     (
         "tenant: trust admin (counted, never shown)",
-        "_rules",
-        "Q(school__in=at(Role.TRUST_ADMIN))",
-        f"Q(school__in=({ALL_SCHOOLS} if at(Role.TRUST_ADMIN) else []))",
+        row("trust_admin", q=lambda v: Q(school__in=_anywhere(v, Role.TRUST_ADMIN))),
     ),
     # Role: any role at a school counts as every role there.
     (
         "role",
-        "_rules",
-        "return [s for r in roles for s in schools_by_role.get(r, [])]",
-        "return [s for ss in schools_by_role.values() for s in ss]",
+        source(
+            access.Viewer,
+            "at",
+            "return [s for r in roles for s in self.schools.get(r, [])]",
+            "return [s for ss in self.schools.values() for s in ss]",
+        ),
     ),
     # A case about a head: no head and no DSL of the school but as its reporter (the insider guard).
-    ("head→chair routing (heads and DSLs out)", "_matching", 'rule = others & ~rules["insider"]', "rule = others"),
+    (
+        "head→chair routing (heads and DSLs out)",
+        source(access, "matching", "rule = (guarded & ~insider_q(viewer)) | free", "rule = guarded | free"),
+    ),
     (
         "insider: DSLs too (the DSL rule must not open a case about the head)",
-        "_rules",
-        '"insider": Q(school__in=at(Role.HEAD, Role.DSL))',
-        '"insider": Q(school__in=at(Role.HEAD))',
+        source(access, "insider_q", "at(Role.HEAD, Role.DSL)", "at(Role.HEAD)"),
     ),
-    (
-        "insider: heads too (a co-head)",
-        "_rules",
-        '"insider": Q(school__in=at(Role.HEAD, Role.DSL))',
-        '"insider": Q(school__in=at(Role.DSL))',
-    ),
+    ("insider: heads too (a co-head)", source(access, "insider_q", "at(Role.HEAD, Role.DSL)", "at(Role.DSL)")),
     (
         "about a head: the subject's roles now, not only at report time (acting head)",
-        "_rules",
-        "about_head = about_a_head()",
-        "about_head = Q(subject_is_head=True)",
+        source(access, "about_a_head", " | Q(head_now)", ""),
     ),
     (
         "head→chair routing (chair only for heads or escalations)",
-        "_rules",
-        " & (about_head | Q(escalated_at__isnull=False))",
-        "",
+        row("chair", q=lambda v: Q(school__in=v.at(Role.CHAIR))),
     ),
     (
         "trust admins read a review only when the trust decides it",
-        "_rules",
-        ", review_by_trust=True",
-        "",
+        row("trust_review", q=lambda v: Q(school__in=v.at(Role.TRUST_ADMIN), status=Status.GOVERNOR_REVIEW)),
     ),
     # Reporter: colleagues at the school see each other's reports.
-    (
-        "reporter",
-        "_rules",
-        '"reporter": Q(reporter=user)',
-        '"reporter": Q(school__in=[s for ss in schools_by_role.values() for s in ss])',
-    ),
-    ("DSL categories", "_rules", "& (Q(category__in=DSL_CATEGORIES) | Q(child_at_risk=True))", ""),
-    ("governor stage", "_rules", "& (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & upheld))", ""),
+    ("reporter", row("reporter", q=lambda v: Q(school__in=[s for ss in v.schools.values() for s in ss]))),
+    ("reporter: keeps their report about a head", row("reporter", guarded=True)),
+    ("DSL categories", row("dsl", q=lambda v: Q(school__in=v.at(Role.DSL)))),
+    ("governor stage", row("governor", q=lambda v: Q(school__in=v.at(Role.GOVERNOR, Role.CHAIR)))),
     (
         "governor stage: closed only after an upheld review",
-        "_rules",
-        "(Q(status=Status.CLOSED) & upheld)",
-        "Q(status=Status.CLOSED)",
+        row(
+            "governor",
+            q=lambda v: (
+                Q(school__in=v.at(Role.GOVERNOR, Role.CHAIR))
+                & (Q(status=Status.GOVERNOR_REVIEW) | Q(status=Status.CLOSED))
+            ),
+        ),
     ),
     (
         "inactive accounts",
-        "_rules",
-        "if not user.is_authenticated or not user.is_active:",
-        "if not user.is_authenticated:",
+        source(
+            access.Viewer,
+            "of",
+            "if not user.is_authenticated or not user.is_active:",
+            "if not user.is_authenticated:",
+        ),
     ),
-    # Which parts each entry point uses.
-    (
-        "visible_to: trust admins see no case content",
-        "visible_to",
-        '["reporter", "head", "chair", "dsl", "governor", "trust_review"]',
-        '["reporter", "head", "chair", "dsl", "governor", "trust_review", "trust_admin"]',
-    ),
-    ("owned_by: reporters own nothing", "owned_by", '["head", "chair", "dsl"]', '["reporter", "head", "chair", "dsl"]'),
-    ("owned_by: governors own nothing", "owned_by", '["head", "chair", "dsl"]', '["head", "chair", "dsl", "governor"]'),
-    ("under_review_for: governors only", "under_review_for", '["governor"]', '["governor", "chair"]'),
+    # Which relations each entry point uses.
+    ("visible_to: trust admins see no case content", rows_of("VISIBLE", [*access.VISIBLE, "trust_admin"])),
+    ("visible_to: DPOs see no case content", rows_of("VISIBLE", [*access.VISIBLE, "dpo"])),
+    ("owned_by: reporters own nothing", rows_of("OWNED", [*access.OWNED, "reporter"])),
+    ("owned_by: governors own nothing", rows_of("OWNED", [*access.OWNED, "governor"])),
+    ("under_review_for: governors only", rows_of("UNDER_REVIEW", [*access.UNDER_REVIEW, "chair"])),
 ]
 
+# --- Object mutants (killed by the agreement of the two readings) ---------------------------------------
 
-def mutated(method: str, old: str, new: str):
-    """The method of IncidentQuerySet with `old` replaced by `new` in its source, exec'd in a copy
-    of incidents.models' namespace (so the mutant sees the same names the real code does)."""
-    source = textwrap.dedent(inspect.getsource(getattr(IncidentQuerySet, method)))
-    assert source.count(old) == 1, f"mutant text not found once in IncidentQuerySet.{method}: {old!r}"
-    namespace = dict(vars(incident_models))
-    exec(compile(source.replace(old, new), f"<mutant of {method}>", "exec"), namespace)  # noqa: S102
-    # `_rules` is a staticmethod: exec'ing its decorated source gives the staticmethod object.
-    return IncidentQuerySet.__dict__[method].__class__ is staticmethod, namespace[method]
+OBJECT_MUTANTS = [
+    ("subject exclusion", source(access, "is_subject", "return incident.subject_id == user.pk", "return False")),
+    ("role: head (any role at the school)", row("head", holds=lambda user, c: bool(c.roles))),
+    (
+        "head→chair routing (chair only for heads or escalations)",
+        row("chair", holds=lambda user, c: Role.CHAIR in c.roles),
+    ),
+    ("DSL categories", row("dsl", holds=lambda user, c: Role.DSL in c.roles)),
+    ("governor stage", row("governor", holds=lambda user, c: bool(c.roles & {Role.GOVERNOR, Role.CHAIR}))),
+    (
+        "governor stage: closed only after an upheld review",
+        row(
+            "governor",
+            holds=lambda user, c: (
+                bool(c.roles & {Role.GOVERNOR, Role.CHAIR}) and (c.in_review or c.incident.status == Status.CLOSED)
+            ),
+        ),
+    ),
+    (
+        "trust admins read a review only when the trust decides it",
+        row("trust_review", holds=lambda user, c: Role.TRUST_ADMIN in c.roles and c.in_review),
+    ),
+    (
+        "trust admins read a review only while it is in review",
+        row("trust_review", holds=lambda user, c: Role.TRUST_ADMIN in c.roles and c.incident.review_by_trust),
+    ),
+    ("reporter", row("reporter", holds=lambda user, c: c.incident.reporter_id == user.pk or bool(c.roles))),
+    (
+        "head→chair routing (heads and DSLs out)",
+        source(
+            access,
+            "relations",
+            "if any(BY_NAME[name].guarded for name in found) and insider_holds(user, case):",
+            "if False:",
+        ),
+    ),
+    (
+        "insider: DSLs too (the DSL rule must not open a case about the head)",
+        source(access, "insider_holds", "{Role.HEAD, Role.DSL}", "{Role.HEAD}"),
+    ),
+    ("insider: heads too (a co-head)", source(access, "insider_holds", "{Role.HEAD, Role.DSL}", "{Role.DSL}")),
+    (
+        "about a head: the subject's roles now, not only at report time (acting head)",
+        lambda patch: patch.setattr(access.Case, "about_head", property(lambda self: self.incident.subject_is_head)),
+    ),
+    (
+        "inactive accounts",
+        source(
+            access,
+            "relations",
+            "if not user.is_authenticated or not user.is_active or is_subject(user, incident):",
+            "if not user.is_authenticated or is_subject(user, incident):",
+        ),
+    ),
+    ("trust admins open no case (counted only)", row("trust_admin", role=CaseRole.GOVERNOR)),
+    ("DPOs open no case (their records only)", row("dpo", role=CaseRole.OWNER)),
+    (
+        "only a governor who reads the review decides it",
+        source(transitions, "case_roles", "if CaseRole.GOVERNOR in roles and any(", "if any("),
+    ),
+]
 
 
 def _inactive_head_sees_nothing(w):
@@ -157,29 +272,61 @@ def visibility_rows(w):
     return cases + pages + person_rows(w, ACTORS)
 
 
-def test_every_guard_mutant_is_killed_by_the_matrix(world, monkeypatch):
+def test_every_filter_mutant_is_killed_by_the_matrix(world, monkeypatch):
     rows = visibility_rows(world)
     # The rows pass on the real rule (the matrix test says so too); any problem here is the app's.
     baseline = set(run_rows(world, rows)) | set(_inactive_head_sees_nothing(world))
     assert not baseline, "the matrix's visibility rows fail on the real code:\n" + "\n".join(sorted(baseline))
     killed, survived = [], []
-    for name, method, old, new in MUTANTS:
+    for name, apply in FILTER_MUTANTS:
         with monkeypatch.context() as patch:
-            _, function = mutated(method, old, new)
-            patch.setattr(IncidentQuerySet, method, function)
+            apply(patch)
             problems = _inactive_head_sees_nothing(world) or run_rows(world, rows, stop_at_first=True)
         (killed if problems else survived).append(name)
-        if problems:
-            print(f"killed  {name}: {problems[0]}")
-        else:
-            print(f"SURVIVED {name}")
-    print(f"\nvisibility mutants killed: {len(killed)}/{len(MUTANTS)}")
+        print(f"killed  {name}: {problems[0]}" if problems else f"SURVIVED {name}")
+    print(f"\nfilter mutants killed: {len(killed)}/{len(FILTER_MUTANTS)}")
     assert not survived, f"mutants the matrix did not kill: {survived}"
 
 
-def test_the_mutants_change_the_rule():
-    """Each mutant's edited source really differs and compiles (a no-op mutant proves nothing)."""
-    for _name, method, old, new in MUTANTS:
-        is_static, function = mutated(method, old, new)
-        assert callable(function) or is_static
-        assert old != new
+def test_every_object_mutant_is_killed_by_the_agreement_of_the_two_readings(world, monkeypatch):
+    more_cast(world)
+    people, cases = everyone_and_every_case(world)
+    filters = filter_side(people)  # the real filters: an object mutant leaves them alone
+    baseline = disagreements(people, cases, filters)
+    assert not baseline, "the two readings disagree on the real code:\n" + "\n".join(baseline)
+    killed, survived = [], []
+    for name, apply in OBJECT_MUTANTS:
+        with monkeypatch.context() as patch:
+            apply(patch)
+            problems = disagreements(people, cases, filters, stop_at_first=True, both_ways=False)
+        (killed if problems else survived).append(name)
+        print(f"killed  {name}: {problems[0]}" if problems else f"SURVIVED {name}")
+    print(f"\nobject mutants killed: {len(killed)}/{len(OBJECT_MUTANTS)}")
+    assert not survived, f"mutants the agreement test did not kill: {survived}"
+
+
+def test_the_mutants_change_the_rule(monkeypatch):
+    """Each mutant applies (its text is found once, the edited source compiles) and changes
+    something (a no-op mutant proves nothing)."""
+    for _name, apply in FILTER_MUTANTS + OBJECT_MUTANTS:
+        before = (access.RELATIONS, access.VISIBLE, access.OWNED, access.UNDER_REVIEW)
+        functions = {
+            (owner, attr): inspect.getattr_static(owner, attr)
+            for owner, attr in [
+                (access, "matching"),
+                (access, "insider_q"),
+                (access, "insider_holds"),
+                (access, "is_subject"),
+                (access, "relations"),
+                (access, "about_a_head"),
+                (access.Viewer, "at"),
+                (access.Viewer, "of"),
+                (access.Case, "about_head"),
+                (transitions, "case_roles"),
+            ]
+        }
+        with monkeypatch.context() as patch:
+            apply(patch)
+            after = (access.RELATIONS, access.VISIBLE, access.OWNED, access.UNDER_REVIEW)
+            changed = [key for key, f in functions.items() if inspect.getattr_static(*key) is not f]
+            assert after != before or changed, _name
