@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from .models import Membership, ProviderKind, Role, SingleSignOnGroupRole, SingleSignOnProvider
+from .models import Membership, ProviderKind, Role, School, SingleSignOnGroupRole, SingleSignOnProvider, User
 from .sso import Refused, encrypt_secret, password_sign_in_refused, record_refusal
 
 DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -101,6 +101,15 @@ class SingleSignOnProviderForm(forms.ModelForm):
             "break_glass_user",
         ]
 
+    def __init__(self, *args, trusts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if trusts is not None:  # a trust admin's page: only their trusts, schools and trust admins
+            self.fields["trust"].queryset = trusts
+            self.fields["create_staff_at"].queryset = School.objects.filter(trust__in=trusts)
+            self.fields["break_glass_user"].queryset = User.objects.filter(
+                memberships__role=Role.TRUST_ADMIN, memberships__school__trust__in=trusts
+            ).distinct()
+
     def clean_allowed_domains(self):
         domains = [d.strip().lower() for d in self.cleaned_data["allowed_domains"].split(",") if d.strip()]
         bad = [d for d in domains if not DOMAIN.fullmatch(d)]
@@ -156,6 +165,14 @@ class SingleSignOnGroupRoleForm(forms.ModelForm):
     class Meta:
         model = SingleSignOnGroupRole
         fields = ["provider", "group", "school", "role"]
+
+    def __init__(self, *args, provider=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if provider is not None:  # a trust admin's page: this provider, its trust's schools
+            self.fields["provider"].queryset = SingleSignOnProvider.objects.filter(pk=provider.pk)
+            self.fields["provider"].initial = provider.pk
+            self.fields["provider"].widget = forms.HiddenInput()
+            self.fields["school"].queryset = School.objects.filter(trust_id=provider.trust_id)
 
     def clean(self):
         data = super().clean()

@@ -256,6 +256,13 @@ class ProviderKind(models.TextChoices):
     OIDC = "oidc", "Other OpenID Connect provider"
 
 
+class SingleSignOnProviderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Providers of the trusts where `user` is a trust admin: only they may see or change them."""
+        trusts = Membership.objects.for_user(user).filter(role=Role.TRUST_ADMIN).values("school__trust")
+        return self.filter(trust__in=trusts)
+
+
 class SingleSignOnProvider(models.Model):
     """A trust's OpenID Connect provider (accounts.sso). The client secret is never stored in clear:
     either the name of an environment variable, or encrypted with SSO_SECRET_KEY (accounts.sso)."""
@@ -309,6 +316,8 @@ class SingleSignOnProvider(models.Model):
         related_name="+",
         help_text="The trust admin who may still sign in with a password when password sign-in is off.",
     )
+
+    objects = SingleSignOnProviderQuerySet.as_manager()
 
     class Meta:
         ordering = ["trust__name", "label"]

@@ -198,6 +198,16 @@ def test_a_replayed_state_is_refused(client, cast, sso, idp):
     assert_refused(response, client, "state", "another browser")
 
 
+def test_a_state_is_spent_by_its_first_callback_even_a_refused_one(client, cast, sso, idp):
+    """Without logging out in between: an attacker who saw a state cannot reuse it with a good code."""
+    location = begin(client, sso)
+    bad_code, state = idp.authorize(location, email=cast.sam.email, aud="wrong")
+    assert client.get(reverse("sso_callback"), {"code": bad_code, "state": state}).status_code == 403
+    good_code, _ = idp.authorize(location, email=cast.sam.email)
+    response = client.get(reverse("sso_callback"), {"code": good_code, "state": state})
+    assert_refused(response, client, "state", "another browser")
+
+
 def test_a_flow_left_for_more_than_ten_minutes_is_refused(client, cast, sso, idp):
     location = begin(client, sso)
     with time_machine.travel(timedelta(minutes=11)):
@@ -633,3 +643,90 @@ def test_refusals_name_no_stranger_and_are_sealed_a_minute_later(client, cast, s
     with time_machine.travel(timedelta(minutes=2)):
         assert seal() > 0
     assert verify().ok
+
+
+# --- The trust admin's pages --------------------------------------------------------------------------
+
+
+def test_a_trust_admin_sets_up_a_provider_the_secret_is_never_shown_and_the_change_is_audited(cast, settings):
+    from tests.auth import verified_login
+
+    settings.SSO_SECRET_KEY = Fernet.generate_key().decode()
+    client = Client()
+    verified_login(client, cast.tom)
+    assert "No provider yet" in client.get(reverse("sso_providers")).content.decode()
+    response = client.post(
+        reverse("sso_provider_new"),
+        {
+            "trust": cast.trust.pk,
+            "slug": "riverside-365",
+            "label": "Riverside Microsoft 365",
+            "kind": ProviderKind.ENTRA,
+            "is_active": "on",
+            "tenant_id": TENANT,
+            "client_id": "app-id",
+            "client_secret": "s3cret-value-from-entra",
+            "allowed_domains": "oakfield.example.org",
+            "password_sign_in": "on",
+        },
+    )
+    provider = SingleSignOnProvider.objects.get(slug="riverside-365")
+    assert response.status_code == 302 and response["Location"] == reverse("sso_provider_edit", args=[provider.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "s3cret-value-from-entra" not in page and provider.client_secret_encrypted not in page
+    assert "stored, encrypted" in page and "/accounts/sso/callback/" in page
+    changed = AuditEvent.objects.get(action=AuditAction.CHANGE, object_type="singlesignonprovider")
+    assert changed.actor == cast.tom and changed.detail["op"] == "created"
+    assert "s3cret" not in str(changed.detail)
+
+
+def test_a_trust_admin_maps_a_group_only_to_their_trusts_schools(cast, sso):
+    from tests.auth import verified_login
+
+    client = Client()
+    verified_login(client, cast.tom)
+    url = reverse("sso_mapping_add", args=[sso.pk])
+    client.post(url, {"group": "dsl-group", "school": cast.oakfield.pk, "role": Role.DSL})
+    assert SingleSignOnGroupRole.objects.filter(provider=sso, group="dsl-group", role=Role.DSL).exists()
+    elsewhere = SchoolFactory(trust=TrustFactory(name="Hillside Trust", slug="hillside"))
+    client.post(url, {"group": "x", "school": elsewhere.pk, "role": Role.HEAD})
+    assert not SingleSignOnGroupRole.objects.filter(school=elsewhere).exists()
+    mapping = SingleSignOnGroupRole.objects.get(group="dsl-group")
+    client.post(reverse("sso_mapping_remove", args=[sso.pk, mapping.pk]))
+    assert not SingleSignOnGroupRole.objects.exists()
+    ops = list(
+        AuditEvent.objects.filter(object_type="singlesignongrouprole")
+        .order_by("pk")
+        .values_list("detail__op", flat=True)
+    )
+    assert ops == ["created", "removed"]
+
+
+@pytest.mark.parametrize("who", ["helen", "dina", "sam", "priya", "olive"])
+def test_only_a_trust_admin_of_the_trust_sees_its_providers(cast, sso, who):
+    from tests.auth import verified_login
+
+    client = Client()
+    verified_login(client, getattr(cast, who))
+    for url in (
+        reverse("sso_providers"),
+        reverse("sso_provider_edit", args=[sso.pk]),
+        reverse("sso_provider_new"),
+    ):
+        assert client.get(url).status_code == 404
+    assert client.post(reverse("sso_mapping_add", args=[sso.pk]), {"group": "g"}).status_code == 404
+
+
+def test_another_trusts_admin_gets_404_for_this_trusts_provider(cast, sso):
+    from tests.auth import verified_login
+
+    school = SchoolFactory(trust=TrustFactory(name="Hillside Trust", slug="hillside"))
+    hugo = person("Hugo Hill", school, Role.TRUST_ADMIN)
+    client = Client()
+    verified_login(client, hugo)
+    assert "Riverside accounts" not in client.get(reverse("sso_providers")).content.decode()
+    assert client.get(reverse("sso_provider_edit", args=[sso.pk])).status_code == 404
+    response = client.post(reverse("sso_provider_edit", args=[sso.pk]), {"label": "hijacked"})
+    assert response.status_code == 404
+    sso.refresh_from_db()
+    assert sso.label == "Riverside accounts"
