@@ -88,11 +88,14 @@ def _link_minutes() -> int:
 
 
 @login_not_required
-@require_POST
+@require_http_methods(["GET"])
 def sso_start(request, slug):
-    """A button on the sign-in page (POST, so another site cannot start a sign-in in this browser)."""
+    """A link on the sign-in page. GET, not a form: the CSP's form-action 'self' would stop the
+    browser following a form's redirect to the provider. Another site starting a flow in someone's
+    browser gains nothing: the flow can only sign that browser in as whoever signs in at the
+    provider, and a callback is accepted only by the browser that started it (accounts.sso)."""
     provider = get_object_or_404(SingleSignOnProvider, slug=slug, is_active=True)
-    target = request.POST.get("next", "")
+    target = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
     try:

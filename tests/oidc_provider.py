@@ -44,6 +44,7 @@ class FakeProvider:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "key-1"})
         self.published = [self.key]
         self.codes = {}
+        self.browser_claims = {}  # who signs in when a browser visits /authorize
         self.token_requests = 0
         self.jwks_requests = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -126,6 +127,17 @@ class FakeProvider:
                 if self.path == "/jwks":
                     provider.jwks_requests += 1
                     return self._json(200, provider.jwks())
+                if self.path.startswith("/authorize?"):
+                    # A browser at the provider: the person "signs in" as provider.browser_claims.
+                    location = f"{provider.url}{self.path}"
+                    code, state = provider.authorize(location, **provider.browser_claims)
+                    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+                    target = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": state})
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None
                 return self._json(404, {"error": "not_found"})
 
             def do_POST(self):

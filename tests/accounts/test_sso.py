@@ -84,7 +84,7 @@ def entra(sso, **fields):
 
 
 def begin(client, sso, next_url=""):
-    response = client.post(reverse("sso_start", args=[sso.slug]), {"next": next_url})
+    response = client.get(reverse("sso_start", args=[sso.slug]), {"next": next_url} if next_url else {})
     assert response.status_code == 302
     return response["Location"]
 
