@@ -78,6 +78,12 @@ class SingleSignOnProviderForm(forms.ModelForm):
         "or name an environment variable instead.",
     )
 
+    # Declared here so that a URL typed without a scheme means https (Django 6's default).
+    issuer = forms.URLField(required=False, assume_scheme="https")
+    authorization_endpoint = forms.URLField(required=False, assume_scheme="https")
+    token_endpoint = forms.URLField(required=False, assume_scheme="https")
+    jwks_uri = forms.URLField(label="JWKS URI", required=False, assume_scheme="https")
+
     class Meta:
         model = SingleSignOnProvider
         fields = [
