@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from .models import AuditEvent, Membership, School, Trust, User
+from .forms import SingleSignOnGroupRoleForm, SingleSignOnProviderForm
+from .models import AuditEvent, Membership, School, SingleSignOnGroupRole, SingleSignOnProvider, Trust, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -81,3 +82,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class SingleSignOnGroupRoleInline(admin.TabularInline):
+    model = SingleSignOnGroupRole
+    form = SingleSignOnGroupRoleForm
+    extra = 0
+
+
+@admin.register(SingleSignOnProvider)
+class SingleSignOnProviderAdmin(admin.ModelAdmin):
+    """The client secret is write-only (SingleSignOnProviderForm); changes are audited (signals)."""
+
+    form = SingleSignOnProviderForm
+    list_display = ["label", "trust", "kind", "is_active", "password_sign_in", "trust_provider_mfa"]
+    list_filter = ["kind", "is_active"]
+    inlines = [SingleSignOnGroupRoleInline]

@@ -245,3 +245,108 @@ class SignInLink(models.Model):
 
     def __str__(self):
         return f"sign-in link {self.pk} for user {self.user_id}"
+
+
+# --- Single sign-on (OpenID Connect) -------------------------------------------------------------
+
+
+class ProviderKind(models.TextChoices):
+    ENTRA = "entra", "Microsoft Entra ID (Microsoft 365)"
+    GOOGLE = "google", "Google Workspace"
+    OIDC = "oidc", "Other OpenID Connect provider"
+
+
+class SingleSignOnProviderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Providers of the trusts where `user` is a trust admin: only they may see or change them."""
+        trusts = Membership.objects.for_user(user).filter(role=Role.TRUST_ADMIN).values("school__trust")
+        return self.filter(trust__in=trusts)
+
+
+class SingleSignOnProvider(models.Model):
+    """A trust's OpenID Connect provider (accounts.sso). The client secret is never stored in clear:
+    either the name of an environment variable, or encrypted with SSO_SECRET_KEY (accounts.sso)."""
+
+    trust = models.ForeignKey(Trust, on_delete=models.CASCADE, related_name="sso_providers")
+    slug = models.SlugField(unique=True, help_text="Names the provider in its sign-in address.")
+    label = models.CharField(max_length=80, help_text='On the sign-in button, e.g. "Riverside Microsoft 365".')
+    kind = models.CharField(max_length=10, choices=ProviderKind.choices)
+    is_active = models.BooleanField(default=True)
+    tenant_id = models.CharField(
+        "Entra tenant id", max_length=36, blank=True, help_text="Directory (tenant) id, a GUID. Entra only."
+    )
+    hosted_domain = models.CharField(
+        "Google hosted domain", max_length=253, blank=True, help_text="The Workspace primary domain. Google only."
+    )
+    issuer = models.URLField(blank=True, help_text="Filled in for Entra and Google; the issuer URL otherwise.")
+    authorization_endpoint = models.URLField(blank=True)
+    token_endpoint = models.URLField(blank=True)
+    jwks_uri = models.URLField("JWKS URI", blank=True)
+    client_id = models.CharField(max_length=255)
+    client_secret_env = models.CharField(
+        "client secret environment variable",
+        max_length=100,
+        blank=True,
+        validators=[RegexValidator(r"^SSO_[A-Z0-9_]+$", "A variable name starting SSO_, e.g. SSO_RIVERSIDE_SECRET.")],
+    )
+    client_secret_encrypted = models.TextField(blank=True, editable=False)
+    allowed_domains = models.CharField(
+        max_length=500, help_text="Email domains this provider may sign in, separated by commas."
+    )
+    create_staff_at = models.ForeignKey(
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="If set, someone unknown to PolicyHub is added here as staff on first sign-in.",
+    )
+    trust_provider_mfa = models.BooleanField(
+        default=False,
+        help_text="Privileged roles skip PolicyHub's authenticator code when the provider says it used MFA.",
+    )
+    password_sign_in = models.BooleanField(
+        default=True, help_text="Off: members of this trust's schools can sign in only with this provider."
+    )
+    break_glass_user = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The trust admin who may still sign in with a password when password sign-in is off.",
+    )
+
+    objects = SingleSignOnProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["trust__name", "label"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=ProviderKind.values), name="sso_provider_kind_valid"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def domains(self) -> set[str]:
+        return {d.strip().lower() for d in self.allowed_domains.split(",") if d.strip()}
+
+
+class SingleSignOnGroupRole(models.Model):
+    """An explicit mapping from a provider group (its id as the ID token's `groups` claim carries it)
+    to a role at one of the trust's schools. Without one, no role ever comes from the provider."""
+
+    provider = models.ForeignKey(SingleSignOnProvider, on_delete=models.CASCADE, related_name="group_roles")
+    group = models.CharField(max_length=255)
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        ordering = ["provider", "group", "school", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "group", "school", "role"], name="sso_group_role_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="sso_group_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.group} → {self.get_role_display()} at {self.school}"

@@ -16,7 +16,9 @@ from .models import AuditAction, Membership
 
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs):
-    record(AuditAction.SIGN_IN, request=request, actor=user)
+    # A single sign-on names its provider and whether it stood in for the authenticator code (accounts.sso).
+    detail = getattr(request, "policyhub_sign_in_detail", None)
+    record(AuditAction.SIGN_IN, request=request, actor=user, detail=detail)
 
 
 @receiver(user_logged_out)
@@ -77,3 +79,39 @@ def connect_row_change_fallback():
         if model._meta.db_table in TRACKED_TABLES:
             post_save.connect(_row_changed, sender=model, dispatch_uid=f"audit-{model._meta.db_table}-save")
             post_delete.connect(_row_changed, sender=model, dispatch_uid=f"audit-{model._meta.db_table}-delete")
+
+
+def _sso_setting_changed(sender, instance, op, **kwargs):
+    """Who may sign in, and with which roles, is decided by these settings: each change is audited."""
+    from .models import SingleSignOnGroupRole
+
+    actor = current_actor()
+    if isinstance(instance, SingleSignOnGroupRole):
+        detail = {"op": op, "provider": instance.provider_id, "group": instance.group[:100], "role": instance.role}
+        school_id = instance.school_id
+    else:
+        fields = ("is_active", "password_sign_in", "trust_provider_mfa", "allowed_domains", "tenant_id")
+        detail = {"op": op, "trust": instance.trust_id} | {f: getattr(instance, f) for f in fields}
+        detail["create_staff_at"] = instance.create_staff_at_id
+        detail["break_glass_user"] = instance.break_glass_user_id
+        school_id = None
+    record(
+        AuditAction.CHANGE,
+        actor=actor.user if actor is not None else None,
+        object_type=sender._meta.model_name,
+        object_id=instance.pk,
+        school_id=school_id,
+        detail=detail,
+    )
+
+
+@receiver(post_save, sender="accounts.SingleSignOnProvider")
+@receiver(post_save, sender="accounts.SingleSignOnGroupRole")
+def _sso_setting_saved(sender, instance, created, **kwargs):
+    _sso_setting_changed(sender, instance, "created" if created else "changed")
+
+
+@receiver(post_delete, sender="accounts.SingleSignOnProvider")
+@receiver(post_delete, sender="accounts.SingleSignOnGroupRole")
+def _sso_setting_deleted(sender, instance, **kwargs):
+    _sso_setting_changed(sender, instance, "removed")

@@ -33,6 +33,7 @@ RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "Authenticator app"
 PENDING_DEVICE_NAME = "pending"
 RECOVERY_DEVICE_NAME = "Recovery codes"
+SSO_MFA_SESSION_KEY = "policyhub_sso_mfa"  # set by accounts.views.sso_callback (accounts.sso)
 
 
 def two_factor_exempt(view):
@@ -73,6 +74,10 @@ class TwoFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = request.user
         if not user.is_authenticated or user.is_verified():
+            return None
+        if request.session.get(SSO_MFA_SESSION_KEY):
+            # The trust's provider said it used multi-factor authentication for this sign-in, and
+            # the trust accepts that (accounts.sso): asking for PolicyHub's code again adds nothing.
             return None
         if getattr(view_func, "two_factor_exempt", False) or not getattr(view_func, "login_required", True):
             return None

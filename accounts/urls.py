@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import otp_views, views
+from . import otp_views, sso_views, views
 from .two_factor import two_factor_exempt
 
 urlpatterns = [
@@ -28,6 +28,17 @@ urlpatterns = [
     path("sign-in-link/", views.sign_in_link_request, name="sign_in_link_request"),
     path("sign-in-link/sent/", views.sign_in_link_sent, name="sign_in_link_sent"),
     path("sign-in-link/use/<str:token>/", views.sign_in_link, name="sign_in_link"),
+    path("sso/<slug:slug>/start/", views.sso_start, name="sso_start"),
+    path("sso/callback/", views.sso_callback, name="sso_callback"),
+    path("sign-in-providers/", sso_views.provider_list, name="sso_providers"),
+    path("sign-in-providers/new/", sso_views.provider_edit, name="sso_provider_new"),
+    path("sign-in-providers/<int:pk>/", sso_views.provider_edit, name="sso_provider_edit"),
+    path("sign-in-providers/<int:pk>/groups/", sso_views.mapping_add, name="sso_mapping_add"),
+    path(
+        "sign-in-providers/<int:pk>/groups/<int:mapping_pk>/remove/",
+        sso_views.mapping_remove,
+        name="sso_mapping_remove",
+    ),
     path("switch-school/", views.switch_school, name="switch_school"),
     path("security/", otp_views.account_security, name="account_security"),
     path("security/sign-out-everywhere/", otp_views.sign_out_everywhere, name="sign_out_everywhere"),

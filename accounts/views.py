@@ -1,19 +1,28 @@
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import EmailAuthenticationForm, SignInLinkForm, SwitchSchoolForm
 from .middleware import SESSION_KEY
+from .models import SingleSignOnProvider
 from .sign_in_link import LINK_LIFETIME, grant_pass, link_is_live, request_link, use_link
+from .sso import Refused, callback_throttled, finish, record_refusal, refusal_message, start
+from .two_factor import SSO_MFA_SESSION_KEY
 
 
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {
+            "sso_providers": SingleSignOnProvider.objects.filter(is_active=True).order_by("label")
+        }
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -76,3 +85,48 @@ def sign_in_link(request, token):
 
 def _link_minutes() -> int:
     return int(LINK_LIFETIME.total_seconds() // 60)
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def sso_start(request, slug):
+    """A link on the sign-in page. GET, not a form: the CSP's form-action 'self' would stop the
+    browser following a form's redirect to the provider. Another site starting a flow in someone's
+    browser gains nothing: the flow can only sign that browser in as whoever signs in at the
+    provider, and a callback is accepted only by the browser that started it (accounts.sso)."""
+    provider = get_object_or_404(SingleSignOnProvider, slug=slug, is_active=True)
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    try:
+        return redirect(start(request, provider, target))
+    except Refused as refusal:
+        return render(request, "registration/sso_refused.html", {"message": refusal.message}, status=503)
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def sso_callback(request):
+    """Where the provider sends the browser back. Every refusal is audited with its reason, and
+    counts towards the per-address limit checked before anything else is done."""
+    if callback_throttled(request):
+        message = refusal_message("throttled", None)
+        return render(request, "registration/sso_refused.html", {"message": message}, status=429)
+    try:
+        signed_in = finish(request, request.GET)
+    except Refused as refusal:
+        record_refusal(request, refusal)
+        return render(request, "registration/sso_refused.html", {"message": refusal.message}, status=403)
+    request.policyhub_sign_in_detail = {
+        "method": "sso",
+        "provider": signed_in.provider.slug,
+        "mfa": signed_in.mfa,
+    }
+    login(request, signed_in.user, backend="django.contrib.auth.backends.ModelBackend")
+    if signed_in.mfa:
+        # After login(), which keeps session data across the new key: this session only.
+        request.session[SSO_MFA_SESSION_KEY] = signed_in.provider.pk
+    target = signed_in.next_url
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "home"
+    return redirect(target)

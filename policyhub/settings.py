@@ -230,6 +230,11 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_FAILURES_PER_HOUR = env_int("LOGIN_FAILURES_PER_HOUR", 100)
+# Single sign-on (accounts.sso, docs/notes/sso.md). The Fernet key that encrypts client secrets
+# stored in the database (a secret can instead be named by an environment variable), and the cap
+# on refused callbacks per address per hour, the SSO counterpart of the sign-in lockouts.
+SSO_SECRET_KEY = env_str("SSO_SECRET_KEY", "")
+SSO_CALLBACK_FAILURES_PER_HOUR = env_int("SSO_CALLBACK_FAILURES_PER_HOUR", 20)
 # How many proxies in front of the app append to X-Forwarded-For; 0 means use REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION and env_bool("BEHIND_TLS_PROXY", True) else 0)
 

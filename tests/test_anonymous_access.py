@@ -15,6 +15,9 @@ PUBLIC = {
     "sign_in_link_request",
     "sign_in_link_sent",
     "sign_in_link",
+    # single sign-on: the button and the provider's return (accounts.sso)
+    "sso_start",
+    "sso_callback",
     "healthz",
     # Django admin's own sign-in pages
     "admin:login",

@@ -178,6 +178,9 @@ DPOS = {"priya", "dora"}
 RETENTION_READERS = {"helen", "hugo", "olive", "priya", "hana", "adam", "vera", "dora"}
 
 
+TRUST_ADMINS_SSO = {"tom", "tina"}  # trust admins (as TRUST_ADMINS below, which is defined later)
+
+
 def everyone(code):
     return dict.fromkeys(SIGNED_IN, code)
 
@@ -207,6 +210,15 @@ PAGES = [
     ("two_factor_setup", "get", {}, everyone(200), LOGIN),
     ("two_factor_verify", "get", {}, everyone(REDIRECT), LOGIN),  # already verified: sent on
     ("recovery_codes", "get", {}, everyone(200), LOGIN),
+    # Single sign-on (accounts.sso): no provider in this world, so the start is 404 and a callback
+    # without a flow is refused; the settings pages are the trust admins' only (others 404).
+    ("sso_start", "get", {"slug": "no-such-provider"}, everyone(404), 404),
+    ("sso_callback", "get", {}, everyone(403), 403),
+    ("sso_providers", "get", {}, only(TRUST_ADMINS_SSO, 200, 404), LOGIN),
+    ("sso_provider_new", "get", {}, only(TRUST_ADMINS_SSO, 200, 404), LOGIN),
+    ("sso_provider_edit", "get", {"pk": 999999}, everyone(404), LOGIN),
+    ("sso_mapping_add", "get", {"pk": 999999}, everyone(405), LOGIN),
+    ("sso_mapping_remove", "get", {"pk": 999999, "mapping_pk": 1}, everyone(405), LOGIN),
     ("policy:page", "get", {}, everyone(200), LOGIN),
     ("policy:search", "get", {}, everyone(200), LOGIN),
     ("policy:diff", "get", {}, everyone(200), LOGIN),

@@ -51,6 +51,13 @@ NO_CASE_CONTENT = {
     "two_factor_setup",
     "two_factor_verify",
     "recovery_codes",
+    "sso_start",
+    "sso_callback",
+    "sso_providers",
+    "sso_provider_new",
+    "sso_provider_edit",
+    "sso_mapping_add",
+    "sso_mapping_remove",
     "policy:page",  # breach counts only (aggregates, counted_for)
     "policy:search",
     "policy:diff",
@@ -260,6 +267,8 @@ def _no_content_urls(w):
             urls.append(reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"}))
         elif name == "sign_in_link":
             urls.append(reverse(name, kwargs={"token": "not-a-link"}))
+        elif name.startswith("sso_"):  # single sign-on: no provider in this world
+            urls.append(reverse(name, kwargs={a: ("no-such-provider" if a == "slug" else 999999) for a in arguments}))
         elif arguments == ["pk", "index"]:
             urls += [reverse(name, args=[pk, 0]) for pk in ids["version"]]
         else:
