@@ -73,6 +73,9 @@ PAGES = {
         Page("audit:log", "Audit log", frozenset({Role.TRUST_ADMIN, Role.DPO}), ANY),
         Page("retention:upcoming", "Retention", frozenset({Role.DPO, Role.HEAD}), ANY),
         Page("sar:start", "Subject access", frozenset({Role.DPO}), ANY),
+        # The trust's single sign-on providers (accounts/sso_views.py): each trust admin sees their trusts'.
+        Page("sso_providers", "Sign-in providers", frozenset({Role.TRUST_ADMIN}), ANY),
+        Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
     ]
 }
 

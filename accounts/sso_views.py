@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import SingleSignOnGroupRoleForm, SingleSignOnProviderForm
 from .models import Role, SingleSignOnGroupRole, SingleSignOnProvider, Trust
+from .pages import page
 from .sso import redirect_uri
 
 
@@ -25,6 +26,7 @@ def _trusts(request):
     return trusts
 
 
+@page("sso_providers")
 def provider_list(request):
     _trusts(request)
     providers = SingleSignOnProvider.objects.visible_to(request.user).select_related("trust")
@@ -54,6 +56,10 @@ def provider_edit(request, pk=None):
             "redirect_uri": redirect_uri(request),
         },
     )
+
+
+# A new provider: a page of the table; an existing one is an object (404 unless one of your trusts').
+provider_new = page("sso_provider_new")(provider_edit)
 
 
 @require_POST

@@ -31,7 +31,7 @@ urlpatterns = [
     path("sso/<slug:slug>/start/", views.sso_start, name="sso_start"),
     path("sso/callback/", views.sso_callback, name="sso_callback"),
     path("sign-in-providers/", sso_views.provider_list, name="sso_providers"),
-    path("sign-in-providers/new/", sso_views.provider_edit, name="sso_provider_new"),
+    path("sign-in-providers/new/", sso_views.provider_new, name="sso_provider_new"),
     path("sign-in-providers/<int:pk>/", sso_views.provider_edit, name="sso_provider_edit"),
     path("sign-in-providers/<int:pk>/groups/", sso_views.mapping_add, name="sso_mapping_add"),
     path(

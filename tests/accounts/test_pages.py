@@ -26,6 +26,7 @@ MENU = [
     "audit:log",
     "retention:upcoming",
     "sar:start",
+    "sso_providers",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).
@@ -162,6 +163,8 @@ PUBLIC = {
     "sign_in_link_request",
     "sign_in_link_sent",
     "sign_in_link",
+    "sso_start",
+    "sso_callback",
 }
 # The person's own account: every signed-in person, whatever their roles.
 OWN_ACCOUNT = {
@@ -209,6 +212,9 @@ OBJECT_PAGES = {
     "policy:publish",
     "policy:new_draft",
     "policy:adopt",
+    "sso_provider_edit",
+    "sso_mapping_add",
+    "sso_mapping_remove",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -214,8 +214,8 @@ PAGES = [
     # without a flow is refused; the settings pages are the trust admins' only (others 404).
     ("sso_start", "get", {"slug": "no-such-provider"}, everyone(404), 404),
     ("sso_callback", "get", {}, everyone(403), 403),
-    ("sso_providers", "get", {}, only(TRUST_ADMINS_SSO, 200, 404), LOGIN),
-    ("sso_provider_new", "get", {}, only(TRUST_ADMINS_SSO, 200, 404), LOGIN),
+    ("sso_providers", "get", {}, only(TRUST_ADMINS_SSO, 200, 403), LOGIN),
+    ("sso_provider_new", "get", {}, only(TRUST_ADMINS_SSO, 200, 403), LOGIN),
     ("sso_provider_edit", "get", {"pk": 999999}, everyone(404), LOGIN),
     ("sso_mapping_add", "get", {"pk": 999999}, everyone(405), LOGIN),
     ("sso_mapping_remove", "get", {"pk": 999999, "mapping_pk": 1}, everyone(405), LOGIN),
