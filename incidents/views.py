@@ -40,6 +40,7 @@ from .transitions import (
     OWNERS,
     CaseRole,
     Transition,
+    allowed,
     available,
     case_roles,
     review_panel,
@@ -103,59 +104,93 @@ def _mode(roles, incident) -> str:
     return "reporter"
 
 
+# The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
+# review or step out of it (owners get every action the table allows them).
+NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict"})
+
+
 def _detail(request, incident, *, bound: dict | None = None, status=200):
+    """The case page: `_mode` says which of the three pages the person gets, and that page's own
+    function says what goes on it; the actions column is common."""
     roles = _roles(request, incident)
     mode = _mode(roles, incident)
     actions = available(roles, incident)
-    if mode != "owner":  # the reporter and governors act only through their own forms
-        actions = {
-            k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back", "declare_conflict"}
-        }
-    review = _review_box(request, incident, roles, mode)
+    if mode != "owner":
+        actions = {k: v for k, v in actions.items() if k in NON_OWNER_ACTIONS}
     if (
         "declare_conflict" in actions
         and incident.timeline.filter(kind=TimelineKind.CONFLICT, actor=request.user).exists()
     ):
         actions.pop("declare_conflict")  # declared already (the service refuses a second)
-    panels = [
+    template, context = CASE_PAGES[mode](request, incident, roles, actions)
+    context.update(incident=incident, panels=_panels(incident, actions, bound or {}))
+    return render(request, template, context, status=status)
+
+
+def _panels(incident, actions, bound: dict) -> list[dict]:
+    """A form per action this page posts to views.case_action (rows with a `path`); the rows served
+    elsewhere (evidence files, access history, retention) are links or forms of their own."""
+    return [
         {
             "name": name,
             "transition": t,
-            "form": (bound or {}).get(name) or _form_for(t, incident),
+            "form": bound.get(name) or _form_for(t, incident),
             "problems": unmet(incident, name),
             "url": reverse(t.url_name, args=[incident.reference]),
+            "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],
         }
         for name, t in actions.items()
-        if t.path  # the forms this page posts to views.case_action; the other rows have pages of their own
+        if t.path
     ]
-    timeline = incident.timeline.select_related("actor")
-    items = incident.evidence.select_related("uploaded_by", "withdrawn_by")
-    if mode == "reporter":
-        timeline = timeline.filter(internal=False)
-        items = items.filter(uploaded_by=request.user)
-    context = {
-        "incident": incident,
-        "mode": mode,
-        "roles": roles,
-        "actions": actions,
-        "panels": panels,
-        "timeline": list(timeline) if mode != "governor" else [],
-        "evidence": list(items) if mode != "governor" else [],
-        "clauses": list(incident.clauses.order_by("order")) if mode != "reporter" else [],
-        "referrals": list(incident.referrals.select_related("recorded_by")) if mode == "owner" else [],
-        "reviews": list(incident.governor_reviews.select_related("decided_by")) if mode != "reporter" else [],
-        "withdraw_form": forms.WithdrawForm(prefix="withdraw") if "withdraw_evidence" in actions else None,
-        "is_allegation": incident.route == Route.ALLEGATION,
-        "referral_prompts": _referral_prompts(incident) if mode == "owner" else [],
-        "review": review,
+
+
+def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
+    history = T["access_history"]
+    return "incidents/case_owner.html", {
+        "timeline": list(incident.timeline.select_related("actor")),
+        "evidence": list(incident.evidence.select_related("uploaded_by", "withdrawn_by")),
+        "withdraw_form": forms.WithdrawForm(prefix="withdraw")
+        if allowed(roles, incident, "withdraw_evidence")
+        else None,
+        "clauses": list(incident.clauses.order_by("order")),
+        "referrals": list(incident.referrals.select_related("recorded_by")),
+        "referral_prompts": _referral_prompts(incident),
+        "reviews": list(incident.governor_reviews.select_related("decided_by")),
+        "review": _review_box(request, incident, roles),
+        "history_url": reverse(history.url_name, args=[incident.reference])
+        if allowed(roles, incident, history.name)
+        else "",
     }
-    return render(request, "incidents/detail.html", context, status=status)
 
 
-def _review_box(request, incident, roles, mode) -> dict | None:
+def _reporter_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """Their report, their own files, when a response is due, and the public timeline: nothing internal,
+    no clauses, referrals, outcome reasons or review, and nobody's name."""
+    due = incident.response_due_at
+    return "incidents/case_reporter.html", {
+        "timeline": list(incident.timeline.filter(internal=False)),
+        "evidence": list(incident.evidence.filter(uploaded_by=request.user)),
+        "response_overdue": due is not None and due <= timezone.now(),
+    }
+
+
+def _governor_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """The review only: summary, clauses, outcome and reasons, who decides, decisions so far."""
+    return "incidents/case_governor.html", {
+        "clauses": list(incident.clauses.order_by("order")),
+        "reviews": list(incident.governor_reviews.select_related("decided_by")),
+        "review": _review_box(request, incident, roles),
+    }
+
+
+CASE_PAGES = {"owner": _owner_page, "reporter": _reporter_page, "governor": _governor_page}
+
+
+def _review_box(request, incident, roles) -> dict | None:
     """Who may decide the review in progress, for its owners and its readers; and, to a governor
     who may not, why (their own reason only: the others' would name the reporter)."""
-    if incident.status != Status.GOVERNOR_REVIEW or mode == "reporter":
+    if incident.status != Status.GOVERNOR_REVIEW:
         return None
     panel = review_panel(incident)
     mine = panel.excluded.get(request.user.pk) if CaseRole.GOVERNOR in roles else None
