@@ -210,3 +210,16 @@ def test_the_confirmation_says_the_due_time_once(client, cast):
     text = _text(client.get(reverse("incidents:report_done", args=[incident.reference])))
     assert f"A first response is due by {due}" in text
     assert text.count(due) == 1, text
+
+
+def test_the_owner_page_posts_each_form_to_its_rows_address(client, cast):
+    """The triage form keeps its own partial (the clause filter), the evidence form sends files, and
+    every form posts to the address its row of the table names."""
+    policy_for(cast.oakfield)
+    incident = advance(report(cast.oakfield, cast.sam), Status.TRIAGE, cast)
+    page = _page(client, cast.helen, incident).content.decode()
+    triage = re.search(r'<form[^>]*action="([^"]+)"[^>]*data-clause-filter', page)
+    assert triage and triage.group(1) == reverse("incidents:triage", args=[incident.reference])
+    evidence = re.search(r'<form[^>]*action="([^"]+)"[^>]*enctype="multipart/form-data"', page)
+    assert evidence and evidence.group(1) == reverse("incidents:add_evidence", args=[incident.reference])
+    assert 'name="triage-severity"' in page and 'name="add_note-note"' in page
