@@ -54,7 +54,7 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
-from incidents.transitions import OWNERS, case_roles
+from incidents.transitions import TRANSITIONS, case_roles
 
 from .models import RetentionRule
 
@@ -322,7 +322,7 @@ def retention_sweep(*, now: datetime | None = None) -> list[str]:
 # --- Legal hold and the retirement date ------------------------------------------------------------
 
 
-def may_hold(actor, incident: Incident) -> bool:
+def may_hold(actor, incident: Incident, name: str = "place_legal_hold") -> bool:
     """A DPO of the case's school, or a head teacher there who may see the case."""
     roles = set(
         Membership.objects.filter(
@@ -331,7 +331,8 @@ def may_hold(actor, incident: Incident) -> bool:
     )
     if Role.DPO in roles:
         return True
-    return Role.HEAD in roles and Incident.objects.visible_to(actor).filter(pk=incident.pk).exists()
+    # The head's side is the transitions table's row (a head who owns the case; never on a case about a head).
+    return Role.HEAD in roles and bool(case_roles(actor, incident) & TRANSITIONS[name].roles)
 
 
 def _require_reason(reason: str) -> str:
@@ -344,7 +345,7 @@ def _require_reason(reason: str) -> str:
 def _set_hold(*, incident: Incident, actor, reason: str, on: bool, now: datetime | None) -> Incident:
     now = now or timezone.now()
     reason = _require_reason(reason)
-    if not may_hold(actor, incident):
+    if not may_hold(actor, incident, "place_legal_hold" if on else "release_legal_hold"):
         raise NotAllowed("Legal holds are placed and released by the data-protection officer or the head teacher.")
     with transaction.atomic():
         # A conditional update: of two people acting at once one wins; a sweep deleting the case
@@ -386,7 +387,7 @@ def incident_set_retirement_date(
     """The owner records (or clears) the subject's normal pension age, which can lengthen how long an
     allegation is kept. The date is personal data: it goes on the internal timeline, not the audit log."""
     now = now or timezone.now()
-    if not case_roles(actor, incident) & OWNERS:
+    if not case_roles(actor, incident) & TRANSITIONS["set_pension_age"].roles:
         raise NotAllowed("The subject's pension age is recorded by the case's owner.")
     if incident.subject_id is None:
         raise Invalid("This case is not about a member of staff.")

@@ -334,6 +334,9 @@ class DecisionForm(forms.Form):
             self.add_error("comment", "Please say why the case is referred back.")
         return data
 
+    def success_message(self) -> str:
+        return f"Decision recorded: {ReviewDecision(self.cleaned_data['decision']).label.lower()}."
+
 
 class ConflictForm(forms.Form):
     reason = forms.CharField(

@@ -13,7 +13,7 @@ from accounts.audit_views import PAGE_SIZE
 from accounts.models import AuditEvent
 
 from .models import Incident
-from .transitions import OWNERS, case_roles
+from .transitions import TRANSITIONS, case_roles
 
 
 @require_GET
@@ -22,7 +22,7 @@ def case_history(request, reference):
     incident = get_object_or_404(
         Incident.objects.visible_to(request.user).select_related("school"), reference=reference
     )
-    if not case_roles(request.user, incident) & OWNERS:
+    if not case_roles(request.user, incident) & TRANSITIONS["access_history"].roles:
         raise PermissionDenied("A case's access history is for the people who own the case.")
     # Every event naming the case: reads, refusals, changes, its files, its rows, exports.
     events = AuditEvent.objects.filter(concerning([incident.pk])).order_by("-id")

@@ -28,7 +28,7 @@ from accounts.models import Membership, Role
 
 from . import access
 from .access import OWNERS, CaseRole  # noqa: F401 (imported from here by views and other apps)
-from .errors import ActionRefused, NotAllowed, RequirementMissing, Stale, WrongState  # noqa: F401 (views import them from here too)
+from .errors import NotAllowed, RequirementMissing, WrongState
 from .models import (
     NON_BREACH_OUTCOMES,
     OPEN_STATUSES,
@@ -79,14 +79,42 @@ class Transition:
     # What the person must give with it (checked by the form and again by the service).
     needs: str = ""
     button: str = "btn-primary"
+    # How the action is reached. `path`: its address under the case, /incidents/<reference>/<path>/,
+    # served by the one case-action view (views.case_action), which takes `form` and calls `service`
+    # (dotted names, imported when first used: services import this module) with
+    # `incident=`, `actor=` and the form's cleaned data, then says `success`. A row without `path` is
+    # served elsewhere, at the URL named by `url` (evidence files by their random id, the access
+    # history under /audit/, retention under /retention/); its roles are still checked from here.
+    path: str | None = None
+    form: str = ""
+    service: str = ""
+    success: str = ""
+    url: str = ""
+    # Reading, not changing: a GET that shows something (it records nothing on the case).
+    read: bool = False
+
+    @property
+    def url_name(self) -> str:
+        return self.url or f"incidents:{self.name}"
 
 
 ANY = frozenset(Status.values)
 OPEN = frozenset(OPEN_STATUSES)
 
+F = "incidents.forms."
+S = "incidents.services."
+
 TABLE: tuple[Transition, ...] = (
     Transition(
-        "acknowledge", "Acknowledge", frozenset({Status.SUBMITTED}), Status.TRIAGE, OWNERS, needs="nothing more"
+        "acknowledge",
+        "Acknowledge",
+        frozenset({Status.SUBMITTED}),
+        Status.TRIAGE,
+        OWNERS,
+        needs="nothing more",
+        path="acknowledge",
+        service=S + "incident_acknowledge",
+        success="Acknowledged. The reporter has been told the concern is received.",
     ),
     Transition(
         "triage",
@@ -95,6 +123,10 @@ TABLE: tuple[Transition, ...] = (
         None,
         OWNERS,
         needs="severity, clauses, harm-threshold answers and a route",
+        path="triage",
+        form=F + "TriageForm",
+        service=S + "incident_triage",
+        success="Triage recorded.",
     ),
     Transition(
         "start_investigation",
@@ -103,6 +135,9 @@ TABLE: tuple[Transition, ...] = (
         Status.INVESTIGATING,
         OWNERS,
         requires=(_triaged,),
+        path="start-investigation",
+        service=S + "incident_start_investigation",
+        success="Investigation started.",
     ),
     Transition(
         "propose_outcome",
@@ -112,6 +147,10 @@ TABLE: tuple[Transition, ...] = (
         OWNERS,
         requires=(_triaged, _lado_referred),
         needs="an outcome and the reasons",
+        path="propose-outcome",
+        form=F + "OutcomeForm",
+        service=S + "incident_propose_outcome",
+        success="Outcome recorded.",
     ),
     Transition(
         "close",
@@ -120,6 +159,10 @@ TABLE: tuple[Transition, ...] = (
         Status.CLOSED,
         frozenset({CaseRole.OWNER}),
         requires=(_outcome_is_not_breach,),
+        path="close",
+        form=F + "CloseForm",
+        service=S + "incident_close",
+        success="Case closed.",
     ),
     Transition(
         "refer_to_governors",
@@ -129,13 +172,24 @@ TABLE: tuple[Transition, ...] = (
         frozenset({CaseRole.OWNER}),
         requires=(_outcome_is_breach,),
         needs="a summary for the governors",
+        path="refer-to-governors",
+        form=F + "ReferToGovernorsForm",
+        service=S + "incident_refer_to_governors",
+        success="Referred to the governors for review.",
     ),
+    # The governors' one form decides both ways: its "decision" field picks this row or the next,
+    # and the service checks the row it picked (the success message names the decision).
     Transition(
         "uphold",
         "Uphold the outcome",
         frozenset({Status.GOVERNOR_REVIEW}),
         Status.CLOSED,
         frozenset({CaseRole.DECIDER}),
+        path="decide",
+        url="incidents:decide",
+        form=F + "DecisionForm",
+        service=S + "incident_governor_decide",
+        success="Decision recorded.",
     ),
     Transition(
         "refer_back",
@@ -145,6 +199,7 @@ TABLE: tuple[Transition, ...] = (
         frozenset({CaseRole.DECIDER}),
         needs="a comment",
         button="btn-outline-secondary",
+        url="incidents:decide",
     ),
     # A governor (or the trust admin deciding instead) steps out of this review; recorded, audited.
     Transition(
@@ -155,6 +210,10 @@ TABLE: tuple[Transition, ...] = (
         frozenset({CaseRole.GOVERNOR}),
         needs="the reason",
         button="btn-outline-danger",
+        path="conflict",
+        form=F + "ConflictForm",
+        service=S + "incident_declare_conflict",
+        success="Your conflict of interest is recorded. You will not decide this review.",
     ),
     Transition(
         "reopen",
@@ -164,14 +223,96 @@ TABLE: tuple[Transition, ...] = (
         frozenset({CaseRole.OWNER}),
         needs="a reason",
         button="btn-outline-secondary",
+        path="reopen",
+        form=F + "ReopenForm",
+        service=S + "incident_reopen",
+        success="Case reopened.",
     ),
     # Actions that record something without moving the case.
-    Transition("add_note", "Add note", ANY, None, OWNERS, needs="the note"),
-    Transition("record_referral", "Record referral", OPEN, None, OWNERS, needs="who, when and their reference"),
-    Transition("add_evidence", "Add evidence", OPEN, None, OWNERS | {CaseRole.REPORTER}),
-    Transition("withdraw_evidence", "Withdraw evidence", ANY, None, OWNERS, needs="a reason"),
-    # Reading: who sees the evidence files (governors see the review, not the evidence).
-    Transition("view_evidence", "View evidence", ANY, None, OWNERS | {CaseRole.REPORTER}),
+    Transition(
+        "add_note",
+        "Add note",
+        ANY,
+        None,
+        OWNERS,
+        needs="the note",
+        path="notes",
+        form=F + "NoteForm",
+        service=S + "incident_add_note",
+        success="Note added.",
+    ),
+    Transition(
+        "record_referral",
+        "Record referral",
+        OPEN,
+        None,
+        OWNERS,
+        needs="who, when and their reference",
+        path="referrals",
+        form=F + "ReferralForm",
+        service=S + "referral_record",
+        success="Referral recorded.",
+    ),
+    Transition(
+        "add_evidence",
+        "Add evidence",
+        OPEN,
+        None,
+        OWNERS | {CaseRole.REPORTER},
+        path="evidence",
+        form=F + "EvidenceForm",
+        service=S + "evidence_add",
+        success="Evidence added.",
+    ),
+    # Evidence files are addressed by their random id (views.evidence_*), not under the case.
+    Transition(
+        "withdraw_evidence",
+        "Withdraw evidence",
+        ANY,
+        None,
+        OWNERS,
+        needs="a reason",
+        url="incidents:evidence_withdraw",
+        form=F + "WithdrawForm",
+        service=S + "evidence_withdraw",
+        success="The file is marked withdrawn. It is kept, with your reason, on the case.",
+    ),
+    # Reading: who opens the evidence files (governors see the review, not the evidence). A reporter
+    # opens only the files they uploaded themselves (views._evidence_or_404).
+    Transition(
+        "view_evidence",
+        "View evidence",
+        ANY,
+        None,
+        OWNERS | {CaseRole.REPORTER},
+        url="incidents:evidence_download",
+        read=True,
+    ),
+    # Who opened the case and its files, and who was refused (history_views.py, under /audit/).
+    Transition("access_history", "Access history", ANY, None, OWNERS, url="audit:case_history", read=True),
+    # Retention (the dataprotection app, which sits above incidents: the table names its URLs, not
+    # its code). The subject's pension age is the owner's to record (retention.py checks this row);
+    # a legal hold is placed by the case's head teacher here, or by the school's data-protection
+    # officer, who has no relation to the case's content (retention.may_hold).
+    Transition("set_pension_age", "Record the subject's pension age", ANY, None, OWNERS, url="retention:pension_age"),
+    Transition(
+        "place_legal_hold",
+        "Place a legal hold",
+        ANY,
+        None,
+        frozenset({CaseRole.OWNER}),
+        needs="a reason",
+        url="retention:hold",
+    ),
+    Transition(
+        "release_legal_hold",
+        "Release the legal hold",
+        ANY,
+        None,
+        frozenset({CaseRole.OWNER}),
+        needs="a reason",
+        url="retention:release",
+    ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}
 
@@ -191,7 +332,7 @@ def case_roles(user, incident: Incident, school_roles: frozenset[str] | None = N
 # --- Who decides the governors' review (separation of duties) ------------------------------------
 
 # Owner actions on the timeline: whoever took one acted as the case's owner.
-OWNER_ACTIONS = frozenset(t.name for t in TABLE if t.roles <= OWNERS)
+OWNER_ACTIONS = frozenset(t.name for t in TABLE if t.roles <= OWNERS and not t.read)
 OWNER_ENTRY_KINDS = frozenset({TimelineKind.TRIAGED, TimelineKind.REFERRAL, TimelineKind.EVIDENCE_WITHDRAWN})
 
 

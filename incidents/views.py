@@ -3,6 +3,7 @@ relation to the case against the transitions table (else 403), validate a form, 
 redirect. What a page shows depends on that relation: the reporter sees their report and its
 status, governors see the review, owners see everything."""
 
+import inspect
 import logging
 from datetime import date
 
@@ -14,6 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -21,6 +23,7 @@ from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
 from . import evidence, forms, services
+from .errors import ActionRefused, NotAllowed
 from .models import (
     NON_BREACH_OUTCOMES,
     OPEN_STATUSES,
@@ -36,9 +39,9 @@ from .models import (
 )
 from .transitions import (
     OWNERS,
-    ActionRefused,
     CaseRole,
-    NotAllowed,
+    Transition,
+    allowed,
     available,
     case_roles,
     review_panel,
@@ -48,27 +51,6 @@ from .transitions import TRANSITIONS as T
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 50
-
-# The form each action takes, keyed by transition name (None: a plain button).
-ACTION_FORMS = {
-    "acknowledge": None,
-    "triage": forms.TriageForm,
-    "start_investigation": None,
-    "propose_outcome": forms.OutcomeForm,
-    "close": forms.CloseForm,
-    "refer_to_governors": forms.ReferToGovernorsForm,
-    "uphold": forms.DecisionForm,
-    "reopen": forms.ReopenForm,
-    "add_note": forms.NoteForm,
-    "record_referral": forms.ReferralForm,
-    "add_evidence": forms.EvidenceForm,
-    "declare_conflict": forms.ConflictForm,
-}
-
-
-# Transitions whose view is named differently (one governors' form decides both ways).
-ACTION_URLS = {"uphold": "decide"}
-
 
 # --- Helpers -------------------------------------------------------------------------------------
 
@@ -94,16 +76,18 @@ def _version_for(incident):
     return PolicyVersion.objects.in_force_on(incident.school, services.incident_date(incident))
 
 
-def _form_for(name, incident, data=None, files=None):
-    form_class = ACTION_FORMS.get(name)
-    if form_class is None:
+def _form_for(t: Transition, incident, data=None, files=None):
+    """The action's form from its table row (None: a plain button), given the case when it asks for it."""
+    if not t.form:
         return None
-    kwargs = {}
-    if form_class is forms.TriageForm:
-        kwargs["version"] = _version_for(incident)
-    if form_class in (forms.TriageForm, forms.OutcomeForm):
+    form_class = import_string(t.form)
+    params = inspect.signature(form_class.__init__).parameters
+    kwargs = {"prefix": t.name}
+    if "incident" in params:
         kwargs["incident"] = incident
-    return form_class(data, files, prefix=name, **kwargs) if data is not None else form_class(prefix=name, **kwargs)
+    if "version" in params:  # triage offers the clauses of the version in force on the incident date
+        kwargs["version"] = _version_for(incident)
+    return form_class(data, files, **kwargs) if data is not None else form_class(**kwargs)
 
 
 def _mode(roles, incident) -> str:
@@ -117,59 +101,93 @@ def _mode(roles, incident) -> str:
     return "reporter"
 
 
+# The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
+# review or step out of it (owners get every action the table allows them).
+NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict"})
+
+
 def _detail(request, incident, *, bound: dict | None = None, status=200):
+    """The case page: `_mode` says which of the three pages the person gets, and that page's own
+    function says what goes on it; the actions column is common."""
     roles = _roles(request, incident)
     mode = _mode(roles, incident)
     actions = available(roles, incident)
-    if mode != "owner":  # the reporter and governors act only through their own forms
-        actions = {
-            k: v for k, v in actions.items() if k in {"add_evidence", "uphold", "refer_back", "declare_conflict"}
-        }
-    review = _review_box(request, incident, roles, mode)
+    if mode != "owner":
+        actions = {k: v for k, v in actions.items() if k in NON_OWNER_ACTIONS}
     if (
         "declare_conflict" in actions
         and incident.timeline.filter(kind=TimelineKind.CONFLICT, actor=request.user).exists()
     ):
         actions.pop("declare_conflict")  # declared already (the service refuses a second)
-    panels = [
+    template, context = CASE_PAGES[mode](request, incident, roles, actions)
+    context.update(incident=incident, panels=_panels(incident, actions, bound or {}))
+    return render(request, template, context, status=status)
+
+
+def _panels(incident, actions, bound: dict) -> list[dict]:
+    """A form per action this page posts to views.case_action (rows with a `path`); the rows served
+    elsewhere (evidence files, access history, retention) are links or forms of their own."""
+    return [
         {
             "name": name,
             "transition": t,
-            "form": (bound or {}).get(name) or _form_for(name, incident),
+            "form": bound.get(name) or _form_for(t, incident),
             "problems": unmet(incident, name),
-            "url": reverse(f"incidents:{ACTION_URLS.get(name, name)}", args=[incident.reference]),
+            "url": reverse(t.url_name, args=[incident.reference]),
+            "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],
         }
         for name, t in actions.items()
-        if name in ACTION_FORMS
+        if t.path
     ]
-    timeline = incident.timeline.select_related("actor")
-    items = incident.evidence.select_related("uploaded_by", "withdrawn_by")
-    if mode == "reporter":
-        timeline = timeline.filter(internal=False)
-        items = items.filter(uploaded_by=request.user)
-    context = {
-        "incident": incident,
-        "mode": mode,
-        "roles": roles,
-        "actions": actions,
-        "panels": panels,
-        "timeline": list(timeline) if mode != "governor" else [],
-        "evidence": list(items) if mode != "governor" else [],
-        "clauses": list(incident.clauses.order_by("order")) if mode != "reporter" else [],
-        "referrals": list(incident.referrals.select_related("recorded_by")) if mode == "owner" else [],
-        "reviews": list(incident.governor_reviews.select_related("decided_by")) if mode != "reporter" else [],
-        "withdraw_form": forms.WithdrawForm(prefix="withdraw") if "withdraw_evidence" in actions else None,
-        "is_allegation": incident.route == Route.ALLEGATION,
-        "referral_prompts": _referral_prompts(incident) if mode == "owner" else [],
-        "review": review,
+
+
+def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
+    history = T["access_history"]
+    return "incidents/case_owner.html", {
+        "timeline": list(incident.timeline.select_related("actor")),
+        "evidence": list(incident.evidence.select_related("uploaded_by", "withdrawn_by")),
+        "withdraw_form": forms.WithdrawForm(prefix="withdraw")
+        if allowed(roles, incident, "withdraw_evidence")
+        else None,
+        "clauses": list(incident.clauses.order_by("order")),
+        "referrals": list(incident.referrals.select_related("recorded_by")),
+        "referral_prompts": _referral_prompts(incident),
+        "reviews": list(incident.governor_reviews.select_related("decided_by")),
+        "review": _review_box(request, incident, roles),
+        "history_url": reverse(history.url_name, args=[incident.reference])
+        if allowed(roles, incident, history.name)
+        else "",
     }
-    return render(request, "incidents/detail.html", context, status=status)
 
 
-def _review_box(request, incident, roles, mode) -> dict | None:
+def _reporter_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """Their report, their own files, when a response is due, and the public timeline: nothing internal,
+    no clauses, referrals, outcome reasons or review, and nobody's name."""
+    due = incident.response_due_at
+    return "incidents/case_reporter.html", {
+        "timeline": list(incident.timeline.filter(internal=False)),
+        "evidence": list(incident.evidence.filter(uploaded_by=request.user)),
+        "response_overdue": due is not None and due <= timezone.now(),
+    }
+
+
+def _governor_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """The review only: summary, clauses, outcome and reasons, who decides, decisions so far."""
+    return "incidents/case_governor.html", {
+        "clauses": list(incident.clauses.order_by("order")),
+        "reviews": list(incident.governor_reviews.select_related("decided_by")),
+        "review": _review_box(request, incident, roles),
+    }
+
+
+CASE_PAGES = {"owner": _owner_page, "reporter": _reporter_page, "governor": _governor_page}
+
+
+def _review_box(request, incident, roles) -> dict | None:
     """Who may decide the review in progress, for its owners and its readers; and, to a governor
     who may not, why (their own reason only: the others' would name the reporter)."""
-    if incident.status != Status.GOVERNOR_REVIEW or mode == "reporter":
+    if incident.status != Status.GOVERNOR_REVIEW:
         return None
     panel = review_panel(incident)
     mine = panel.excluded.get(request.user.pk) if CaseRole.GOVERNOR in roles else None
@@ -216,26 +234,6 @@ def _act(request, incident, name, call, success: str, *, form=None):
     else:
         messages.success(request, success)
     return redirect("incidents:detail", reference=incident.reference)
-
-
-def _transition_view(name, call, success):
-    """A state change from the detail page: 404 → 403 → form → service (which re-checks)."""
-
-    @require_POST
-    def view(request, reference):
-        incident = _incident_or_404(request, reference)
-        _require_role(_roles(request, incident), name)
-        form = _form_for(name, incident, request.POST, request.FILES)
-        if form is not None and not form.is_valid():
-            if incident.status not in T[name].sources:  # say the real problem, not the form's
-                messages.error(request, f"{incident.reference} is now “{incident.get_status_display()}”.")
-                return redirect("incidents:detail", reference=incident.reference)
-            return _detail(request, incident, bound={name: form}, status=400)
-        data = form.cleaned_data if form is not None else {}
-        return _act(request, incident, name, lambda: call(request, incident, data), success, form=form)
-
-    view.__name__ = name
-    return view
 
 
 # --- Reporting -----------------------------------------------------------------------------------
@@ -434,121 +432,25 @@ def detail(request, reference):
     return _detail(request, incident)
 
 
-acknowledge = _transition_view(
-    "acknowledge",
-    lambda request, incident, data: services.incident_acknowledge(incident=incident, actor=request.user),
-    "Acknowledged. The reporter has been told the concern is received.",
-)
-triage = _transition_view(
-    "triage",
-    lambda request, incident, data: services.incident_triage(
-        incident=incident,
-        actor=request.user,
-        severity=data["severity"],
-        clauses=list(data["clauses"]),
-        route=data.get("route") or "",
-        harm_harmed_child=data.get("harm_harmed_child"),
-        harm_offence=data.get("harm_offence"),
-        harm_risk_to_children=data.get("harm_risk_to_children"),
-        harm_unsuitable=data.get("harm_unsuitable"),
-        harm_reason=data.get("harm_reason") or "",
-    ),
-    "Triage recorded.",
-)
-start_investigation = _transition_view(
-    "start_investigation",
-    lambda request, incident, data: services.incident_start_investigation(incident=incident, actor=request.user),
-    "Investigation started.",
-)
-propose_outcome = _transition_view(
-    "propose_outcome",
-    lambda request, incident, data: services.incident_propose_outcome(
-        incident=incident,
-        actor=request.user,
-        outcome=data["outcome"],
-        reason=data["reason"],
-        allegation_outcome=data.get("allegation_outcome") or "",
-    ),
-    "Outcome recorded.",
-)
-close = _transition_view(
-    "close",
-    lambda request, incident, data: services.incident_close(incident=incident, actor=request.user, note=data["note"]),
-    "Case closed.",
-)
-refer_to_governors = _transition_view(
-    "refer_to_governors",
-    lambda request, incident, data: services.incident_refer_to_governors(
-        incident=incident, actor=request.user, summary=data["summary"]
-    ),
-    "Referred to the governors for review.",
-)
-reopen = _transition_view(
-    "reopen",
-    lambda request, incident, data: services.incident_reopen(
-        incident=incident, actor=request.user, reason=data["reason"]
-    ),
-    "Case reopened.",
-)
-add_note = _transition_view(
-    "add_note",
-    lambda request, incident, data: services.incident_add_note(
-        incident=incident, actor=request.user, note=data["note"]
-    ),
-    "Note added.",
-)
-record_referral = _transition_view(
-    "record_referral",
-    lambda request, incident, data: services.referral_record(
-        incident=incident,
-        actor=request.user,
-        kind=data["kind"],
-        made_on=data["made_on"],
-        reference=data["reference"],
-        note=data["note"],
-    ),
-    "Referral recorded.",
-)
-declare_conflict = _transition_view(
-    "declare_conflict",
-    lambda request, incident, data: services.incident_declare_conflict(
-        incident=incident, actor=request.user, reason=data["reason"]
-    ),
-    "Your conflict of interest is recorded. You will not decide this review.",
-)
-add_evidence = _transition_view(
-    "add_evidence",
-    lambda request, incident, data: services.evidence_add(
-        incident=incident,
-        actor=request.user,
-        files=data["files"],
-        captured_at=data["captured_at"],
-        captured_url=data["captured_url"],
-    ),
-    "Evidence added.",
-)
-
-
 @require_POST
-def decide(request, reference):
-    """Governors uphold or refer back (two rows of the transitions table, one form)."""
+def case_action(request, reference, name):
+    """Every change made from the case page, by its row of transitions.TABLE (incidents/urls.py
+    routes each row's path here): 404 unless visible → 403 unless the row's roles → the row's form →
+    the row's service (which checks the table again, inside its transaction)."""
+    t = T[name]
     incident = _incident_or_404(request, reference)
-    _require_role(_roles(request, incident), "uphold")
-    form = forms.DecisionForm(request.POST, prefix="uphold")
-    if not form.is_valid():
-        if incident.status != Status.GOVERNOR_REVIEW:
-            messages.error(request, f"{incident.reference} is no longer waiting for the governors' review.")
+    _require_role(_roles(request, incident), name)
+    form = _form_for(t, incident, request.POST, request.FILES)
+    if form is not None and not form.is_valid():
+        if incident.status not in t.sources:  # say the real problem, not the form's
+            messages.error(request, f"{incident.reference} is now “{incident.get_status_display()}”.")
             return redirect("incidents:detail", reference=incident.reference)
-        return _detail(request, incident, bound={"uphold": form}, status=400)
-    decision = form.cleaned_data["decision"]
+        return _detail(request, incident, bound={name: form}, status=400)
+    data = form.cleaned_data if form is not None else {}
+    service = import_string(t.service)
+    success = form.success_message() if hasattr(form, "success_message") else t.success
     return _act(
-        request,
-        incident,
-        decision,
-        lambda: services.incident_governor_decide(
-            incident=incident, actor=request.user, decision=decision, comment=form.cleaned_data["comment"]
-        ),
-        "Decision recorded: " + ReviewDecision(decision).label.lower() + ".",
+        request, incident, name, lambda: service(incident=incident, actor=request.user, **data), success, form=form
     )
 
 
@@ -563,9 +465,11 @@ def _evidence_or_404(request, public_id) -> Evidence:
         public_id=public_id,
     )
     roles = _roles(request, item.incident)
-    if roles & OWNERS:
+    readers = T["view_evidence"].roles
+    if roles & readers & OWNERS:
         return item
-    if CaseRole.REPORTER in roles and item.uploaded_by_id == request.user.pk:
+    # Readers who do not own the case (the reporter) open only the files they uploaded themselves.
+    if roles & readers and item.uploaded_by_id == request.user.pk:
         return item
     raise Http404("No such file.")
 
@@ -623,5 +527,5 @@ def evidence_withdraw(request, public_id):
         incident,
         "withdraw_evidence",
         lambda: services.evidence_withdraw(item=item, actor=request.user, reason=form.cleaned_data["reason"]),
-        "The file is marked withdrawn. It is kept, with your reason, on the case.",
+        T["withdraw_evidence"].success,
     )

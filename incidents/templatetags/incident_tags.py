@@ -22,6 +22,14 @@ def local_time(value):
     return format_local(value) if value else ""
 
 
+@register.filter
+def due_why(reason):
+    """A deadline's reason without its leading "due <time> — " (deadlines.py writes every reason that
+    way): for pages that have just said the due time, so it is not said twice in one sentence."""
+    head, sep, rest = (reason or "").partition(" — ")
+    return rest if sep and head.startswith("due ") else reason
+
+
 @register.inclusion_tag("incidents/_deadline_badge.html")
 def deadline_badge(incident, now=None):
     """Time left or overdue for the first response; "acknowledged" once the clock stopped."""

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Incident, Notification, Status, TimelineEntry
+from incidents.templatetags.incident_tags import due_why, local_time
 from tests.incidents.factories import fast_passwords, report, sign_in, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
@@ -29,7 +30,8 @@ def test_staff_member_reports_and_sees_reference_and_due_time(client, cast):
     page = response.content.decode()
     assert incident.reference in page and incident.reference.startswith("OAK-")
     assert incident.response_due_at is not None and incident.response_due_reason
-    assert incident.response_due_reason in page
+    assert f'A first response is due by <strong data-testid="due">{local_time(incident.response_due_at)}' in page
+    assert due_why(incident.response_due_reason) in page  # the reason, without saying the time again
     assert (incident.owner, incident.dsl, incident.status) == (cast.helen, None, Status.SUBMITTED)
     assert incident.evidence.count() == 1
 

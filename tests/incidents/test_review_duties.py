@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from accounts.models import AuditAction, AuditEvent, Membership, Role
 from incidents import services
+from incidents.errors import NotAllowed, Stale, WrongState
 from incidents.models import (
     Category,
     Incident,
@@ -26,7 +27,7 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
-from incidents.transitions import CaseRole, NotAllowed, Stale, WrongState, case_roles, review_panel
+from incidents.transitions import CaseRole, case_roles, review_panel
 from tests.factories import person
 from tests.incidents.factories import advance, fast_passwords, fresh, report, sign_in, upload
 

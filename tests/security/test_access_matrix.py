@@ -903,7 +903,7 @@ def test_admin_is_closed_to_every_member(world, actor):
 
 
 def test_a_governor_cannot_learn_who_reported_from_the_access_history(world):
-    """Governors see the review, not who reported (incidents/detail.html shows "Reported by" to
+    """Governors see the review, not who reported (only incidents/case_owner.html shows "Reported by", to
     owners only). The case's access history lists everyone who opened the case, the reporter
     included, so it must be closed to them as the matrix says (403)."""
     case = world.cases["review"]
