@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from .models import Clause, VersionStatus
+from .models import Clause, PolicyVersion, Section, VersionStatus
 
 DEFAULT_TOP = 5
 MAX_QUERY_CHARS = 5000  # a concern is a few paragraphs; more is pasted noise and slows nothing useful
@@ -57,7 +57,7 @@ STOP_WORDS = _word_set(
     a about above after again against all also am an and any are as at be because been before being below
     between both but by can could did do does doing down during each either etc few for from further had
     has have having he her here hers herself him himself his how i if in into is it its itself just let may
-    me might more most my myself no nor not of off on once only or other our ours ourselves out over own
+    me might more most my myself no nor not of off on once only or our ours ourselves out over own
     per same shall she should so some such than that the their theirs them themselves then there these they
     this those through to too under until up upon very was we were what when where which while who whom why
     will with within without would you your yours yourself yourselves e.g eg i.e ie via one two three s t
@@ -80,11 +80,12 @@ former_pupil: former pupils? | ex[- ]pupils? | prior pupils? | left (?:the )?sch
 parent: parents? | carers? | mums? | mothers? | dads? | fathers? | guardians? | famil(?:y|ies) |
     step-?(?:mum|dad)s? | pta
 colleague: colleagues? | co-?workers? | other (?:teachers?|staff) | fellow (?:teachers?|staff)
-head: head ?teachers? | heads?(?: of school)? | principal | senior lead(?:er|ers|ership) | slt
+head: head ?teachers? | heads?(?: of school)? | principal | (?:senior )?lead(?:ers?|ership)(?: team)? | slt
 governor: governors? | governing (?:body|board) | chair of governors
 image: images? | photos? | photographs? | photographed | pictures? | pics? | selfies? | videos? | footage |
     filmed | film(?:ing)? | recordings? | snaps? | clips? | reels? | stories | tagged | tagging
-befriend: friend requests? | friends? with | friended | befriend(?:s|ed|ing)? | make a .friend |
+befriend: friend requests? | friends? with | friended | accept(?:s|ed|ing)? (?:\S+ ){0,4}requests? |
+    befriend(?:s|ed|ing)? | make a .friend |
     (?:accept|add)(?:s|ed|ing)? (?:\w+ ){0,3}(?:as )?(?:a )?friends? | friendships? | follow(?:s|ed|ing|ers?)? |
     follow requests? | connect(?:s|ed|ing|ions?)? | add(?:s|ed)? (?:him|her|them|pupils?|students?) | unfriend
 message: dms? | dm'?(?:s|ed|ing) | direct messages? | messag(?:e|es|ed|ing) | inbox(?:ed)? |
@@ -95,6 +96,8 @@ criticise: critici[sz]\w* | slag\w* (?:\w+ ){0,3}off | moan\w* | rant\w* | derog
     attack\w* | mock\w* | ridicul\w* | belittl\w* | bad[- ]?mouth\w* | disparag\w* | rude | nasty | sarcastic |
     grievances? | having a go | had a go | vent\w* | sound(?:ed|ing)? off | dig at | name[ds]? and sham\w* |
     useless | incompetent | (?:the )?worst | joke of a
+post: post(?:s|ed|ing)? | put (?:\S+ ){0,4}(?:on|up|online) | upload(?:s|ed|ing)? | publish(?:es|ed|ing)? |
+    shar(?:e|es|ed|ing) | tweet(?:s|ed|ing)? | retweet\w* | repost\w*
 complaint: complain\w* | complaints? procedures? | grievance procedures? | raise (?:a |any )?concerns?
 disrepute: disrepute | reputation | embarrass\w* | bring\w* (?:\w+ ){0,4}into disrepute |
     damag\w* (?:\w+ ){0,2}(?:name|image|standing) | unprofessional | professional standards | inappropriate
@@ -430,3 +433,62 @@ def index_for_version(version) -> Index:
 
 def suggest(index: Index, text: str, top: int = DEFAULT_TOP) -> list[Suggestion]:
     return index.rank(text, top=top)
+
+
+# --- Showing clauses on a form ----------------------------------------------------------------
+
+SHORT_TEXT = 150  # characters of a clause shown beside its checkbox; the rest is one click away
+PICKER_MIN_SHARE = 0.25  # a suggestion scoring under this share of the best one is noise, not shown
+
+
+def shorten(text: str, limit: int = SHORT_TEXT) -> tuple[str, bool]:
+    """(text cut at a word boundary within `limit` characters with an ellipsis, whether it was cut).
+
+    Never cuts inside a word: a clause cut mid-word can read as a different rule.
+    """
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text, False
+    cut = text[: limit + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > 0 else text[:limit]  # one enormous "word" (a URL): cut it anyway
+    return cut.rstrip(" ,;:-\u2013\u2014") + "\u2026", True
+
+
+def clause_picker(bound_field, text: str, *, top: int = DEFAULT_TOP) -> dict:
+    """What the triage form's clause list shows: the clauses `text` most likely breaches first, then
+    every other clause grouped by section (collapsed unless one of its clauses is ticked).
+
+    `bound_field` is a bound ModelMultipleChoiceField of Clause rows of one policy version (the
+    form's queryset decides which clauses may be chosen; this only orders and groups them).
+    """
+    options = []
+    for widget in bound_field.subwidgets:
+        clause = widget.data["value"].instance
+        short, cut = shorten(clause.text)
+        options.append({"widget": widget, "clause": clause, "short": short, "cut": cut})
+    if not options:
+        return {"field": bound_field, "suggested": [], "sections": [], "total": 0}
+    version = PolicyVersion.objects.get(pk=options[0]["clause"].version_id)
+    by_ref = {o["clause"].ref: o for o in options}
+    ranked = [s for s in index_for_version(version).rank(text, top=top) if s.ref in by_ref]
+    if ranked:
+        best = ranked[0].raw
+        ranked = [s for s in ranked if s.raw >= best * PICKER_MIN_SHARE]
+    suggested = []
+    for suggestion in ranked:
+        option = by_ref[suggestion.ref]
+        option["suggestion"] = suggestion
+        suggested.append(option)
+    chosen = {id(o) for o in suggested}
+    headings = {s.pk: s for s in Section.objects.filter(version=version)}
+    sections: list[dict] = []
+    for option in options:
+        if id(option) in chosen:  # shown once, above: two checkboxes for one clause would disagree
+            continue
+        section = headings.get(option["clause"].section_id)
+        if not sections or sections[-1]["section"] is not section:
+            sections.append({"section": section, "options": [], "open": False})
+        sections[-1]["options"].append(option)
+        sections[-1]["open"] |= bool(option["widget"].data["selected"])
+    return {"field": bound_field, "suggested": suggested, "sections": sections, "total": len(options)}
