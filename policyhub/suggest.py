@@ -437,7 +437,8 @@ def suggest(index: Index, text: str, top: int = DEFAULT_TOP) -> list[Suggestion]
 
 # --- Showing clauses on a form ----------------------------------------------------------------
 
-SHORT_TEXT = 150  # characters of a clause shown beside its checkbox; the rest is one click away
+SHORT_TEXT = 120  # characters of a clause shown beside its checkbox; the rest is one click away
+PICKER_TOP = 3  # suggestions on the triage form: the labelled set's top-3 figure is about these
 PICKER_MIN_SHARE = 0.25  # a suggestion scoring under this share of the best one is noise, not shown
 
 
@@ -455,7 +456,7 @@ def shorten(text: str, limit: int = SHORT_TEXT) -> tuple[str, bool]:
     return cut.rstrip(" ,;:-\u2013\u2014") + "\u2026", True
 
 
-def clause_picker(bound_field, text: str, *, top: int = DEFAULT_TOP) -> dict:
+def clause_picker(bound_field, text: str, *, top: int = PICKER_TOP) -> dict:
     """What the triage form's clause list shows: the clauses `text` most likely breaches first, then
     every other clause grouped by section (collapsed unless one of its clauses is ticked).
 
