@@ -46,6 +46,18 @@ def checkboxes(body):
     ]
 
 
+def cut_at_a_word(shown: str, text: str) -> bool:
+    """Whether `shown` is `text` cut after a whole word (plus an ellipsis); fails if cut inside one."""
+    full = " ".join(text.split())
+    if shown == full:
+        return False
+    assert shown.endswith("\u2026"), shown
+    words, kept = full.split(), shown[:-1].split()
+    assert kept[:-1] == words[: len(kept) - 1]
+    assert kept[-1] == words[len(kept) - 1].rstrip(",;:-\u2013\u2014"), shown
+    return True
+
+
 def test_the_suggested_clauses_come_first_and_every_clause_is_offered_once(client, cast, version, case):
     response = page_as(client, cast.helen, case)
     body = response.content.decode()
@@ -71,18 +83,26 @@ def test_no_clause_text_is_cut_inside_a_word_and_the_full_text_is_one_click_away
         )
         assert label, clause.ref
         shown = html.unescape(label.group(1))
-        full = " ".join(clause.text.split())
-        if shown == full:
+        if not cut_at_a_word(shown, clause.text):
             continue
-        assert shown.endswith("\u2026")
-        words, kept = full.split(), shown[:-1].split()
-        assert kept[:-1] == words[: len(kept) - 1]
-        assert kept[-1] == words[len(kept) - 1].rstrip(",;:-\u2013\u2014"), clause.ref
         option = body.split(f'data-ref="{clause.ref}"', 1)[1].split('<div class="form-check', 1)[0]
         assert re.search(
             r'<details class="small clause-full"><summary>[^<]*(<span[^>]*>[^<]*</span>[^<]*)?</summary>', option
         )
         assert f'<p class="mb-1">{html.escape(clause.text)}</p></details>' in option
+
+
+def test_the_forms_own_labels_never_cut_inside_a_word(cast, version, case):
+    from incidents.forms import TriageForm
+
+    form = TriageForm(prefix="triage", incident=case, version=version)
+    labels = [str(label) for _, label in form.fields["clauses"].choices]
+    assert len(labels) == version.clauses.count()
+    cut = 0
+    for label in labels:
+        ref, shown = label.split(" \u2014 ", 1)
+        cut += cut_at_a_word(shown, version.clauses.get(ref=ref).text)
+    assert cut  # the demo policy has clauses longer than a label
 
 
 def test_ticking_a_suggestion_records_it(client, cast, version, case):
