@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from policyhub.models import Clause
+from policyhub.suggest import shorten
 
 from . import evidence, references
 from .models import (
@@ -204,7 +205,7 @@ class WithdrawForm(forms.Form):
 
 class ClauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
-        return f"{obj.ref} — {obj.text[:160]}"
+        return f"{obj.ref} — {shorten(obj.text, 160)[0]}"  # never cut inside a word
 
 
 class TriageForm(forms.Form):

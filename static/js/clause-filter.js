@@ -1,16 +1,20 @@
-// Triage form: a search box that filters the list of clauses as you type. Without JavaScript the
-// whole list shows. No inline script: the page's CSP forbids it.
+// Triage form: a search box over every clause (suggested ones and those collapsed by section). Typing
+// opens the sections that have a match and hides the rest; clearing it closes them again. Ticked clauses
+// always stay in view. Without JavaScript the sections are plain <details> elements. No inline script:
+// the page's CSP forbids it.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-clause-filter]");
   if (!form) return;
-  var options = form.querySelectorAll('input[type="checkbox"][name$="-clauses"]');
-  if (!options.length) return;
-  var first = options[0].closest(".form-check") || options[0].parentNode;
+  var picker = form.querySelector("[data-clause-picker]");
+  if (!picker) return;
+  var rows = picker.querySelectorAll(".clause-option");
+  if (!rows.length) return;
+  var sections = picker.querySelectorAll("details.clause-section");
   var box = document.createElement("div");
   box.className = "mb-2";
   var label = document.createElement("label");
-  label.className = "form-label small";
+  label.className = "form-label small mb-0";
   label.htmlFor = "clause-filter";
   label.textContent = "Filter clauses";
   var input = document.createElement("input");
@@ -24,16 +28,32 @@
   box.appendChild(label);
   box.appendChild(input);
   box.appendChild(status);
-  first.parentNode.insertBefore(box, first);
+  var legend = picker.querySelector("legend");
+  picker.insertBefore(box, legend ? legend.nextSibling : picker.firstChild);
+
+  function ticked(row) {
+    var option = row.querySelector('input[type="checkbox"]');
+    return option && option.checked;
+  }
+
   input.addEventListener("input", function () {
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     var shown = 0;
-    options.forEach(function (option) {
-      var row = option.closest(".form-check") || option.parentNode;
+    rows.forEach(function (row) {
       var text = row.textContent.toLowerCase();
-      var match = option.checked || words.every(function (w) { return text.indexOf(w) !== -1; });
+      var match = ticked(row) || words.every(function (w) { return text.indexOf(w) !== -1; });
       row.hidden = !match;
       if (match) shown += 1;
+    });
+    sections.forEach(function (section) {
+      var visible = section.querySelectorAll(".clause-option:not([hidden])").length > 0;
+      if (words.length) {
+        section.hidden = !visible;
+        section.open = visible;
+      } else {
+        section.hidden = false;
+        section.open = Array.prototype.some.call(section.querySelectorAll(".clause-option"), ticked);
+      }
     });
     status.textContent = shown + " clauses shown";
   });

@@ -6,12 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from incidents.models import Incident, Status
+from policyhub.demo_policy import seed_policy
 from tests.conftest import login
 from tests.incidents.factories import png_bytes, policy_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 800}
 
 
 @pytest.fixture
@@ -73,9 +75,11 @@ def test_journey_1_teacher_reports_a_parents_post_on_a_phone(open_as, cast):
 
 
 def test_journey_2_head_triages_and_records_the_outcome(open_as, cast):
+    # The demo policy (38 clauses): triage must fit a laptop screen, suggestions first (issue [11] item 4).
+    seed_policy(trust=cast.trust, schools={"oakfield": cast.oakfield})
     policy_for(cast.oakfield)
     reference = _report_parent_post(open_as(cast.sam))
-    page = open_as(cast.helen)
+    page = open_as(cast.helen, LAPTOP)
     page.get_by_role("link", name="Triage queue").first.click()
     row = page.get_by_role("row", name=re.compile(reference))
     expect(row).to_contain_text("left")
@@ -84,10 +88,26 @@ def test_journey_2_head_triages_and_records_the_outcome(open_as, cast):
     expect(page.get_by_role("status").first).to_contain_text("Acknowledged")
 
     triage = page.locator("form[data-clause-filter]")
+    suggested = triage.get_by_test_id("suggested-clauses")
+    first = suggested.locator(".clause-option").first
+    expect(first).to_contain_text("5.3")
+    expect(first).to_contain_text("Parents and carers are asked not to post images")
+    # The rest of the policy is collapsed: the suggestions and the route are a short scroll apart, not a
+    # policy's length (38 clauses listed in full made a 5,800-pixel page).
+    first.scroll_into_view_if_needed()
+    top = first.bounding_box()["y"]
+    route = triage.get_by_label("Policy breach")
+    assert route.bounding_box()["y"] - top < LAPTOP["height"], "the route is within a screen of the suggestions"
+    expect(triage.get_by_label(re.compile("School business is never discussed"))).to_be_hidden()  # 5.2, collapsed
+    # The filter still reaches a collapsed clause, opening its section.
+    triage.get_by_label("Filter clauses").fill("journalists")
+    expect(triage.get_by_label(re.compile("Enquiries from journalists"))).to_be_visible()
+    triage.get_by_label("Filter clauses").fill("")
+    expect(triage.get_by_label(re.compile("Enquiries from journalists"))).to_be_hidden()
+
     triage.get_by_label("Medium").check()
-    triage.get_by_label("Filter clauses").fill("images of other children")
-    triage.get_by_label(re.compile("Parents are asked not to post images of other children")).check()
-    triage.get_by_label("Policy breach").check()
+    first.get_by_role("checkbox").check()
+    route.check()
     page.get_by_role("button", name="Record triage").click()
     expect(page.get_by_role("status").first).to_contain_text("Triage recorded")
     page.get_by_role("button", name="Start investigation").click()
@@ -99,7 +119,7 @@ def test_journey_2_head_triages_and_records_the_outcome(open_as, cast):
     expect(page.get_by_role("status").first).to_contain_text("Outcome recorded")
     incident = Incident.objects.get(reference=reference)
     assert incident.status == Status.OUTCOME_PROPOSED and incident.outcome == "content_removal"
-    assert [c.ref for c in incident.clauses.all()] == ["7.2"]
+    assert [c.ref for c in incident.clauses.all()] == ["5.3"]
 
 
 def test_journey_3_a_report_about_the_head_goes_to_the_chair_and_the_head_cannot_find_it(open_as, cast):
