@@ -9,6 +9,8 @@ import pytest
 from tests.embedded import Stack, alive, free_port, prepared_var, wait_until
 
 TRIES = 3
+# Real processes timed to the second: never beside another real-process test (docs/notes/speed.md).
+pytestmark = pytest.mark.xdist_group("real-processes")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,8 @@ from policyhub.demo import DEFAULT_DEMO_PASSWORD
 from tests.embedded import HEAD, HEAD_TOTP_KEY, Client, Stack, free_port, new_cases, prepared_var
 
 CLICKS = 8
+# Real processes and timing-dependent collisions: never beside another real-process test.
+pytestmark = pytest.mark.xdist_group("real-processes")
 ROUNDS = 5
 
 
