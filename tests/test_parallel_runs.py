@@ -4,6 +4,7 @@ script's switches (docs/notes/speed.md)."""
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,46 @@ def test_test_sh_fails_when_no_test_ran(tmp_path):
 
 def test_test_sh_passes_a_failure_on(tmp_path):
     assert _test_sh(tmp_path, status=1).returncode == 1
+
+
+GROUPED = """
+import os
+from pathlib import Path
+
+import pytest
+
+OUT = Path(os.environ["GROUP_TEST_OUT"])
+
+
+@pytest.mark.xdist_group("alone")
+@pytest.mark.parametrize("i", range(6))
+def test_grouped(i):
+    (OUT / f"grouped-{i}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+
+
+@pytest.mark.parametrize("i", range(6))
+def test_free(i):
+    (OUT / f"free-{i}").write_text(os.environ["PYTEST_XDIST_WORKER"])
+"""
+
+
+def test_an_xdist_group_runs_in_one_worker(tmp_path):
+    """Without tests/xdist_groups.py, pytest 9 and xdist 3.8 spread a group over both workers."""
+    (tmp_path / "test_grouped.py").write_text(GROUPED)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(PYTHONPATH=str(ROOT), GROUP_TEST_OUT=str(out))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "pytest"), "-p", "tests.xdist_groups", "-p", "no:cacheprovider"]
+        + ["-n", "2", "--dist", "loadgroup", "-q"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    grouped = {f.read_text() for f in out.glob("grouped-*")}
+    assert len(list(out.glob("grouped-*"))) == 6 and len(list(out.glob("free-*"))) == 6
+    assert len(grouped) == 1, f"the group ran in {sorted(grouped)}"
