@@ -82,10 +82,6 @@ def test_test_sh_fails_when_no_test_ran(tmp_path):
     assert "ERROR: pytest ran no test." in result.stderr
 
 
-def test_test_sh_passes_a_failure_on(tmp_path):
-    assert _test_sh(tmp_path, status=1).returncode == 1
-
-
 GROUPED = """
 import os
 from pathlib import Path
