@@ -46,9 +46,17 @@ else
   missing "chromium (Debian package chromium)"
 fi
 
+# Two pytest-xdist workers by default (the CI machine has two cores); PYTEST_WORKERS=0 runs serially.
+# --dist loadgroup: tests marked xdist_group("name") all run in one worker, one after another (see
+# docs/notes/speed.md); the rest are shared out test by test. A -n in the arguments wins.
+WORKERS=${PYTEST_WORKERS:-2}
+export WORKERS
+
 run_pytest() {
+  local xdist=()
+  if [ "$WORKERS" != "0" ]; then xdist=(-n "$WORKERS" --dist loadgroup); fi
   set +e
-  "$BIN/pytest" "$@"
+  "$BIN/pytest" "${xdist[@]}" "$@"
   status=$?
   set -e
   if [ "$status" = "5" ]; then echo "ERROR: pytest ran no test." >&2; fi

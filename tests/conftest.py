@@ -42,6 +42,16 @@ def cast(db):
 
 
 @pytest.fixture(scope="session")
+def seeded_var_template(tmp_path_factory):
+    """A migrated, seeded var folder (what `make seed` leaves), built once per worker: the tests of
+    the embedded stack each take a copy (tests.embedded.copy_var) instead of migrating and seeding
+    again in subprocesses (about a minute on a busy machine)."""
+    from tests.embedded import prepared_var
+
+    return prepared_var(tmp_path_factory.mktemp("seeded-var"))
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -19,3 +19,20 @@ os.environ["POLICYHUB_ENV"] = "development"
 os.environ.pop("CELERY_BROKER_URL", None)
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls there.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def _worker_redis_url(url: str, worker: str) -> str:
+    """Under pytest-xdist (`scripts/test.sh` runs two workers) each worker gets its own database
+    number on the shared test Redis (gw0 → 1, gw1 → 2, …; a serial run keeps 0), so one worker's
+    FLUSHDB or Celery queues never touch the other's. Queue and fanout keys live per database."""
+    if not url or not worker.startswith("gw"):
+        return url
+    base, _, _db = url.rpartition("/")
+    return f"{base}/{int(worker[2:]) % 15 + 1}"
+
+
+# pytest-xdist sets PYTEST_XDIST_WORKER in each worker before its plugins (this module) load.
+if os.environ.get("POLICYHUB_TEST_REDIS_URL"):
+    os.environ["POLICYHUB_TEST_REDIS_URL"] = _worker_redis_url(
+        os.environ["POLICYHUB_TEST_REDIS_URL"], os.environ.get("PYTEST_XDIST_WORKER", "")
+    )

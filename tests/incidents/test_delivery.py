@@ -25,7 +25,8 @@ from tests.celery_helpers import RedisServer, make_app, running_worker, wait_for
 from tests.incidents.clock_helpers import acknowledge, received, report
 from tests.services import REDIS_SERVER
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# xdist_group: real workers killed mid-sweep, timed waits; never beside another real-process test.
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("real-processes")]
 ROOT = Path(__file__).resolve().parents[2]
 LONG_AGO = "2025-11-19 10:30"  # due 2025-11-20 10:30: overdue whenever the test runs
 

@@ -6,14 +6,16 @@ import time
 
 import pytest
 
-from tests.embedded import Stack, alive, free_port, prepared_var, wait_until
+from tests.embedded import Stack, alive, copy_var, free_port, wait_until
 
 TRIES = 3
+# Real processes timed to the second: never beside another real-process test (docs/notes/speed.md).
+pytestmark = pytest.mark.xdist_group("real-processes")
 
 
 @pytest.fixture(scope="module")
-def seeded_var(tmp_path_factory):
-    return prepared_var(tmp_path_factory.mktemp("make-run"))
+def seeded_var(seeded_var_template, tmp_path_factory):
+    return copy_var(seeded_var_template, tmp_path_factory.mktemp("make-run"))
 
 
 @pytest.mark.parametrize("attempt", range(1, TRIES + 1))

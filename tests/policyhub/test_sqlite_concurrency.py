@@ -8,16 +8,18 @@ import threading
 import pytest
 
 from policyhub.demo import DEFAULT_DEMO_PASSWORD
-from tests.embedded import HEAD, HEAD_TOTP_KEY, Client, Stack, free_port, new_cases, prepared_var
+from tests.embedded import HEAD, HEAD_TOTP_KEY, Client, Stack, copy_var, free_port, new_cases
 
 CLICKS = 8
+# Real processes and timing-dependent collisions: never beside another real-process test.
+pytestmark = pytest.mark.xdist_group("real-processes")
 ROUNDS = 5
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(seeded_var_template, tmp_path_factory):
     directory = tmp_path_factory.mktemp("sqlite-concurrency")
-    stack = Stack(prepared_var(directory), free_port(), directory / "run.log").start()
+    stack = Stack(copy_var(seeded_var_template, directory), free_port(), directory / "run.log").start()
     try:
         stack.wait_ready()
         yield stack
