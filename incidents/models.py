@@ -153,7 +153,14 @@ class IncidentQuerySet(models.QuerySet):
         if not user.is_authenticated or not user.is_active:
             return None
         schools_by_role: dict[str, list[int]] = {}
-        for school_id, role in user.memberships.values_list("school_id", "role"):
+        # In a request, the memberships the request fetched once (accounts/middleware.py).
+        of_request = getattr(user, "memberships_of_request", None)
+        pairs = (
+            [(m.school_id, m.role) for m in of_request()]
+            if of_request is not None
+            else user.memberships.values_list("school_id", "role")
+        )
+        for school_id, role in pairs:
             schools_by_role.setdefault(role, []).append(school_id)
 
         def at(*roles):

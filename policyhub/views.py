@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership, Role
+from incidents import selectors as incident_selectors
 
 from . import liveness, services
 from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
@@ -33,13 +34,17 @@ from .topics import TOPIC_LABELS
 def home(request):
     ctx = request.ctx
     is_trust_admin = ctx.has_role(Role.TRUST_ADMIN)
+    cards = {
+        "is_staff_member": ctx.has_role(Role.STAFF),
+        "is_owner": ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR),
+        "is_governor": ctx.has_role(Role.GOVERNOR, Role.CHAIR),
+    }
     return render(
         request,
         "home.html",
         {
-            "is_staff_member": ctx.has_role(Role.STAFF),
-            "is_owner": ctx.has_role(Role.HEAD, Role.DSL, Role.CHAIR),
-            "is_governor": ctx.has_role(Role.GOVERNOR, Role.CHAIR),
+            **cards,
+            "summary": incident_selectors.home(request, **cards) if ctx.school else None,
             "is_trust_admin": is_trust_admin,
             "is_dpo": ctx.has_role(Role.DPO),
             "short_of_dpos": _short_of_dpos(ctx.schools) if is_trust_admin else [],
@@ -121,13 +126,18 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledgement = Acknowledgement.objects.filter(user=user, version=version).first()
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
+    sections = _tree(version)
+    breaches = incident_selectors.breach_counts(user, version.pk)
+    for section in sections:
+        for clause in section.clause_list:
+            clause.breaches = breaches.get(clause.pk, 0)
     return render(
         request,
         "policyhub/policy.html",
         {
             "version": version,
             "versions": versions,
-            "sections": _tree(version),
+            "sections": sections,
             "must_acknowledge": must_acknowledge,
             "acknowledged_at": acknowledged,
             "can_manage": services.can_manage(user, version.policy),
@@ -170,7 +180,11 @@ def clause_detail(request, pk):
     return render(
         request,
         "policyhub/clause.html",
-        {"clause": clause, "children": list(clause.children.order_by("order"))},
+        {
+            "clause": clause,
+            "children": list(clause.children.order_by("order")),
+            "citing": incident_selectors.clause_citations(request, clause),
+        },
     )
 
 
