@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.utils import timezone
 
 from accounts.audit_reads import shown
@@ -131,12 +131,19 @@ def termly(user, start: date, end: date, page_number) -> Termly:
     The term is compared as a range of instants (local midnights), not `decided_at__date`, whose
     cast to a local date no index can answer; index review_upheld_by_date reads only the term's
     upheld reviews. Four queries: the figures, the page's count, the page, its clauses."""
-    upheld = GovernorReview.objects.filter(
-        decision=ReviewDecision.UPHOLD,
-        decided_at__gte=_local_midnight(start),
-        decided_at__lt=_local_midnight(end),
-        incident__in=Incident.objects.under_review_for(user).filter(status=Status.CLOSED),
-    ).exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
+    upheld = (
+        GovernorReview.objects.filter(
+            decision=ReviewDecision.UPHOLD,
+            decided_at__gte=_local_midnight(start),
+            decided_at__lt=_local_midnight(end),
+        )
+        .filter(
+            # Correlated on the review's case, so each of the term's upheld decisions is checked by primary
+            # key; `incident__in=` let PostgreSQL hash every case the governor may see instead.
+            Exists(Incident.objects.under_review_for(user).filter(pk=OuterRef("incident_id"), status=Status.CLOSED))
+        )
+        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
+    )
     labels = dict(Incident._meta.get_field("category").flatchoices)
     rows = upheld.values_list("incident__category").annotate(n=Count("pk")).order_by()
     by_category = sorted((str(labels.get(category, category)), n) for category, n in rows)
@@ -165,20 +172,20 @@ def clause_citations(request, clause) -> dict:
     return {"items": items, "total": total, "more": total - len(items)}
 
 
-def breach_counts(user, version_id) -> dict[int, int]:
-    """{clause id: how often it was found breached} over the cases `user` may count, for one policy
-    version. One query, driven by the clauses of the version (the citation table's clause index),
-    so it reads the cases citing this version, not all of the school's closed cases."""
+def breach_counts(user, clause_ids) -> dict[int, int]:
+    """{clause id: how often it was found breached} over the cases `user` may count, for the clauses
+    of one policy version. One query, driven by the citation table's clause index from the clause ids
+    themselves (a join to the clauses by version hid how few citations there are, and PostgreSQL
+    then read all of the school's closed cases instead)."""
+    if not clause_ids:
+        return {}
     rows = (
-        Incident.clauses.through.objects.filter(
-            clause__version_id=version_id,
-            incident__in=Incident.objects.counted_for(user)
-            .filter(status=Status.CLOSED)
-            .exclude(outcome="")
-            .exclude(outcome__in=NON_BREACH_OUTCOMES),
-        )
-        .values_list("clause_id")
-        .annotate(n=Count("incident_id"))
+        Incident.objects.counted_for(user)
+        .filter(status=Status.CLOSED, clauses__in=list(clause_ids))
+        .exclude(outcome="")
+        .exclude(outcome__in=NON_BREACH_OUTCOMES)
+        .values_list("clauses")
+        .annotate(n=Count("pk"))
         .order_by()
     )
     return dict(rows)

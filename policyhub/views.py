@@ -127,7 +127,7 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
     sections = _tree(version)
-    breaches = incident_selectors.breach_counts(user, version.pk)
+    breaches = incident_selectors.breach_counts(user, [c.pk for s in sections for c in s.clause_list])
     for section in sections:
         for clause in section.clause_list:
             clause.breaches = breaches.get(clause.pk, 0)
