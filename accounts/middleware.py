@@ -28,4 +28,7 @@ class CurrentSchoolMiddleware:
 
     def __call__(self, request):
         request.ctx = SimpleLazyObject(lambda: SchoolContext(request))
+        # The visibility rules (incidents/models.py) read the user's roles: from this request's
+        # memberships, fetched once, instead of a query of their own each time they are applied.
+        request.user.memberships_of_request = lambda: request.ctx.memberships
         return self.get_response(request)

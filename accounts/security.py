@@ -129,7 +129,7 @@ def end_all_sessions(user) -> int:
 class SessionLifetimeMiddleware:
     """Ends a session SESSION_ABSOLUTE_AGE seconds after sign-in, however active it has been.
 
-    (SESSION_COOKIE_AGE with SESSION_SAVE_EVERY_REQUEST is the inactivity limit.) The start is
+    (SESSION_COOKIE_AGE with SessionTouchMiddleware is the inactivity limit.) The start is
     recorded on the response of the request that signed in, so it is exact for real sign-ins.
     """
 
@@ -145,6 +145,33 @@ class SessionLifetimeMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and SESSION_STARTED_KEY not in request.session:
             request.session[SESSION_STARTED_KEY] = int(time.time())
+        return response
+
+
+TOUCHED_KEY = "_touched"
+
+
+class SessionTouchMiddleware:
+    """Keeps SESSION_COOKIE_AGE an inactivity timeout without writing the session on every request.
+
+    A session not otherwise changed is saved (its expiry and cookie pushed SESSION_COOKIE_AGE on)
+    only when it was last saved SESSION_TOUCH_SECONDS ago or more: one write a minute at most for
+    a busy user instead of one per page. The timeout is therefore exact to within that minute.
+    Sits right below SessionMiddleware, so this runs just before the session is saved."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or not session.accessed or session.is_empty():
+            return response  # nothing to keep alive
+        now = int(time.time())
+        # Saved anyway (changed by this request), or last saved a minute ago: (re)stamp it, which
+        # marks it modified, so SessionMiddleware saves it with a new expiry.
+        if session.modified or now - session.get(TOUCHED_KEY, 0) >= settings.SESSION_TOUCH_SECONDS:
+            session[TOUCHED_KEY] = now
         return response
 
 
@@ -194,6 +221,7 @@ def security_configuration(app_configs, **kwargs):
         "django_otp.middleware.OTPMiddleware",
         "accounts.two_factor.TwoFactorMiddleware",
         "accounts.security.SessionLifetimeMiddleware",
+        "accounts.security.SessionTouchMiddleware",
         "accounts.security.SecurityHeadersMiddleware",
     ):
         if name not in settings.MIDDLEWARE:

@@ -79,7 +79,14 @@ class Viewer:
         if not user.is_authenticated or not user.is_active:
             return None
         schools: dict[str, list[int]] = {}
-        for school_id, role in user.memberships.values_list("school_id", "role"):
+        # In a request, the memberships the request fetched once (accounts/middleware.py).
+        of_request = getattr(user, "memberships_of_request", None)
+        pairs = (
+            [(m.school_id, m.role) for m in of_request()]
+            if of_request is not None
+            else user.memberships.values_list("school_id", "role")
+        )
+        for school_id, role in pairs:
             schools.setdefault(role, []).append(school_id)
         return cls(user=user, schools=schools)
 

@@ -221,6 +221,13 @@ class Incident(models.Model):
         indexes = [
             # The triage queue: a school's open cases by due time.
             models.Index(fields=["school", "status", "response_due_at"], name="incident_queue"),
+            # The triage queue and the home page's counts read a school's open cases only, never the
+            # closed ones that make up most of a school's history (incidents/selectors.open_owned).
+            models.Index(
+                fields=["school", "response_due_at"], condition=~Q(status="closed"), name="incident_open_queue"
+            ),
+            # "My reports" and the home page's newest reports: one person's, newest first.
+            models.Index(fields=["reporter", "-received_at"], name="incident_reporter_received"),
         ]
 
     def __str__(self):
@@ -360,6 +367,10 @@ class GovernorReview(models.Model):
         ordering = ["decided_at", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(decision__in=ReviewDecision.values), name="review_decision_valid")
+        ]
+        indexes = [
+            # The governors' termly report: a term's upheld decisions, by date (incidents/selectors.termly).
+            models.Index(fields=["decided_at"], condition=Q(decision="uphold"), name="review_upheld_by_date"),
         ]
 
     def __str__(self):

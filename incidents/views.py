@@ -5,12 +5,9 @@ status, governors see the review, owners see everything."""
 
 import inspect
 import logging
-from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,17 +19,13 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import evidence, forms, services
+from . import evidence, forms, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
-    NON_BREACH_OUTCOMES,
-    OPEN_STATUSES,
     Category,
     Evidence,
-    GovernorReview,
     Incident,
     ReferralKind,
-    ReviewDecision,
     Route,
     Status,
     TimelineKind,
@@ -238,6 +231,23 @@ def _act(request, incident, name, call, success: str, *, form=None):
 
 # --- Reporting -----------------------------------------------------------------------------------
 
+# What the report form passes to services.incident_report, by name.
+REPORT_FIELDS = (
+    "category",
+    "platform",
+    "links",
+    "happened_at",
+    "seen_at",
+    "involved",
+    "subject",
+    "involved_detail",
+    "description",
+    "child_at_risk",
+    "files",
+    "captured_at",
+    "captured_url",
+)
+
 
 @require_http_methods(["GET", "POST"])
 @page("incidents:report")
@@ -247,23 +257,8 @@ def report(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            incident = services.incident_report(
-                reporter=request.user,
-                school=school,
-                category=data["category"],
-                platform=data["platform"],
-                links=data["links"],
-                happened_at=data["happened_at"],
-                seen_at=data["seen_at"],
-                involved=data["involved"],
-                subject=data["subject"],
-                involved_detail=data["involved_detail"],
-                description=data["description"],
-                child_at_risk=data["child_at_risk"],
-                files=data["files"],
-                captured_at=data["captured_at"],
-                captured_url=data["captured_url"],
-            )
+            fields = {name: data[name] for name in REPORT_FIELDS}
+            incident = services.incident_report(reporter=request.user, school=school, **fields)
         except evidence.EvidenceRejected as exc:
             for problem in exc.messages:
                 form.add_error("files", problem)
@@ -295,10 +290,7 @@ def report_done(request, reference):
 @require_GET
 @page("incidents:mine")
 def my_reports(request):
-    reports = Incident.objects.visible_to(request.user).filter(reporter=request.user).order_by("-received_at", "-pk")
-    page = Paginator(reports.only("pk", "reference", "category", "status", "received_at"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = selectors.my_reports_page(request.user, request.GET.get("page"))
     return render(request, "incidents/my_reports.html", {"page": page})
 
 
@@ -309,15 +301,9 @@ def my_reports(request):
 @page("incidents:queue")
 def queue(request):
     filters = forms.QueueFilterForm(request.GET or None)
-    cases = Incident.objects.owned_by(request.user).filter(status__in=OPEN_STATUSES).select_related("school")
-    if filters.is_valid():
-        for field in ("status", "category", "severity"):
-            if filters.cleaned_data[field]:
-                cases = cases.filter(**{field: filters.cleaned_data[field]})
-    cases = cases.annotate(
-        waiting=Case(When(status=Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("waiting", "response_due_at", "received_at", "pk")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.queue_page(
+        request.user, filters.cleaned_data if filters.is_valid() else {}, request.GET.get("page")
+    )
     many_schools = len({m.school_id for m in request.ctx.memberships}) > 1
     query = request.GET.copy()
     query.pop("page", None)
@@ -349,30 +335,13 @@ def person(request, user_id):
 @require_GET
 @page("incidents:reviews")
 def reviews(request):
-    cases = (
-        Incident.objects.under_review_for(request.user)
-        .select_related("school")
-        .annotate(waiting=Case(When(status=Status.GOVERNOR_REVIEW, then=Value(0)), default=Value(1)))
-        .order_by("waiting", "-updated_at", "pk")
-    )
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "incidents/reviews.html", {"page": page})
+    listing = selectors.reviews_page(request.user, request.GET.get("page"))
+    return render(request, "incidents/reviews.html", {"page": listing})
 
 
-TERMS = (("autumn", "Autumn", 9, 12), ("spring", "Spring", 1, 3), ("summer", "Summer", 4, 8))
-
-
-def _term_bounds(year: int, term: str) -> tuple[date, date]:
-    _key, _label, first, last = next(t for t in TERMS if t[0] == term)
-    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
-    return date(year, first, 1), end
-
-
-def _current_term(today: date) -> tuple[int, str]:
-    for key, _label, first, last in TERMS:
-        if first <= today.month <= last:
-            return today.year, key
-    raise AssertionError("every month is in a term")
+TERMS = selectors.TERMS
+_term_bounds = selectors.term_bounds
+_current_term = selectors.current_term
 
 
 @require_GET
@@ -389,32 +358,17 @@ def termly_report(request):
         except (ValueError, StopIteration):
             messages.error(request, "That term was not recognised; showing the current term.")
     start, end = _term_bounds(year, term)
-    upheld = (
-        GovernorReview.objects.filter(
-            decision=ReviewDecision.UPHOLD,
-            decided_at__date__gte=start,
-            decided_at__date__lt=end,
-            incident__in=Incident.objects.under_review_for(request.user).filter(status=Status.CLOSED),
-        )
-        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
-        .select_related("incident", "incident__school")
-        .prefetch_related(Prefetch("incident__clauses"))
-        .order_by("decided_at", "pk")
-    )
-    upheld = list(upheld)
-    by_category: dict[str, int] = {}
-    for review in upheld:
-        label = review.incident.get_category_display()
-        by_category[label] = by_category.get(label, 0) + 1
+    figures = selectors.termly(request.user, start, end, request.GET.get("page"))
     terms = [(f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS]
     label = next(lbl for k, lbl, _f, _l in TERMS if k == term)
     return render(
         request,
         "incidents/termly_report.html",
         {
-            "upheld": upheld,
-            "total": len(upheld),
-            "by_category": sorted(by_category.items()),
+            "page": figures.page,
+            "total": figures.total,
+            "by_category": figures.by_category,
+            "query": f"term={year}-{term}",
             "term_label": f"{label} term {year}",
             "term_key": f"{year}-{term}",
             "terms": terms,

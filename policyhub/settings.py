@@ -52,14 +52,17 @@ MIDDLEWARE = [
     # Below whitenoise, so static files keep their long cache lifetimes.
     "accounts.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right below the session: its response hook runs just before the session is saved.
+    "accounts.security.SessionTouchMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.security.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Before two-factor, which reads the memberships it fetches (once per request, lazily).
+    "accounts.middleware.CurrentSchoolMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "accounts.two_factor.TwoFactorMiddleware",
-    "accounts.middleware.CurrentSchoolMiddleware",
     "accounts.audit_reads.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -184,7 +187,11 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Sessions: a case system on shared staff-room computers must not stay signed in for ever.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age above becomes an inactivity timeout
+# The age above is an inactivity timeout: accounts.security.SessionTouchMiddleware saves the session
+# (pushing its expiry on) at most once a minute, not on every request as SESSION_SAVE_EVERY_REQUEST
+# would (a database write per page view).
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # ... and must not stay signed in past this many seconds, however busy (accounts.security).

@@ -13,7 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Membership, Role
-from accounts.pages import page
+from accounts.pages import may_open, page
+from incidents import selectors as incident_selectors
 
 from . import liveness, services
 from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
@@ -37,10 +38,20 @@ def home(request):
     and for a trust admin at this school an overview of the trust's schools (content, not a page)."""
     ctx = request.ctx
     trust_overview = ctx.has_role(Role.TRUST_ADMIN)
+    # Each card's figures only for a person whose tile shows (the tiles follow the page table).
+    cards = {
+        "is_staff_member": may_open(ctx, "incidents:report"),
+        "is_owner": may_open(ctx, "incidents:queue"),
+        "is_governor": may_open(ctx, "incidents:reviews"),
+    }
     return render(
         request,
         "home.html",
-        {"trust_overview": trust_overview, "short_of_dpos": _short_of_dpos(ctx.schools) if trust_overview else []},
+        {
+            "summary": incident_selectors.home(request, **cards) if ctx.school else None,
+            "trust_overview": trust_overview,
+            "short_of_dpos": _short_of_dpos(ctx.schools) if trust_overview else [],
+        },
     )
 
 
@@ -118,13 +129,18 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledgement = Acknowledgement.objects.filter(user=user, version=version).first()
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
+    sections = _tree(version)
+    breaches = incident_selectors.breach_counts(user, [c.pk for s in sections for c in s.clause_list])
+    for section in sections:
+        for clause in section.clause_list:
+            clause.breaches = breaches.get(clause.pk, 0)
     return render(
         request,
         "policyhub/policy.html",
         {
             "version": version,
             "versions": versions,
-            "sections": _tree(version),
+            "sections": sections,
             "must_acknowledge": must_acknowledge,
             "acknowledged_at": acknowledged,
             "can_manage": services.can_manage(user, version.policy),
@@ -166,7 +182,11 @@ def clause_detail(request, pk):
     return render(
         request,
         "policyhub/clause.html",
-        {"clause": clause, "children": list(clause.children.order_by("order"))},
+        {
+            "clause": clause,
+            "children": list(clause.children.order_by("order")),
+            "citing": incident_selectors.clause_citations(request, clause),
+        },
     )
 
 

@@ -17,7 +17,7 @@ from tests.test_anonymous_access import ROUTES
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
-# Rows a refused request may still write: the session's new expiry (SESSION_SAVE_EVERY_REQUEST),
+# Rows a refused request may still write: the session's new expiry (SessionTouchMiddleware),
 # the audit trail's record of the refusal, and sign-in bookkeeping.
 NOT_STATE = {"sessions.session", "accounts.auditevent", "accounts.auditseal"}
 

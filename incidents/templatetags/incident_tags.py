@@ -1,19 +1,16 @@
-"""Template helpers for incidents. Every case list here is fetched through the queryset rules in
-incidents/models.py (visible_to, owned_by, under_review_for, counted_for), never filtered here."""
+"""Template helpers for incidents. They format what the view gives them and run no queries: lists,
+counts and figures are fetched by incidents/selectors.py, through the queryset rules in
+incidents/models.py (visible_to, owned_by, under_review_for, counted_for)."""
 
 from django import template
-from django.db.models import Count
 from django.utils import timezone
 
-from accounts.audit_reads import shown
 from incidents.deadlines import format_duration, format_local
-from incidents.models import NON_BREACH_OUTCOMES, OPEN_STATUSES, Incident, Status
+from incidents.models import Status
 
 register = template.Library()
 
-CITING_LIMIT = 50
 DUE_SOON_SECONDS = 4 * 3600  # static/js/deadline-badge.js uses the same threshold
-HOME_LIMIT = 5
 
 
 @register.filter
@@ -59,68 +56,3 @@ def deadline_badge(incident, now=None):
 
 def _minutes(delta):
     return timezone.timedelta(minutes=max(1, int(delta.total_seconds() // 60)))
-
-
-@register.simple_tag(takes_context=True)
-def home_my_reports(context):
-    user = context["request"].user
-    reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
-    reports = list(reports.only("pk", "reference", "category", "status", "received_at")[:HOME_LIMIT])
-    if reports:
-        shown(context["request"])  # the page shows cases: audited (accounts/audit_reads.py)
-    return reports
-
-
-@register.simple_tag(takes_context=True)
-def home_queue(context):
-    user = context["request"].user
-    cases = Incident.objects.owned_by(user).filter(status__in=OPEN_STATUSES)
-    return {
-        "waiting": cases.filter(status=Status.SUBMITTED).count(),
-        "open": cases.count(),
-    }
-
-
-@register.simple_tag(takes_context=True)
-def home_reviews(context):
-    user = context["request"].user
-    return Incident.objects.under_review_for(user).filter(status=Status.GOVERNOR_REVIEW).count()
-
-
-@register.simple_tag(takes_context=True)
-def clause_incidents(context, clause):
-    """The cases citing `clause` that the viewer may see: (first CITING_LIMIT, how many in all)."""
-    request = context.get("request")
-    if request is None or clause is None:
-        return {"items": [], "total": 0, "more": 0}
-    citing = Incident.objects.visible_to(request.user).filter(clauses=clause).order_by("-received_at", "-pk")
-    # Always two queries (the first page, the total), whatever the number: a constant query count.
-    items = list(citing.only("pk", "reference", "category", "status", "received_at")[:CITING_LIMIT])
-    total = citing.count()
-    if items:
-        shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
-    return {"items": items, "total": total, "more": total - len(items)}
-
-
-@register.simple_tag(takes_context=True)
-def clause_breach_count(context, clause):
-    """How often `clause` was found breached (closed with a breach outcome), counted over the cases
-    the viewer may count. One query per policy version per request, however many clauses show."""
-    request = context.get("request")
-    if request is None or clause is None:
-        return 0
-    cache = request.__dict__.setdefault("_clause_breach_counts", {})
-    if clause.version_id not in cache:
-        breaches = (
-            Incident.objects.counted_for(request.user)
-            .filter(status=Status.CLOSED)
-            .exclude(outcome="")
-            .exclude(outcome__in=NON_BREACH_OUTCOMES)
-        )
-        rows = (
-            Incident.clauses.through.objects.filter(clause__version_id=clause.version_id, incident__in=breaches)
-            .values("clause_id")
-            .annotate(n=Count("incident_id"))
-        )
-        cache[clause.version_id] = {row["clause_id"]: row["n"] for row in rows}
-    return cache[clause.version_id].get(clause.pk, 0)

@@ -1,0 +1,191 @@
+"""The read side of incidents: what the lists, counts and figures show, fetched in a fixed, small
+number of queries whatever the number of cases. Views call these and render; template tags only
+format what they are given (no queries in templates).
+
+Every query starts from the queryset rules in incidents/models.py (visible_to, owned_by,
+under_review_for, counted_for): a selector narrows what those allow, it never widens it. Each query
+is written so PostgreSQL can answer it from an index made for it (incidents/models.py Meta.indexes;
+tests/incidents/test_query_plans.py runs EXPLAIN on them at a realistic size).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.utils import timezone
+
+from accounts.audit_reads import shown
+from policyhub.models import Clause
+
+from .models import NON_BREACH_OUTCOMES, GovernorReview, Incident, ReviewDecision, Status
+
+PAGE_SIZE = 50
+HOME_LIMIT = 5
+CITING_LIMIT = 50
+LIST_FIELDS = ("pk", "reference", "category", "status", "received_at")
+
+
+# --- Lists -----------------------------------------------------------------------------------------
+
+
+def my_reports_page(user, page_number) -> Page:
+    """The person's own reports, newest first (index incident_reporter_received)."""
+    reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
+    return Paginator(reports.only(*LIST_FIELDS), PAGE_SIZE).get_page(page_number)
+
+
+def open_owned(user):
+    """The open cases `user` must act on. The condition matches the partial index
+    incident_open_queue (WHERE NOT status = 'closed'), so closed cases are never read."""
+    return Incident.objects.owned_by(user).exclude(status=Status.CLOSED)
+
+
+def queue_page(user, filters: dict, page_number) -> Page:
+    """The triage queue: open cases, those waiting for a first response first, soonest due first."""
+    cases = open_owned(user).select_related("school")
+    for field in ("status", "category", "severity"):
+        if filters.get(field):
+            cases = cases.filter(**{field: filters[field]})
+    cases = cases.annotate(
+        waiting=Case(When(status=Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("waiting", "response_due_at", "received_at", "pk")
+    return Paginator(cases, PAGE_SIZE).get_page(page_number)
+
+
+def reviews_page(user, page_number) -> Page:
+    cases = (
+        Incident.objects.under_review_for(user)
+        .select_related("school")
+        .annotate(waiting=Case(When(status=Status.GOVERNOR_REVIEW, then=Value(0)), default=Value(1)))
+        .order_by("waiting", "-updated_at", "pk")
+    )
+    return Paginator(cases, PAGE_SIZE).get_page(page_number)
+
+
+# --- Home --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Home:
+    my_reports: list
+    waiting: int  # open cases waiting for a first response (owners)
+    open: int  # open cases in all (owners)
+    reviews: int  # cases waiting for the board (governors)
+
+
+def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -> Home:
+    """What the home page's cards show: at most one query per card the person sees."""
+    user = request.user
+    mine = []
+    if is_staff_member:
+        mine = list(
+            Incident.objects.visible_to(user)
+            .filter(reporter=user)
+            .order_by("-received_at", "-pk")
+            .only(*LIST_FIELDS)[:HOME_LIMIT]
+        )
+        if mine:
+            shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
+    counts = {"waiting": 0, "open": 0}
+    if is_owner:
+        counts = open_owned(user).aggregate(waiting=Count("pk", filter=Q(status=Status.SUBMITTED)), open=Count("pk"))
+    reviews = 0
+    if is_governor:
+        reviews = Incident.objects.under_review_for(user).filter(status=Status.GOVERNOR_REVIEW).count()
+    return Home(my_reports=mine, waiting=counts["waiting"], open=counts["open"], reviews=reviews)
+
+
+# --- Governors' termly report --------------------------------------------------------------------------
+
+TERMS = (("autumn", "Autumn", 9, 12), ("spring", "Spring", 1, 3), ("summer", "Summer", 4, 8))
+
+
+def term_bounds(year: int, term: str) -> tuple[date, date]:
+    _key, _label, first, last = next(t for t in TERMS if t[0] == term)
+    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
+    return date(year, first, 1), end
+
+
+def current_term(today: date) -> tuple[int, str]:
+    for key, _label, first, last in TERMS:
+        if first <= today.month <= last:
+            return today.year, key
+    raise AssertionError("every month is in a term")
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass(frozen=True)
+class Termly:
+    total: int
+    by_category: list  # [(label, n)], sorted by label
+    page: Page  # of GovernorReview, with incident, school and clauses
+
+
+def termly(user, start: date, end: date, page_number) -> Termly:
+    """Breaches upheld by the board in [start, end): how many, by category, and one page of them.
+
+    The term is compared as a range of instants (local midnights), not `decided_at__date`, whose
+    cast to a local date no index can answer; index review_upheld_by_date reads only the term's
+    upheld reviews. Four queries: the figures, the page's count, the page, its clauses."""
+    upheld = (
+        GovernorReview.objects.filter(
+            decision=ReviewDecision.UPHOLD,
+            decided_at__gte=_local_midnight(start),
+            decided_at__lt=_local_midnight(end),
+        )
+        .filter(
+            # Correlated on the review's case, so each of the term's upheld decisions is checked by primary
+            # key; `incident__in=` let PostgreSQL hash every case the governor may see instead.
+            Exists(Incident.objects.under_review_for(user).filter(pk=OuterRef("incident_id"), status=Status.CLOSED))
+        )
+        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
+    )
+    labels = dict(Incident._meta.get_field("category").flatchoices)
+    rows = upheld.values_list("incident__category").annotate(n=Count("pk")).order_by()
+    by_category = sorted((str(labels.get(category, category)), n) for category, n in rows)
+    total = sum(n for _label, n in by_category)
+    listed = (
+        upheld.select_related("incident", "incident__school")
+        .prefetch_related(Prefetch("incident__clauses", queryset=Clause.objects.only("pk", "ref", "order")))
+        .order_by("decided_at", "pk")
+    )
+    paginator = Paginator(listed, PAGE_SIZE)
+    paginator.count = total  # known already: saves the paginator's COUNT query
+    return Termly(total=total, by_category=by_category, page=paginator.get_page(page_number))
+
+
+# --- Clauses -----------------------------------------------------------------------------------------------
+
+
+def clause_citations(request, clause) -> dict:
+    """The cases citing `clause` that the viewer may see: the first CITING_LIMIT and how many in all.
+    Two queries whatever the number (the page, the total)."""
+    citing = Incident.objects.visible_to(request.user).filter(clauses=clause).order_by("-received_at", "-pk")
+    items = list(citing.only(*LIST_FIELDS)[:CITING_LIMIT])
+    total = citing.count()
+    if items:
+        shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
+    return {"items": items, "total": total, "more": total - len(items)}
+
+
+def breach_counts(user, clause_ids) -> dict[int, int]:
+    """{clause id: how often it was found breached} over the cases `user` may count, for the clauses
+    of one policy version. One query, driven by the citation table's clause index from the clause ids
+    themselves (a join to the clauses by version hid how few citations there are, and PostgreSQL
+    then read all of the school's closed cases instead)."""
+    if not clause_ids:
+        return {}
+    rows = (
+        Incident.objects.counted_for(user)
+        .filter(status=Status.CLOSED, clauses__in=list(clause_ids))
+        .exclude(outcome="")
+        .exclude(outcome__in=NON_BREACH_OUTCOMES)
+        .values_list("clauses")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)

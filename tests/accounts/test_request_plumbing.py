@@ -1,0 +1,99 @@
+"""What every request costs besides its page ([12] Performance): the session is saved at most once
+a minute (the idle timeout kept), a plain GET writes nothing but its audit row, and the person's
+memberships are fetched once per request however many rules read them."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Incident
+from tests.auth import verified_login
+from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
+
+AUDIT_TABLES = ("accounts_auditevent", "accounts_auditseal")
+
+
+def writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+
+
+def expiry(client):
+    return Session.objects.get(session_key=client.cookies["sessionid"].value).expire_date
+
+
+def test_the_session_is_saved_at_most_once_a_minute_and_the_idle_limit_still_holds(client, cast, settings):
+    assert settings.SESSION_TOUCH_SECONDS == 60
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        verified_login(client, cast.helen)
+        client.get(reverse("home"))  # the first page after sign-in stamps the touch
+        first = expiry(client)
+        for _ in range(5):
+            clock.shift(timedelta(seconds=10))
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse("incidents:queue")).status_code == 200
+            assert not [sql for sql in writes(queries) if "django_session" in sql], "session saved within the minute"
+        assert expiry(client) == first
+        clock.shift(timedelta(seconds=11))  # 61 s since the last save
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("incidents:queue"))
+        assert [sql for sql in writes(queries) if "django_session" in sql]
+        assert expiry(client) > first
+        # Idle: 7 h 59 later still signed in (the touch a minute ago pushed the expiry on) ...
+        clock.shift(timedelta(hours=7, minutes=59))
+        assert client.get(reverse("home")).status_code == 200
+        # ... and 8 h 01 after that last click, signed out.
+        clock.shift(timedelta(hours=8, minutes=1))
+        response = client.get(reverse("home"))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("who", "name"),
+    [
+        ("helen", "home"),
+        ("helen", "incidents:queue"),
+        ("sam", "incidents:mine"),
+        ("gary", "incidents:reviews"),
+        ("gary", "incidents:termly_report"),
+        ("sam", "policy:page"),
+        ("helen", "incidents:detail"),
+    ],
+)
+def test_a_plain_get_writes_nothing_but_its_audit_row(client, cast, who, name):
+    policy_for(cast.oakfield, effective=timezone.localdate().replace(year=2020))
+    incident = IncidentFactory(school=cast.oakfield, reporter=cast.sam, owner=cast.helen)
+    url = reverse(name, args=[incident.reference]) if name == "incidents:detail" else reverse(name)
+    verified_login(client, getattr(cast, who))
+    client.get(url)  # the first page after sign-in may stamp the session
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    stray = [sql for sql in writes(queries) if not any(table in sql for table in AUDIT_TABLES)]
+    assert stray == []
+
+
+def test_memberships_are_fetched_once_per_request(client, cast):
+    for _ in range(3):
+        IncidentFactory(school=cast.oakfield, reporter=cast.helen, owner=cast.helen)
+    assert Incident.objects.exists()
+    verified_login(client, cast.helen)  # head and staff: every card of the home page, and the queue
+    for url in (reverse("home"), reverse("incidents:queue"), reverse("incidents:mine")):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        # One fetch; the visibility rules reuse it (subqueries about a case's subject are not fetches).
+        fetches = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "accounts_membership".')]
+        assert len(fetches) == 1, (url, fetches)

@@ -1,0 +1,122 @@
+"""Every query of the busy pages, EXPLAINed on PostgreSQL at a realistic size ([12] Performance).
+
+A school with 10,000 cases (2 % open), 40,000 more at another school; the pages are requested for
+real and each SELECT they ran is run again under EXPLAIN ANALYZE. A query fails on a sequential
+scan of a big table, or on reading far more case rows than it shows or counts — above all a scan
+of the school's closed cases, which are most of its history (e.g. the queue before
+incident_open_queue; the termly report before review_upheld_by_date). The deadline sweep's query
+has its own plan test: tests/incidents/test_sweep_plan.py."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from incidents.models import Outcome, Status
+from tests.auth import verified_login
+from tests.factories import Role, person
+from tests.incidents.bulk_cases import bulk_cases
+from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
+
+SCHOOL_CASES = 10_000
+OPEN_EVERY = 50  # 200 open cases at the school
+BIG_TABLES = {"incidents_incident", "incidents_governorreview", "incidents_incident_clauses", "accounts_auditevent"}
+# A query may read this many rows of a big table in one scan: a page, the open cases, a term's
+# upheld decisions, the citations of one version's clauses. The school's closed cases are 9,800.
+MOST_ROWS = 2_000
+
+
+@pytest.fixture
+def realistic(cast):
+    versions = {}
+    for school in (cast.oakfield, cast.brookside):
+        versions[school] = policy_for(school, effective=timezone.localdate().replace(year=2020))
+        # The cases are reported by a colleague: Sam's own reports are the few made below.
+        template = IncidentFactory(school=school, reporter=person("Rita Reporter", school, Role.STAFF))
+        bulk_cases(
+            template,
+            school_id=school.pk,
+            n=SCHOOL_CASES if school == cast.oakfield else 40_000,
+            prefix=f"{school.code}X",
+            open_every=OPEN_EVERY,
+            clause_ids=list(versions[school].clauses.values_list("pk", flat=True)),
+            cite_every=25 if school == cast.oakfield else 1,
+            upheld_every=7,
+            upheld_this_term_first=60 if school == cast.oakfield else 100,
+            decided_by_id=cast.gary.pk,
+        )
+    IncidentFactory.create_batch(
+        30, school=cast.oakfield, reporter=cast.sam, status=Status.CLOSED, outcome=Outcome.PARENT_ASKED
+    )
+    version = versions[cast.oakfield]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return version
+
+
+def scans(node):
+    """(node type, relation, index, rows read) for every scan in an EXPLAIN ANALYZE JSON plan."""
+    if "Relation Name" in node:
+        loops = node.get("Actual Loops", 1)
+        read = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * loops
+        yield node["Node Type"], node["Relation Name"], node.get("Index Name", ""), read
+    for child in node.get("Plans", []):
+        yield from scans(child)
+
+
+def problems(sql: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    found = []
+    for kind, relation, index, read in scans(plan[0]["Plan"]):
+        if relation in BIG_TABLES and kind == "Seq Scan":
+            found.append(f"sequential scan of {relation}")
+        if relation in BIG_TABLES and read > MOST_ROWS:
+            found.append(f"{kind} of {relation} ({index or 'no index'}) read {read} rows")
+    return [f"{p}\n  in: {sql[:300]}" for p in found]
+
+
+PAGES = [
+    ("helen", "incidents:queue", ""),
+    ("helen", "incidents:queue", "?status=submitted"),
+    ("helen", "home", ""),
+    ("dina", "home", ""),
+    ("sam", "home", ""),
+    ("sam", "incidents:mine", ""),
+    ("gary", "incidents:termly_report", ""),
+    ("gary", "home", ""),
+    ("helen", "policy:page", ""),
+    ("sam", "policy:page", ""),
+]
+
+
+def test_each_query_of_the_busy_pages_reads_through_an_index_made_for_it(client, cast, realistic):
+    # One test for all pages: the realistic data is built once (about 20 s), not once per page.
+    found = []
+    for who, name, query in PAGES:
+        client.logout()
+        verified_login(client, getattr(cast, who))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse(name) + query)
+        assert response.status_code == 200, (who, name)
+        selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+        assert selects
+        found += [f"{who} {name}{query}: {p}" for sql in selects for p in problems(sql)]
+    assert found == [], "\n".join(found)
+
+    # The termly report pages its cases (it listed every one of them on one page).
+    client.logout()
+    verified_login(client, cast.gary)
+    response = client.get(reverse("incidents:termly_report"))
+    total = int(response.context["total"])
+    assert total >= 60  # the school's decisions this term, not the other school's
+    assert len(response.context["page"].object_list) == 50
+    assert response.context["page"].paginator.num_pages == -(-total // 50)
