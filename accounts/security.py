@@ -151,6 +151,16 @@ class SessionLifetimeMiddleware:
 TOUCHED_KEY = "_touched"
 
 
+def stamp_session(request) -> None:
+    """At sign-in (which saves the session anyway): when it started, for the absolute limit, and
+    that it was saved now, so the first page after it writes nothing."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = int(time.time())
+        session[SESSION_STARTED_KEY] = now
+        session[TOUCHED_KEY] = now
+
+
 class SessionTouchMiddleware:
     """Keeps SESSION_COOKIE_AGE an inactivity timeout without writing the session on every request.
 

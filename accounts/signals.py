@@ -12,6 +12,7 @@ from .audit import record
 from .audit_cases import about
 from .audit_triggers import TRACKED_TABLES
 from .models import AuditAction, Membership
+from .security import stamp_session
 
 
 @receiver(user_logged_in)
@@ -19,6 +20,7 @@ def _signed_in(sender, request, user, **kwargs):
     # A single sign-on names its provider and whether it stood in for the authenticator code (accounts.sso).
     detail = getattr(request, "policyhub_sign_in_detail", None)
     record(AuditAction.SIGN_IN, request=request, actor=user, detail=detail)
+    stamp_session(request)  # the sign-in saves the session: the first page after it need not
 
 
 @receiver(user_logged_out)
