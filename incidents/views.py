@@ -423,7 +423,11 @@ def termly_report(request):
     for review in upheld:
         label = review.incident.get_category_display()
         by_category[label] = by_category.get(label, 0) + 1
-    terms = [(f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS]
+    # The last two years' terms in date order (TERMS starts with autumn, which ends the year).
+    terms = sorted(
+        ((_term_bounds(y, k)[0], f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS),
+    )
+    terms = [(key, label) for _start, key, label in terms]
     label = next(lbl for k, lbl, _f, _l in TERMS if k == term)
     return render(
         request,

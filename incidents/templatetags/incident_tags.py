@@ -2,7 +2,7 @@
 incidents/models.py (visible_to, owned_by, under_review_for, counted_for), never filtered here."""
 
 from django import template
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.audit_reads import shown
@@ -68,10 +68,14 @@ def home_my_reports(context):
 def home_queue(context):
     user = context["request"].user
     cases = Incident.objects.owned_by(user).filter(status__in=OPEN_STATUSES)
-    return {
-        "waiting": cases.filter(status=Status.SUBMITTED).count(),
-        "open": cases.count(),
-    }
+    # Overdue from the moment the deadline passes, not from the next sweep: the home page must not
+    # say "waiting" for a case that is already late. One query for the three counts.
+    waiting = Q(status=Status.SUBMITTED)
+    return cases.aggregate(
+        waiting=Count("pk", filter=waiting),
+        overdue=Count("pk", filter=waiting & Q(response_due_at__lte=timezone.now())),
+        open=Count("pk"),
+    )
 
 
 @register.simple_tag(takes_context=True)
