@@ -256,10 +256,11 @@ def hide_banner(request):
         request.session[BANNER_HIDDEN_KEY] = int(request.POST.get("version", ""))
     except ValueError:
         messages.error(request, "That banner could not be hidden: please try again.")
-    target = request.POST.get("next", "")
+    # Back to the page it was hidden on. The page is not echoed into the banner's form (a "next"
+    # field would copy case references and link tokens from the address into every page's HTML).
+    target = request.headers.get("referer", "")
     hosts = {request.get_host()}
-    safe = url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure())
-    if not safe:
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure()):
         target = reverse("home")
     return redirect(target)
 
