@@ -207,6 +207,7 @@ PAGES = [
     ("recovery_codes", "get", {}, everyone(200), LOGIN),
     ("policy:page", "get", {}, everyone(200), LOGIN),
     ("policy:search", "get", {}, everyone(200), LOGIN),
+    ("policy:hide_banner", "get", {}, everyone(405), LOGIN),  # POST only: hides the banner for the session
     ("policy:diff", "get", {}, everyone(200), LOGIN),
     ("policy:compliance", "get", {}, only(MANAGERS), LOGIN),
     ("policy:compliance_csv", "get", {}, only(MANAGERS), LOGIN),
