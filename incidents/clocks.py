@@ -285,8 +285,29 @@ def _response_effect(*, deadline, incident, now):
         )
 
 
+# A reminder fired later than this after its moment (PolicyHub was off, the worker was down) is not
+# sent: "due in 240 minutes" two minutes before the deadline would mislead. The sweep runs every
+# minute, so an on-time reminder is never this late.
+REMINDER_LATE_AFTER = timedelta(minutes=15)
+
+
 def _reminder_effect(*, deadline, incident, now):
     if incident.acknowledged_at is not None or incident.status != Status.SUBMITTED:
+        return
+    if now - deadline.due_at > REMINDER_LATE_AFTER:
+        # Recorded (staff-only timeline and the log, by reference), never sent late with a wrong text.
+        TimelineEntry.objects.create(
+            incident=incident,
+            kind=TimelineKind.REMINDER,
+            note=f"Reminder not sent: its moment ({deadline.data.get('minutes_before', '?')} minutes before the "
+            "deadline) passed while PolicyHub was not running.",
+            data={
+                "deadline": deadline.pk,
+                "skipped": True,
+                "late_by_seconds": int((now - deadline.due_at).total_seconds()),
+            },
+        )
+        log.warning("Incident %s: reminder %s skipped, %s late", incident.reference, deadline.pk, now - deadline.due_at)
         return
     recipients = _owners(incident)
     TimelineEntry.objects.create(

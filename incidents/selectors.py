@@ -70,6 +70,7 @@ def reviews_page(user, page_number) -> Page:
 class Home:
     my_reports: list
     waiting: int  # open cases waiting for a first response (owners)
+    overdue: int  # of those, how many are past their deadline
     open: int  # open cases in all (owners)
     reviews: int  # cases waiting for the board (governors)
 
@@ -87,13 +88,22 @@ def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -
         )
         if mine:
             shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
-    counts = {"waiting": 0, "open": 0}
+    counts = {"waiting": 0, "overdue": 0, "open": 0}
     if is_owner:
-        counts = open_owned(user).aggregate(waiting=Count("pk", filter=Q(status=Status.SUBMITTED)), open=Count("pk"))
+        # Overdue from the moment the deadline passes, not from the next sweep: the home page must
+        # not say "waiting" for a case that is already late. One query for the three counts.
+        waiting = Q(status=Status.SUBMITTED)
+        counts = open_owned(user).aggregate(
+            waiting=Count("pk", filter=waiting),
+            overdue=Count("pk", filter=waiting & Q(response_due_at__lte=timezone.now())),
+            open=Count("pk"),
+        )
     reviews = 0
     if is_governor:
         reviews = Incident.objects.under_review_for(user).filter(status=Status.GOVERNOR_REVIEW).count()
-    return Home(my_reports=mine, waiting=counts["waiting"], open=counts["open"], reviews=reviews)
+    return Home(
+        my_reports=mine, waiting=counts["waiting"], overdue=counts["overdue"], open=counts["open"], reviews=reviews
+    )
 
 
 # --- Governors' termly report --------------------------------------------------------------------------

@@ -359,7 +359,11 @@ def termly_report(request):
             messages.error(request, "That term was not recognised; showing the current term.")
     start, end = _term_bounds(year, term)
     figures = selectors.termly(request.user, start, end, request.GET.get("page"))
-    terms = [(f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS]
+    # The last two years' terms in date order (TERMS starts with autumn, which ends the year).
+    terms = sorted(
+        ((_term_bounds(y, k)[0], f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS),
+    )
+    terms = [(key, label) for _start, key, label in terms]
     label = next(lbl for k, lbl, _f, _l in TERMS if k == term)
     return render(
         request,

@@ -40,6 +40,15 @@ class Channel(filesystem.Channel):
 class Transport(filesystem.Transport):
     Channel = Channel
 
+    @property
+    def default_connection_params(self):
+        # A folder on this machine has no host. kombu's virtual transports default the hostname to
+        # "localhost", and kombu then warns "No hostname was supplied" each time a connection is
+        # described (four times on every `make run`): give no default hostname, so nothing is amiss.
+        params = dict(super().default_connection_params)
+        params.pop("hostname", None)
+        return params
+
 
 def use_for_filesystem_urls() -> None:
     TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

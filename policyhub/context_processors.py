@@ -24,4 +24,8 @@ def policy_banner(request):
     """Context for templates/_policy_banner.html (the "acknowledge the new policy" banner)."""
     if not getattr(request, "user", None) or not request.user.is_authenticated or not hasattr(request, "ctx"):
         return {}
-    return {"policy_to_acknowledge": SimpleLazyObject(lambda: _unacknowledged_version(request))}
+    hidden = request.session.get("policy_banner_hidden")  # set by views.hide_banner
+    return {
+        "policy_to_acknowledge": SimpleLazyObject(lambda: _unacknowledged_version(request)),
+        "policy_banner_hidden_version": hidden,
+    }

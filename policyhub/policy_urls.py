@@ -8,6 +8,7 @@ app_name = "policy"
 urlpatterns = [
     path("", views.policy_page, name="page"),
     path("search/", views.search, name="search"),
+    path("banner/hide/", views.hide_banner, name="hide_banner"),
     path("diff/", views.diff, name="diff"),
     path("clause/<int:pk>/", views.clause_detail, name="clause"),
     path("versions/<int:pk>/", views.version_detail, name="version"),

@@ -182,8 +182,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Seconds before a silent mail server counts as a failed attempt; well inside incidents.notify.SEND_LEASE.
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PolicyHub <policyhub@localhost>")
-# Absolute links in emails (password reset, notifications) are built from this.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Absolute links in emails (password reset, notifications) are built from this. Unset, it follows the
+# port `make run` serves on (PORT, also seen by the worker that sends the emails).
+SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 
 # Sessions: a case system on shared staff-room computers must not stay signed in for ever.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -258,6 +259,28 @@ def acknowledge(request, pk):
     if created:
         messages.success(request, f"Thank you: you have acknowledged version {version.number} of the policy.")
     return redirect("policy:page")
+
+
+# The session key remembering which policy version's banner was hidden (read by context_processors).
+BANNER_HIDDEN_KEY = "policy_banner_hidden"
+
+
+@require_POST
+def hide_banner(request):
+    """Hide the "acknowledge the new policy" banner for the rest of this session: a plain form post,
+    so it works without JavaScript under the strict CSP. Only the version's number is remembered, so
+    the banner comes back on the next sign-in, and at once for a newer version, until acknowledged."""
+    try:
+        request.session[BANNER_HIDDEN_KEY] = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "That banner could not be hidden: please try again.")
+    # Back to the page it was hidden on. The page is not echoed into the banner's form (a "next"
+    # field would copy case references and link tokens from the address into every page's HTML).
+    target = request.headers.get("referer", "")
+    hosts = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure()):
+        target = reverse("home")
+    return redirect(target)
 
 
 def _compliance_context(request):

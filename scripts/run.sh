@@ -31,6 +31,20 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# Check the port before starting anything, so a busy port is one clear line, not a login URL that
+# does not work followed by runserver's traceback.
+if ! "$BIN/python" -c 'import socket, sys
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)' "$PORT"; then
+  echo "Port $PORT is already in use (another PolicyHub or program is serving on it)." >&2
+  echo "Stop it, or choose another port: make run PORT=8101" >&2
+  trap - EXIT INT TERM
+  exit 1
+fi
+
 echo "Database: ${DATABASE_URL:-SQLite (embedded, var/policyhub.sqlite3)}"
 echo "Broker:   ${CELERY_BROKER_URL:-filesystem:// (embedded, var/celery/broker)}"
 $MAKE --no-print-directory worker &

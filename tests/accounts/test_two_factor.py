@@ -41,7 +41,7 @@ def _path(response):
 def _secret_from(page: str) -> bytes:
     import base64
 
-    groups = re.search(r'aria-label="Set-up key">(.*?)</p>', page, re.S).group(1)
+    groups = re.search(r'aria-label="Set-up key">(.*?)</div>', page, re.S).group(1)
     secret = "".join(re.findall(r"<span[^>]*>([A-Z2-7=]+)</span>", groups))
     return base64.b32decode(secret)
 

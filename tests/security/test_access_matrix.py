@@ -221,6 +221,7 @@ PAGES = [
     ("sso_mapping_remove", "get", {"pk": 999999, "mapping_pk": 1}, everyone(405), LOGIN),
     ("policy:page", "get", {}, everyone(200), LOGIN),
     ("policy:search", "get", {}, everyone(200), LOGIN),
+    ("policy:hide_banner", "get", {}, everyone(405), LOGIN),  # POST only: hides the banner for the session
     ("policy:diff", "get", {}, everyone(200), LOGIN),
     ("policy:compliance", "get", {}, only(MANAGERS), LOGIN),
     ("policy:compliance_csv", "get", {}, only(MANAGERS), LOGIN),
