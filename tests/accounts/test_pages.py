@@ -177,6 +177,7 @@ OWN_ACCOUNT = {
     "two_factor_setup",
     "two_factor_verify",
     "recovery_codes",
+    "policy:hide_banner",  # hides the policy banner for this session (a POST, no page)
 }
 # One object each (a case, a file, a policy version or clause, a person): checked per object by the
 # view, a 404 when hidden (tests/security/test_access_matrix.py).
