@@ -3,8 +3,8 @@ relation to the case against the transitions table (else 403), validate a form, 
 redirect. What a page shows depends on that relation: the reporter sees their report and its
 status, governors see the review, owners see everything."""
 
-import inspect
 import logging
+from inspect import signature
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -74,7 +74,7 @@ def _form_for(t: Transition, incident, data=None, files=None):
     if not t.form:
         return None
     form_class = import_string(t.form)
-    params = inspect.signature(form_class.__init__).parameters
+    params = signature(form_class.__init__).parameters
     kwargs = {"prefix": t.name}
     if "incident" in params:
         kwargs["incident"] = incident

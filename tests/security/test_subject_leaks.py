@@ -20,7 +20,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import SingleSignOnProvider, User
 from incidents import clocks, notify
 from incidents.models import Evidence, Incident, Notification, TimelineEntry, TimelineKind
 from policyhub.models import Clause, Policy, PolicyVersion
@@ -74,6 +74,7 @@ def _ids(world):
         "version": list(PolicyVersion.objects.values_list("pk", flat=True)),
         "clause": list(Clause.objects.values_list("pk", flat=True)),
         "policy": list(Policy.objects.values_list("pk", flat=True)),
+        "sso": list(SingleSignOnProvider.objects.values_list("pk", flat=True)) or [1],
     }
 
 
@@ -109,6 +110,8 @@ def _urls(world, key):
             urls.append(reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"}))
         elif arguments == ["pk", "index"]:
             urls += [reverse(name, args=[pk, 0]) for pk in ids["version"]]
+        elif name.startswith("sso_") and arguments[0] == "pk":  # a sign-in provider (and one of its mappings)
+            urls += [reverse(name, args=[pk, 1][: len(arguments)]) for pk in ids["sso"]]
         else:
             (argument,) = arguments
             kind = _kind(name, argument)
