@@ -162,3 +162,22 @@ class FakeProvider:
                 return self._json(200, {"id_token": grant["id_token"], "access_token": "x", "token_type": "Bearer"})
 
         return Handler
+
+
+def provider_for(idp: "FakeProvider", trust, **settings):
+    """A trust's generic OpenID Connect provider pointing at the fake provider `idp`; the client
+    secret comes from the environment variable SSO_TEST_SECRET (set it to CLIENT_SECRET)."""
+    from accounts.models import ProviderKind, SingleSignOnProvider
+
+    fields = {
+        "slug": "riverside",
+        "label": "Riverside accounts",
+        "kind": ProviderKind.OIDC,
+        "issuer": idp.issuer,
+        "authorization_endpoint": idp.url + "/authorize",
+        "token_endpoint": idp.url + "/token",
+        "jwks_uri": idp.url + "/jwks",
+        "client_id": CLIENT_ID,
+        "client_secret_env": "SSO_TEST_SECRET",
+    }
+    return SingleSignOnProvider.objects.create(trust=trust, **{**fields, **settings})

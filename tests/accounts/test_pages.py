@@ -12,6 +12,7 @@ from accounts.models import Membership, Role
 from tests.auth import verified_login
 from tests.factories import UserFactory, member
 from tests.policyhub.policy_data import trust_policy
+from tests.test_anonymous_access import PUBLIC as ANONYMOUS_PUBLIC
 
 pytestmark = pytest.mark.django_db
 
@@ -153,19 +154,8 @@ def test_a_role_taken_away_closes_the_page_and_its_menu_entry_on_the_next_reques
 # --- The table and the URL space ----------------------------------------------------------------------
 
 # URLs that are not pages of the table, and why. A new URL must go in the table or here.
-PUBLIC = {
-    "healthz",
-    "login",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-    "sign_in_link_request",
-    "sign_in_link_sent",
-    "sign_in_link",
-    "sso_start",
-    "sso_callback",
-}
+# The public pages (tests/test_anonymous_access.py), without the admin site's own sign-in pages.
+PUBLIC = {name for name in ANONYMOUS_PUBLIC if not name.startswith("admin:")}
 # The person's own account: every signed-in person, whatever their roles.
 OWN_ACCOUNT = {
     "logout",

@@ -32,7 +32,7 @@ from accounts.models import (
 from accounts.sso import verify_id_token
 from tests.auth import authenticator, current_code
 from tests.factories import SchoolFactory, TrustFactory, person
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider, hs256_with, unsigned
+from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider, hs256_with, provider_for, unsigned
 
 pytestmark = pytest.mark.django_db
 
@@ -59,17 +59,9 @@ def _fresh(idp, monkeypatch, settings):
 @pytest.fixture
 def sso(cast, idp):
     """Riverside's provider: generic OpenID Connect, the fake provider's endpoints."""
-    return SingleSignOnProvider.objects.create(
-        trust=cast.trust,
-        slug="riverside",
-        label="Riverside accounts",
-        kind=ProviderKind.OIDC,
-        issuer=idp.issuer,
-        authorization_endpoint=idp.url + "/authorize",
-        token_endpoint=idp.url + "/token",
-        jwks_uri=idp.url + "/jwks",
-        client_id=CLIENT_ID,
-        client_secret_env="SSO_TEST_SECRET",
+    return provider_for(
+        idp,
+        cast.trust,
         allowed_domains="oakfield.example.org, brookside.example.org",
     )
 

@@ -5,9 +5,9 @@ a clear page and an audit event."""
 
 import pytest
 
-from accounts.models import AuditAction, AuditEvent, ProviderKind, SingleSignOnProvider
+from accounts.models import AuditAction, AuditEvent
 from tests.auth import authenticator
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider
+from tests.oidc_provider import CLIENT_SECRET, FakeProvider, provider_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,17 +23,9 @@ def idp():
 def sso(cast, idp, live_server, settings, monkeypatch):
     settings.SITE_URL = live_server.url  # the redirect URI the provider sends the browser back to
     monkeypatch.setenv("SSO_TEST_SECRET", CLIENT_SECRET)
-    return SingleSignOnProvider.objects.create(
-        trust=cast.trust,
-        slug="riverside",
-        label="Riverside accounts",
-        kind=ProviderKind.OIDC,
-        issuer=idp.issuer,
-        authorization_endpoint=idp.url + "/authorize",
-        token_endpoint=idp.url + "/token",
-        jwks_uri=idp.url + "/jwks",
-        client_id=CLIENT_ID,
-        client_secret_env="SSO_TEST_SECRET",
+    return provider_for(
+        idp,
+        cast.trust,
         allowed_domains="oakfield.example.org",
         trust_provider_mfa=True,
     )
