@@ -63,6 +63,7 @@ NO_CASE_CONTENT = {
     "policy:diff",
     "policy:version",  # breach counts only
     "policy:acknowledge",
+    "policy:hide_banner",  # hides the policy banner for the session: a redirect
     "policy:compliance",
     "policy:compliance_csv",
     "policy:manage",
