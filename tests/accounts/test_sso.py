@@ -720,3 +720,50 @@ def test_another_trusts_admin_gets_404_for_this_trusts_provider(cast, sso):
     assert response.status_code == 404
     sso.refresh_from_db()
     assert sso.label == "Riverside accounts"
+
+
+# --- Roles from groups end with the group ---------------------------------------------------------
+
+
+def test_a_role_granted_by_a_group_ends_when_the_token_no_longer_carries_it(client, cast, sso, idp):
+    SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group"])
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    client.post(reverse("logout"))
+    # Sam left the group at the provider: the next sign-on takes the role away, audited.
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["another-group"])
+    assert not Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.STAFF).exists()
+    removed = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGE, detail__op="removed").latest("pk")
+    assert removed.detail["user"] == cast.sam.pk and removed.detail["role"] == Role.DSL
+    # A minute later Sam opens a DSL's page: the role is gone, so the page refuses.
+    assert client.get(reverse("incidents:queue")).status_code == 403
+
+
+def test_a_role_given_in_policyhub_is_never_taken_away_by_a_sign_on(client, cast, sso, idp):
+    SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    Membership.objects.create(user=cast.sam, school=cast.oakfield, role=Role.DSL)  # given by the head
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group"])
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email, groups=[])
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    # ...and a token without a groups claim changes nothing either way.
+    mapped = SingleSignOnGroupRole.objects.create(provider=sso, group="gov", school=cast.oakfield, role=Role.GOVERNOR)
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email, groups=[mapped.group])
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email)
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.GOVERNOR).exists()
+
+
+def test_removing_a_mapping_removes_the_roles_it_granted_but_not_those_another_mapping_gives(client, cast, sso, idp):
+    from accounts.sso import withdraw_mapping
+
+    dsl = SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    gov = SingleSignOnGroupRole.objects.create(provider=sso, group="gov-a", school=cast.oakfield, role=Role.GOVERNOR)
+    SingleSignOnGroupRole.objects.create(provider=sso, group="gov-b", school=cast.oakfield, role=Role.GOVERNOR)
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group", "gov-a", "gov-b"])
+    assert withdraw_mapping(dsl) == 1
+    assert not Membership.objects.filter(user=cast.sam, role=Role.DSL).exists()
+    assert withdraw_mapping(gov) == 0  # gov-b still gives the governor role
+    assert Membership.objects.filter(user=cast.sam, role=Role.GOVERNOR).exists()
