@@ -9,7 +9,7 @@ The same provider also runs as a second process for the Chromium journeys:
 `python -m tests.oidc_provider --port 0` prints its URL on stdout and serves until its stdin closes
 (so it ends with the test process that started it, even one that is killed). `ProviderProcess`
 starts and stops it; the test names who signs in at the next /authorize with a POST to
-/_test/next-sign-in (claims as JSON), used once.
+/_test/next-sign-in ({"claims": {...}, "tampered_with": {...}} as JSON), used once.
 """
 
 import argparse
@@ -142,12 +142,19 @@ class FakeProvider:
                 if self.path.startswith("/authorize?"):
                     # A browser at the provider: the person "signs in" as the test named with
                     # /_test/next-sign-in (once), else as provider.browser_claims.
-                    claims, provider.next_sign_in = provider.next_sign_in, None
-                    if claims is None:
-                        claims = provider.browser_claims
+                    sign_in, provider.next_sign_in = provider.next_sign_in, None
+                    if sign_in is None:
+                        sign_in = {"claims": provider.browser_claims}
                     location = f"{provider.url}{self.path}"
-                    code, state = provider.authorize(location, **claims)
                     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+                    token = None
+                    if sign_in.get("tampered_with"):
+                        # Signed for these claims, then the payload changed: the signature no longer fits.
+                        signed = provider.sign(provider.claims(query, **sign_in["claims"]))
+                        forged = provider.claims(query, **{**sign_in["claims"], **sign_in["tampered_with"]})
+                        head, _payload, signature = signed.split(".")
+                        token = f"{head}.{b64(json.dumps(forged).encode())}.{signature}"
+                    code, state = provider.authorize(location, id_token=token, **sign_in["claims"])
                     target = query["redirect_uri"] + "?" + urllib.parse.urlencode({"code": code, "state": state})
                     self.send_response(302)
                     self.send_header("Location", target)
@@ -160,10 +167,10 @@ class FakeProvider:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 if self.path == "/_test/next-sign-in":
-                    claims = json.loads(body or b"{}")
-                    if not isinstance(claims, dict):
-                        return self._json(400, {"error": "claims must be a JSON object"})
-                    provider.next_sign_in = claims
+                    sign_in = json.loads(body or b"{}")
+                    if not isinstance(sign_in, dict) or not isinstance(sign_in.get("claims"), dict):
+                        return self._json(400, {"error": 'expected {"claims": {...}, "tampered_with": {...}}'})
+                    provider.next_sign_in = sign_in
                     return self._json(200, {"ok": True})
                 if self.path != "/token":
                     return self._json(404, {"error": "not_found"})
@@ -221,11 +228,12 @@ class ProviderProcess:
             raise RuntimeError(f"the provider process printed nothing in {timeout}s")
         return lines[0]
 
-    def sign_in_next(self, **claims) -> None:
-        """The person who signs in at the provider's next /authorize, with these ID token claims."""
+    def sign_in_next(self, tampered_with: dict | None = None, **claims) -> None:
+        """The person who signs in at the provider's next /authorize, with these ID token claims;
+        `tampered_with`: claims changed in the token after it was signed (an attacker's edit)."""
         request = urllib.request.Request(  # noqa: S310 (our own provider on 127.0.0.1)
             self.url + "/_test/next-sign-in",
-            data=json.dumps(claims).encode(),
+            data=json.dumps({"claims": claims, "tampered_with": tampered_with or {}}).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )

@@ -834,6 +834,9 @@ def test_the_provider_process_signs_in_whoever_the_test_names_once_and_ends_with
         assert claims["iss"] == idp.issuer and claims["nonce"] == "n"
         # Used once: the next /authorize is nobody in particular, not Sam again.
         assert "email" not in _authorize_once(idp.url, "w" * 43)
+        # A tampered token: the payload says Helen, the signature was made for Sam's.
+        idp.sign_in_next(email="sam@oakfield.example.org", tampered_with={"email": "helen@oakfield.example.org"})
+        assert _authorize_once(idp.url, "x" * 43)["email"] == "helen@oakfield.example.org"
     finally:
         idp.close()
     # Closing its stdin (what the test process's exit does too) ends it: no orphan provider.

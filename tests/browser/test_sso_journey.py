@@ -2,8 +2,11 @@
 provider and back. The provider is the fake one in tests/oidc_provider.py run as a SECOND PROCESS
 (one per module, on 127.0.0.1); before each sign-in the test tells it who signs in next. Staff land
 on the home page; a head whose provider used MFA is not asked for the code, without the claim is;
-each refusal (wrong Entra tenant, unverified email, unknown person) ends on the refusal page, not
+each refusal (wrong Entra tenant, unverified email, unknown person, replayed state, tampered and
+expired ID tokens) ends on the refusal page, not
 signed in, with a refused sign-in in the audit trail giving the reason."""
+
+import time
 
 import pytest
 
@@ -49,13 +52,13 @@ def assert_signed_out(page, live_server):
     assert page.url.startswith(live_server.url + "/accounts/login/")
 
 
-def assert_refused(page, live_server, reason, message):
+def assert_refused(page, live_server, reason, message, sign_ins_before=0):
     assert page.get_by_role("heading", name="You are not signed in").is_visible()
     assert page.get_by_role("alert").filter(has_text=message).is_visible()
     event = AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).latest("pk")
     assert event.detail["method"] == "sso"
     assert event.detail["reason"] == reason
-    assert not AuditEvent.objects.filter(action=AuditAction.SIGN_IN).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN).count() == sign_ins_before
     assert_signed_out(page, live_server)
 
 
@@ -113,3 +116,32 @@ def test_the_right_entra_tenant_signs_in(page, cast, sso, idp, live_server):
     sso_sign_in(page)
     assert page.url == live_server.url + "/"
     assert AuditEvent.objects.filter(action=AuditAction.SIGN_IN, actor=cast.sam, detail__method="sso").exists()
+
+
+def test_a_replayed_state_is_refused(page, cast, sso, idp, live_server):
+    # Sam signs in and out; someone replays the callback address (code and state) from the history.
+    callbacks = []
+    page.on(
+        "request", lambda request: callbacks.append(request.url) if "/accounts/sso/callback/" in request.url else None
+    )
+    idp.sign_in_next(email=cast.sam.email)
+    sso_sign_in(page)
+    assert page.url == live_server.url + "/"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    page.goto(callbacks[0])
+    assert_refused(page, live_server, "state", "another browser", sign_ins_before=1)
+
+
+def test_a_tampered_id_token_is_refused(page, cast, sso, idp, live_server):
+    # Signed by the provider for Sam, then the email changed to the head's: the signature fails.
+    idp.sign_in_next(email=cast.sam.email, tampered_with={"email": cast.helen.email})
+    sso_sign_in(page)
+    assert_refused(page, live_server, "token_signature", "could not confirm this sign-in")
+
+
+def test_an_expired_id_token_is_refused(page, cast, sso, idp, live_server):
+    now = int(time.time())
+    idp.sign_in_next(email=cast.sam.email, iat=now - 900, exp=now - 300)
+    sso_sign_in(page)
+    assert_refused(page, live_server, "token_expired", "could not confirm this sign-in")
