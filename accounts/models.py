@@ -131,6 +131,12 @@ class Membership(models.Model):
     school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a single sign-on provider's group mapping granted the role (accounts/sso.py): the role
+    # then lasts only while the person's token carries a mapped group. Roles given in PolicyHub
+    # (null) are never removed by a sign-on. If the provider is deleted, its grants stay as given.
+    granted_by = models.ForeignKey(
+        "SingleSignOnProvider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = MembershipQuerySet.as_manager()
 

@@ -52,7 +52,16 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from .audit import client_ip, record
-from .models import AuditAction, AuditEvent, Membership, ProviderKind, Role, SingleSignOnProvider, User
+from .models import (
+    AuditAction,
+    AuditEvent,
+    Membership,
+    ProviderKind,
+    Role,
+    SingleSignOnGroupRole,
+    SingleSignOnProvider,
+    User,
+)
 
 log = logging.getLogger("policyhub.sign_in")
 
@@ -381,16 +390,27 @@ def map_user(request, provider: SingleSignOnProvider, email: str, claims: dict):
 
 
 def apply_group_roles(request, provider: SingleSignOnProvider, user, claims: dict) -> list[Membership]:
-    """Grant the roles the trust mapped to the groups in the token; nothing if it mapped none.
-    Only grants: a role is removed in PolicyHub, never by a missing group (docs/notes/sso.md)."""
+    """Bring the roles this provider's group mappings give `user` in line with the token's groups:
+    grant each mapped role the person lacks, and remove each role an earlier sign-on granted whose
+    group the token no longer carries (they left the group, or the mapping went). A token without a
+    `groups` claim changes nothing; a role given in PolicyHub is never removed here. Every grant and
+    removal is audited (removals by the Membership signal, accounts/signals.py)."""
     groups = claims.get("groups")
     if not isinstance(groups, list):
         return []
     groups = {g for g in groups if isinstance(g, str)}
+    mappings = list(
+        provider.group_roles.filter(group__in=groups, school__trust_id=provider.trust_id).select_related("school")
+    )
+    wanted = {(m.school_id, m.role) for m in mappings}
+    for stale in Membership.objects.filter(user=user, granted_by=provider):
+        if (stale.school_id, stale.role) not in wanted:
+            stale.delete()
     granted = []
-    mappings = provider.group_roles.filter(group__in=groups, school__trust_id=provider.trust_id)
-    for mapping in mappings.select_related("school"):
-        membership, created = Membership.objects.get_or_create(user=user, school=mapping.school, role=mapping.role)
+    for mapping in mappings:
+        membership, created = Membership.objects.get_or_create(
+            user=user, school=mapping.school, role=mapping.role, defaults={"granted_by": provider}
+        )
         if created:
             granted.append(membership)
             record(
@@ -404,6 +424,22 @@ def apply_group_roles(request, provider: SingleSignOnProvider, user, claims: dic
                 | {"provider": provider.slug, "mapping": mapping.pk},
             )
     return granted
+
+
+def withdraw_mapping(mapping: SingleSignOnGroupRole) -> int:
+    """Delete a group mapping and the roles it granted, unless another mapping of the same provider
+    gives the same role at the same school (the next sign-on then settles who keeps it)."""
+    with transaction.atomic():
+        provider = mapping.provider
+        still_given = provider.group_roles.filter(school=mapping.school_id, role=mapping.role).exclude(pk=mapping.pk)
+        mapping.delete()
+        if still_given.exists():
+            return 0
+        removed = 0
+        for membership in Membership.objects.filter(granted_by=provider, school=mapping.school_id, role=mapping.role):
+            membership.delete()
+            removed += 1
+        return removed
 
 
 def used_mfa(claims: dict) -> bool:

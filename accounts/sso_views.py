@@ -8,12 +8,13 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import SingleSignOnGroupRoleForm, SingleSignOnProviderForm
 from .models import Role, SingleSignOnGroupRole, SingleSignOnProvider, Trust
 from .pages import page
-from .sso import redirect_uri
+from .sso import redirect_uri, withdraw_mapping
 
 
 def _trusts(request):
@@ -77,6 +78,6 @@ def mapping_add(request, pk):
 @require_POST
 def mapping_remove(request, pk, mapping_pk):
     provider = get_object_or_404(SingleSignOnProvider.objects.visible_to(request.user), pk=pk)
-    get_object_or_404(SingleSignOnGroupRole, pk=mapping_pk, provider=provider).delete()
-    messages.success(request, "Group mapping removed. Roles it granted stay until removed from the person.")
+    removed = withdraw_mapping(get_object_or_404(SingleSignOnGroupRole, pk=mapping_pk, provider=provider))
+    messages.success(request, f"Group mapping removed, with the {removed} role{pluralize(removed)} it had granted.")
     return redirect("sso_provider_edit", pk=provider.pk)

@@ -5,7 +5,10 @@ drives the real callback with a token an attacker could bring and checks that th
 refused with a clear message, nobody is signed in, and the refusal is audited with its reason.
 """
 
+import base64
+import hashlib
 import html
+import http.client
 import json
 import time
 import urllib.parse
@@ -32,7 +35,16 @@ from accounts.models import (
 from accounts.sso import verify_id_token
 from tests.auth import authenticator, current_code
 from tests.factories import SchoolFactory, TrustFactory, person
-from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeProvider, hs256_with, provider_for, unsigned
+from tests.oidc_provider import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    FakeProvider,
+    ProviderProcess,
+    b64,
+    hs256_with,
+    provider_for,
+    unsigned,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -720,3 +732,112 @@ def test_another_trusts_admin_gets_404_for_this_trusts_provider(cast, sso):
     assert response.status_code == 404
     sso.refresh_from_db()
     assert sso.label == "Riverside accounts"
+
+
+# --- Roles from groups end with the group ---------------------------------------------------------
+
+
+def test_a_role_granted_by_a_group_ends_when_the_token_no_longer_carries_it(client, cast, sso, idp):
+    SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group"])
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    client.post(reverse("logout"))
+    # Sam left the group at the provider: the next sign-on takes the role away, audited.
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["another-group"])
+    assert not Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.STAFF).exists()
+    removed = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGE, detail__op="removed").latest("pk")
+    assert removed.detail["user"] == cast.sam.pk and removed.detail["role"] == Role.DSL
+    # A minute later Sam opens a DSL's page: the role is gone, so the page refuses.
+    assert client.get(reverse("incidents:queue")).status_code == 403
+
+
+def test_a_role_given_in_policyhub_is_never_taken_away_by_a_sign_on(client, cast, sso, idp):
+    SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    Membership.objects.create(user=cast.sam, school=cast.oakfield, role=Role.DSL)  # given by the head
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group"])
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email, groups=[])
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.DSL).exists()
+    # ...and a token without a groups claim changes nothing either way.
+    mapped = SingleSignOnGroupRole.objects.create(provider=sso, group="gov", school=cast.oakfield, role=Role.GOVERNOR)
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email, groups=[mapped.group])
+    client.post(reverse("logout"))
+    sign_in(client, sso, idp, email=cast.sam.email)
+    assert Membership.objects.filter(user=cast.sam, school=cast.oakfield, role=Role.GOVERNOR).exists()
+
+
+def test_removing_a_mapping_removes_the_roles_it_granted_but_not_those_another_mapping_gives(client, cast, sso, idp):
+    from accounts.sso import withdraw_mapping
+
+    dsl = SingleSignOnGroupRole.objects.create(provider=sso, group="dsl-group", school=cast.oakfield, role=Role.DSL)
+    gov = SingleSignOnGroupRole.objects.create(provider=sso, group="gov-a", school=cast.oakfield, role=Role.GOVERNOR)
+    SingleSignOnGroupRole.objects.create(provider=sso, group="gov-b", school=cast.oakfield, role=Role.GOVERNOR)
+    sign_in(client, sso, idp, email=cast.sam.email, groups=["dsl-group", "gov-a", "gov-b"])
+    assert withdraw_mapping(dsl) == 1
+    assert not Membership.objects.filter(user=cast.sam, role=Role.DSL).exists()
+    assert withdraw_mapping(gov) == 0  # gov-b still gives the governor role
+    assert Membership.objects.filter(user=cast.sam, role=Role.GOVERNOR).exists()
+
+
+# --- The provider as a second process (what the Chromium journeys use) -----------------------------
+
+
+def _authorize_once(url: str, verifier: str) -> dict:
+    """One /authorize + /token round trip against the provider process; the ID token's claims."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": CLIENT_ID,
+            "redirect_uri": "http://testserver/accounts/sso/callback/",
+            "state": "s",
+            "nonce": "n",
+            "code_challenge": b64(hashlib.sha256(verifier.encode()).digest()),
+            "code_challenge_method": "S256",
+        }
+    )
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/authorize?" + query)
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(response.getheader("Location")).query))["code"]
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uri": "http://testserver/accounts/sso/callback/",
+            "code_verifier": verifier,
+        }
+    )
+    conn.request("POST", "/token", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    body = json.loads(response.read())
+    conn.close()
+    assert response.status == 200
+    payload = body["id_token"].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_the_provider_process_signs_in_whoever_the_test_names_once_and_ends_with_its_parent():
+    idp = ProviderProcess()
+    try:
+        assert idp.url.startswith("http://127.0.0.1:")
+        idp.sign_in_next(email="sam@oakfield.example.org", amr=["pwd", "mfa"])
+        claims = _authorize_once(idp.url, "v" * 43)
+        assert claims["email"] == "sam@oakfield.example.org"
+        assert claims["amr"] == ["pwd", "mfa"]
+        assert claims["iss"] == idp.issuer and claims["nonce"] == "n"
+        # Used once: the next /authorize is nobody in particular, not Sam again.
+        assert "email" not in _authorize_once(idp.url, "w" * 43)
+        # A tampered token: the payload says Helen, the signature was made for Sam's.
+        idp.sign_in_next(email="sam@oakfield.example.org", tampered_with={"email": "helen@oakfield.example.org"})
+        assert _authorize_once(idp.url, "x" * 43)["email"] == "helen@oakfield.example.org"
+    finally:
+        idp.close()
+    # Closing its stdin (what the test process's exit does too) ends it: no orphan provider.
+    assert idp.process.poll() is not None
