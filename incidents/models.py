@@ -7,6 +7,8 @@ Writes go through incidents/services.py; who may see what is Incident.objects.vi
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -305,6 +307,16 @@ class TimelineKind(models.TextChoices):
     CORRECTION = "correction", "Correction"
     ROUTED = "routed", "Routed"
     CONFLICT = "conflict", "Conflict of interest declared"
+    # Case work ([8]): each part writes its own kind.
+    TASK = "task", "Task"
+    LINK = "link", "Reports linked"
+    MERGE = "merge", "Reports merged"
+    SPLIT = "split", "Reports split"
+    MESSAGE = "message", "Message"
+    TAKEDOWN = "takedown", "Take-down"
+    CLOCK = "clock", "Clock started or stopped"
+    CASE_FILE = "case_file", "Case file downloaded"
+    WHAT_WE_DID = "what_we_did", "What we did"
 
 
 class TimelineEntry(models.Model):
@@ -385,6 +397,21 @@ class DeadlineKind(models.TextChoices):
     REMINDER = "reminder", "Reminder before the response deadline"
     LADO = "lado", "LADO referral within one working day"
     GOVERNOR_REVIEW = "governor_review", "Governor review"
+    # Case work ([8])
+    TASK_DUE = "task_due", "Task due"
+    TASK_REMINDER = "task_reminder", "Reminder before a task is due"
+    TAKEDOWN_FOLLOW_UP = "takedown_follow_up", "Take-down follow-up"
+    INVESTIGATION_REPORT = "investigation_report", "Investigation report (allegation)"
+    FORMAL_ACTION_DECISION = "formal_action", "Decision on formal action (allegation)"
+    HEARING = "hearing", "Disciplinary hearing (allegation)"
+    # Obligations that are not cases ([10], [9]): the deadline names its object through `target`.
+    REQUEST_DECISION = "request_decision", "Decision on a request"
+    ACCOUNT_REVIEW = "account_review", "Official account review"
+    APPROVAL_EXPIRY = "approval_expiry", "Approval expires"
+    DECLARATION_RECONFIRM = "declaration_reconfirm", "Declaration re-confirmation"
+    TRAINING_EXPIRY = "training_expiry", "Training expires"
+    ADVICE_ANSWER = "advice_answer", "Answer to an advice request"
+    POLICY_REVIEW = "policy_review", "Policy review"
 
 
 class DeadlineState(models.TextChoices):
@@ -396,10 +423,16 @@ class DeadlineState(models.TextChoices):
 
 class Deadline(models.Model):
     """One clock. A changed deadline cancels the pending row and adds a new one with the next
-    generation, so a stale timer can never fire (incidents/clocks.py)."""
+    generation, so a stale timer can never fire (incidents/clocks.py).
+
+    A case's clock names its `incident`; a clock on something that is not a case (an official
+    account's review, a training record's expiry, a policy's review date) names it through `target`."""
 
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="deadlines")
-    kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
+    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    kind = models.CharField(max_length=30, choices=DeadlineKind.choices)
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=DeadlineState.choices, default=DeadlineState.PENDING)
     generation = models.PositiveIntegerField(default=1)
@@ -417,6 +450,7 @@ class Deadline(models.Model):
         indexes = [
             # Serves the sweep's "due and pending" and nothing else: its size follows the pending rows.
             models.Index(fields=["due_at"], condition=Q(state="pending"), name="deadline_due_pending"),
+            models.Index(fields=["target_type", "target_id"], name="deadline_target"),
         ]
 
     def __str__(self):
@@ -437,6 +471,10 @@ class Notification(models.Model):
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     deadline = models.ForeignKey(Deadline, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A message about something that is not a case (an official account, a declaration) names it here.
+    target_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
     kind = models.CharField(max_length=30)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -450,8 +488,11 @@ class Notification(models.Model):
         ordering = ["created_at", "pk"]
         constraints = [
             # Only messages about no case may lack one: a case message without its case cannot be built.
+            # Messages about another object (`target`) name that instead.
             models.CheckConstraint(
-                condition=Q(incident__isnull=False) | Q(kind__in=CASELESS_NOTIFICATION_KINDS),
+                condition=Q(incident__isnull=False)
+                | Q(target_type__isnull=False, target_id__isnull=False)
+                | Q(kind__in=CASELESS_NOTIFICATION_KINDS),
                 name="notification_case_message_has_incident",
             ),
         ]

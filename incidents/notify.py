@@ -26,12 +26,21 @@ from .models import Notification
 log = logging.getLogger(__name__)
 
 
-def notify(*, recipient, kind: str, key: str, incident=None, deadline=None) -> Notification | None:
-    """Record a message for `recipient` and queue it after commit. Returns None if `key` exists."""
+def notify(*, recipient, kind: str, key: str, incident=None, deadline=None, target=None) -> Notification | None:
+    """Record a message for `recipient` and queue it after commit. Returns None if `key` exists.
+
+    `target` names what a message that is not about a case is about (an official account, a declaration)."""
     if incident is not None and incident.subject_id is not None and recipient.pk == incident.subject_id:
         raise ValueError("The subject of a case is never notified about it.")
     notification, created = Notification.objects.get_or_create(
-        key=key, defaults={"recipient": recipient, "kind": kind, "incident": incident, "deadline": deadline}
+        key=key,
+        defaults={
+            "recipient": recipient,
+            "kind": kind,
+            "incident": incident,
+            "deadline": deadline,
+            "target": target,
+        },
     )
     if not created:
         return None
