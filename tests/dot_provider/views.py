@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate, get_user_model, login
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_protect
 from oauth2_provider.models import get_application_model
 
 from .models import Person
@@ -22,6 +22,7 @@ class SignInForm(forms.Form):
     code = forms.CharField(required=False, label="One-time code (if you have one)")
 
 
+@csrf_protect
 def sign_in(request):
     next_url = request.GET.get("next") or request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
@@ -50,7 +51,6 @@ def _allowed(request) -> bool:
     return hmac.compare_digest(sent.encode(), os.environ["DOT_PROVIDER_TEST_TOKEN"].encode())
 
 
-@csrf_exempt
 def set_up_client(request):
     """Register PolicyHub as a confidential client: authorization code, RS256, PKCE, no consent page."""
     if request.method != "POST" or not _allowed(request):
@@ -71,7 +71,6 @@ def set_up_client(request):
     return JsonResponse({"ok": True})
 
 
-@csrf_exempt
 def set_up_person(request):
     """Create or replace a person who can sign in at the provider."""
     if request.method != "POST" or not _allowed(request):
