@@ -218,9 +218,11 @@ def task_complete(*, incident: Incident, actor, task: Task, outcome: str, now: d
         _close(incident, actor, task, state=TaskState.DONE, outcome=outcome, now=now)
         _stop_clocks(incident, task, now, done=True)
         _entry(incident, actor, task, "done", f"Task done: “{task.title}”.")
-        if task.assigned_by_id != actor.pk and task.assigned_by.is_active and access.relation_roles(
-            task.assigned_by, incident
-        ) & OWNERS:
+        if (
+            task.assigned_by_id != actor.pk
+            and task.assigned_by.is_active
+            and access.relation_roles(task.assigned_by, incident) & OWNERS
+        ):
             notify(recipient=task.assigned_by, kind="task_done", key=f"task:{task.pk}:done", incident=incident)
         record_case_change(actor, incident, change="task_done", task=task.pk)
     log.info("Incident %s: task %s done by user %s", incident.reference, task.pk, actor.pk)
@@ -271,7 +273,7 @@ def tasks_of_assignee(incident: Incident, user) -> list[Task]:
 
 
 def home_tasks(request) -> list[Task]:
-    """"Your tasks" on the home page: the person's open tasks on cases they may open, soonest due
+    """ "Your tasks" on the home page: the person's open tasks on cases they may open, soonest due
     first, each marked overdue once its due time has passed. One query whatever the number."""
     user = request.user
     tasks = list(
@@ -322,5 +324,7 @@ def task_due_effect(*, deadline, incident, now):
     _entry(incident, None, task, "overdue", f"Task overdue: “{task.title}” was due {format_local(task.due_at)}.")
     if _still_assignee(task, incident):
         _notify_all([task.assignee], kind="task_overdue", deadline=deadline, incident=incident)
-    owners = [p for p in dict.fromkeys([*_owners(incident), task.assigned_by]) if p.is_active and access.relation_roles(p, incident) & OWNERS]
+    # The case's owners now, and whoever gave the task if they still own it.
+    candidates = dict.fromkeys([*_owners(incident), task.assigned_by])
+    owners = [p for p in candidates if p.is_active and access.relation_roles(p, incident) & OWNERS]
     _notify_all(owners, kind="task_escalation", deadline=deadline, incident=incident)

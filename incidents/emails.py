@@ -208,8 +208,9 @@ def task_reminder(notification) -> tuple[str, str]:
 @message("task_overdue")
 def task_overdue(notification) -> tuple[str, str]:
     return _task_message(
-        notification, "a task is overdue", "A task given to you on a case has passed its due date. The case's owner "
-        "has been told."
+        notification,
+        "a task is overdue",
+        "A task given to you on a case has passed its due date. The case's owner has been told.",
     )
 
 
