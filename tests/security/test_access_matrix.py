@@ -513,7 +513,7 @@ SOLE_GUARD = {
     "the head role granted after the report counts (acting head)": ("helen", "closed_adam"),
     "the trust reads a review only when it decides it": ("tom", "review"),
     "chair only for heads or escalations": ("carol", "parent"),
-    "reporter": ("rita", "parent"),
+    "reporter": ("rita", "about_vera"),  # (Rita has a task on "parent")
     "DSL categories": ("dina", "parent"),
     "governor stage (before referral)": ("gary", "proposed"),
     "governor stage (closed without review)": ("gary", "closed_nobreach"),
