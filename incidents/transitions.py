@@ -409,7 +409,7 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
             bar(user_id, "you own the case" if not about_head else "the case is about a head of your school")
         elif role == Role.CHAIR and (about_head or incident.escalated_at is not None):
             bar(user_id, "you own the case")
-    proposers, conflicted, acted = [], [], [incident.acknowledged_by_id]
+    proposers, conflicted, acted, tasked = [], [], [incident.acknowledged_by_id], []
     entries = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values_list(
         "actor_id", "kind", "data"
     )
@@ -421,10 +421,14 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
             proposers.append(actor_id)
         elif (kind == TimelineKind.TRANSITION and transition in OWNER_ACTIONS) or kind in OWNER_ENTRY_KINDS:
             acted.append(actor_id)
+        # Whoever was given a task on the case worked on it ([8], incidents/assignments.py).
+        if kind == TimelineKind.TASK and (data or {}).get("event") == "assigned":
+            tasked.append(data.get("assignee"))
     for why, people in (
         ("you proposed the outcome", proposers),
         (CONFLICT_DECLARED, conflicted),
         ("you acted as the case's owner", acted),
+        ("you were given a task on the case", tasked),
     ):
         for pk in people:
             bar(pk, why)

@@ -416,3 +416,18 @@ def test_your_tasks_and_the_case_pages_do_not_grow_with_the_number_of_tasks(cast
     with django_assert_max_num_queries(counts[0][0]):
         home = rita_client.get(reverse("home")).content.decode()
     assert home.count('data-testid="home-task"') == 20
+
+
+def test_a_governor_who_worked_a_task_on_the_case_does_not_decide_its_review(cast):
+    from incidents.models import Status
+    from incidents.transitions import review_panel
+    from tests.incidents.factories import advance
+
+    incident = advance(report(cast.oakfield, cast.sam), Status.INVESTIGATING, cast)
+    due = _working_day_ahead(cast.oakfield, 3)
+    task = assignments.task_assign(incident=incident, actor=cast.helen, assignee=cast.gary, title="x", due_on=due)
+    assignments.task_complete(incident=fresh(incident), actor=cast.gary, task=task, outcome="Checked.")
+    incident = advance(fresh(incident), Status.GOVERNOR_REVIEW, cast)
+    panel = review_panel(incident)
+    assert cast.gary not in panel.deciders
+    assert panel.excluded[cast.gary.pk] == "you were given a task on the case"
