@@ -29,7 +29,7 @@ IF_SHOWN = "if shown"  # a page where a list of cases appears only sometimes: re
 SELF = "self"  # the view records its own events, one per case shown (subject access)
 
 CASE_READS = {
-    "home": IF_SHOWN,  # "My reports": the newest of the person's own reports
+    "home": IF_SHOWN,  # "My reports": the newest of the person's own reports; "Your tasks"
     "policy:clause": IF_SHOWN,  # the cases citing the clause
     "incidents:mine": LIST,
     "incidents:queue": LIST,
@@ -61,6 +61,10 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
+    # Tasks on a case ([8]): a refused form answers 400 with the whole case page.
+    "incidents:assign_task": CASE,
+    "incidents:complete_task": CASE,
+    "incidents:cancel_task": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

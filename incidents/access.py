@@ -43,6 +43,7 @@ class CaseRole(StrEnum):
     GOVERNOR = "governor"
     DECIDER = "decider"
     REPORTER = "reporter"
+    ASSIGNEE = "assignee"
 
 
 OWNERS = frozenset({CaseRole.OWNER, CaseRole.DSL})
@@ -56,6 +57,16 @@ def about_a_head(outer: str = "") -> Q:
         Membership.objects.filter(user=OuterRef(f"{outer}subject"), school=OuterRef(f"{outer}school"), role=Role.HEAD)
     )
     return Q(**{f"{outer}subject_is_head": True}) | Q(head_now)
+
+
+def _open_task_for(user) -> Q:
+    # Looked up in the app registry, not imported: incidents.models imports this module.
+    task = apps.get_model("incidents", "Task")
+    return Q(Exists(task.objects.filter(incident=OuterRef("pk"), assignee=user, state="open")))
+
+
+def _has_open_task(user, case) -> bool:
+    return case.incident.tasks.filter(assignee_id=user.pk, state="open").exists()
 
 
 def _upheld() -> Q:
@@ -198,6 +209,15 @@ RELATIONS: tuple[Relation, ...] = (
         holds=lambda user, c: Role.DPO in c.roles,
         guarded=False,
     ),
+    # A person the owner gave a task on the case ([8], incidents/assignments.py): while the task is
+    # open and they are still a member of the case's school (a leaver's open task opens nothing).
+    # Guarded: a head or DSL given a task on a case about a head still sees nothing of it.
+    Relation(
+        "assignee",
+        CaseRole.ASSIGNEE,
+        q=lambda v: Q(school__in=[s for ids in v.schools.values() for s in ids]) & _open_task_for(v.user),
+        holds=lambda user, c: bool(c.roles) and _has_open_task(user, c),
+    ),
 )
 BY_NAME: dict[str, Relation] = {r.name: r for r in RELATIONS}
 
@@ -218,7 +238,7 @@ def is_subject(user, incident) -> bool:
 
 # --- Entry points -------------------------------------------------------------------------------------
 
-VISIBLE = ("reporter", "head", "chair", "dsl", "governor", "trust_review")
+VISIBLE = ("reporter", "head", "chair", "dsl", "governor", "trust_review", "assignee")
 OWNED = ("head", "chair", "dsl")
 UNDER_REVIEW = ("governor",)
 COUNTED = (*VISIBLE, "trust_admin")

@@ -14,6 +14,7 @@ memory). The countdown is capped, and the task queued by name, in policyhub/disp
 
 import logging
 from datetime import datetime, timedelta
+from importlib import import_module
 
 from django.db import transaction
 from django.db.models import Max
@@ -351,4 +352,7 @@ EFFECTS = {
     DeadlineKind.REMINDER: _reminder_effect,
     DeadlineKind.LADO: _lado_effect,
     DeadlineKind.GOVERNOR_REVIEW: _governor_review_effect,
+    # Tasks ([8], incidents/assignments.py, which imports this module: looked up when fired).
+    DeadlineKind.TASK_REMINDER: lambda **kw: import_module("incidents.assignments").task_reminder_effect(**kw),
+    DeadlineKind.TASK_DUE: lambda **kw: import_module("incidents.assignments").task_due_effect(**kw),
 }

@@ -177,3 +177,55 @@ def trust_review(notification) -> tuple[str, str]:
         "trust decides it.",
         action="Review it",
     )
+
+
+# --- Tasks on a case (incidents/assignments.py): the reference, "a task" and a link, never its title ---
+
+
+def _task_message(notification, subject: str, lead: str) -> tuple[str, str]:
+    incident = notification.incident
+    due = ""
+    if notification.deadline_id and notification.deadline.reason:
+        # The deadline's reason starts "due Thu 3 Dec 17:00 — ...": the time only, no content.
+        verb = "was" if notification.deadline.kind == "task_due" else "is"
+        due = f"\nIt {verb} {notification.deadline.reason.split(' — ')[0]}.\n"
+    return (
+        f"PolicyHub {incident.reference}: {subject}",
+        f"{lead}\n{due}\nReference: {incident.reference}\n\nOpen it here: {case_link(incident)}\n{FOOTER}",
+    )
+
+
+@message("task_assigned")
+def task_assigned(notification) -> tuple[str, str]:
+    return _task_message(notification, "a task for you", "You have been given a task on a case at your school.")
+
+
+@message("task_reminder")
+def task_reminder(notification) -> tuple[str, str]:
+    return _task_message(notification, "a task is due soon", "A task given to you on a case is due soon.")
+
+
+@message("task_overdue")
+def task_overdue(notification) -> tuple[str, str]:
+    return _task_message(
+        notification,
+        "a task is overdue",
+        "A task given to you on a case has passed its due date. The case's owner has been told.",
+    )
+
+
+@message("task_escalation")
+def task_escalation(notification) -> tuple[str, str]:
+    return _task_message(notification, "a task is overdue", "A task on a case you own has passed its due date.")
+
+
+@message("task_done")
+def task_done(notification) -> tuple[str, str]:
+    return _task_message(notification, "a task is done", "A task you gave on a case has been completed.")
+
+
+@message("task_cancelled")
+def task_cancelled(notification) -> tuple[str, str]:
+    return _task_message(
+        notification, "a task was cancelled", "A task given to you on a case was cancelled: you need do nothing more."
+    )

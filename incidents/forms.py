@@ -388,3 +388,62 @@ class QueueFilterForm(forms.Form):
         choices=[("", "Any severity"), *Severity.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+# --- Tasks on a case (incidents/assignments.py) ------------------------------------------------------
+
+
+class AssignTaskForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label="Who", queryset=User.objects.none(), empty_label="Choose…", help_text="A member of staff at the school."
+    )
+    title = forms.CharField(label="The task", max_length=200, help_text="For example: interview the member of staff.")
+    instructions = forms.CharField(
+        label="Instructions (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only they and the case's owners see these.",
+    )
+    due_on = forms.DateField(
+        label="Due by", widget=DateInput(), help_text="Close of business on that day; it must be a working day."
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        from .assignments import assignable_people
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignable_people(incident)
+        self.fields["assignee"].label_from_instance = lambda user: user.full_name or user.email
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data["due_on"]
+        if due_on < timezone.localdate():
+            raise forms.ValidationError("The due date has already passed.")
+        return due_on
+
+
+class _TaskOnCaseForm(forms.Form):
+    """Names one open task of the case by its random id (the service checks whose it is)."""
+
+    task = forms.ModelChoiceField(
+        queryset=None,
+        to_field_name="public_id",
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That task is no longer open. Nothing was changed."},
+    )
+
+    def __init__(self, *args, incident, **kwargs):
+        from .models import Task, TaskState
+
+        super().__init__(*args, **kwargs)
+        self.fields["task"].queryset = Task.objects.filter(incident=incident, state=TaskState.OPEN).select_related(
+            "assignee", "assigned_by"
+        )
+
+
+class CompleteTaskForm(_TaskOnCaseForm):
+    outcome = forms.CharField(label="What was done", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CancelTaskForm(_TaskOnCaseForm):
+    reason = forms.CharField(label="Why it is no longer needed", widget=forms.Textarea(attrs={"rows": 2}))

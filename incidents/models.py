@@ -575,3 +575,55 @@ class SchoolClosure(models.Model):
 
     def __str__(self):
         return f"{self.school}: {self.date} {self.label}"
+
+
+# --- Tasks on a case ([8] item 1; services in incidents/assignments.py, docs/tasks.md) -------------
+
+
+class TaskState(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Task(models.Model):
+    """A piece of the case's work the owner gives to a named person at the case's school. While it
+    is open its assignee sees the case through a limited page (access.py, the `assignee` row); its
+    due date is a pair of deadlines (TASK_REMINDER, TASK_DUE) naming it in `Deadline.data`."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
+    # The task's name in forms and pages: random, so it does not count other cases' tasks.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(blank=True)
+    due_on = models.DateField()
+    # Close of business on `due_on` at the school (the working-day calendar's day end).
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What was done (completed) or why it is no longer needed (cancelled).
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=TaskState.values), name="task_state_valid"),
+            models.CheckConstraint(condition=~Q(title=""), name="task_title_present"),
+            models.CheckConstraint(
+                condition=Q(state="open", closed_at__isnull=True) | (~Q(state="open") & Q(closed_at__isnull=False)),
+                name="task_closed_when_not_open",
+            ),
+        ]
+        indexes = [
+            # "Your tasks" and the assignee's relation: one person's open tasks.
+            models.Index(fields=["assignee", "due_at"], condition=Q(state="open"), name="task_open_by_assignee"),
+        ]
+
+    def __str__(self):
+        return f"task {self.public_id} ({self.state})"

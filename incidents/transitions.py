@@ -284,7 +284,7 @@ TABLE: tuple[Transition, ...] = (
         "View evidence",
         ANY,
         None,
-        OWNERS | {CaseRole.REPORTER},
+        OWNERS | {CaseRole.REPORTER, CaseRole.ASSIGNEE},
         url="incidents:evidence_download",
         read=True,
     ),
@@ -312,6 +312,46 @@ TABLE: tuple[Transition, ...] = (
         frozenset({CaseRole.OWNER}),
         needs="a reason",
         url="retention:release",
+    ),
+    # Tasks ([8], incidents/assignments.py): the owner gives a task to a member of the school, who
+    # sees the case while it is open (access.py, `assignee`). The assignee completes their own
+    # (the service checks whose task it is); the owner may complete or cancel any.
+    Transition(
+        "assign_task",
+        "Give a task",
+        OPEN,
+        None,
+        OWNERS,
+        needs="who, what and by when",
+        path="tasks",
+        form=F + "AssignTaskForm",
+        service="incidents.assignments.task_assign",
+        success="Task given. They have been sent an email with a link.",
+    ),
+    Transition(
+        "complete_task",
+        "Mark the task done",
+        ANY,
+        None,
+        OWNERS | {CaseRole.ASSIGNEE},
+        needs="what was done",
+        path="tasks/done",
+        form=F + "CompleteTaskForm",
+        service="incidents.assignments.task_complete",
+        success="Task marked done.",
+    ),
+    Transition(
+        "cancel_task",
+        "Cancel the task",
+        ANY,
+        None,
+        OWNERS,
+        needs="a reason",
+        button="btn-outline-danger",
+        path="tasks/cancel",
+        form=F + "CancelTaskForm",
+        service="incidents.assignments.task_cancel",
+        success="Task cancelled.",
     ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}
@@ -369,7 +409,7 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
             bar(user_id, "you own the case" if not about_head else "the case is about a head of your school")
         elif role == Role.CHAIR and (about_head or incident.escalated_at is not None):
             bar(user_id, "you own the case")
-    proposers, conflicted, acted = [], [], [incident.acknowledged_by_id]
+    proposers, conflicted, acted, tasked = [], [], [incident.acknowledged_by_id], []
     entries = TimelineEntry.objects.filter(incident=incident, actor__isnull=False).values_list(
         "actor_id", "kind", "data"
     )
@@ -381,10 +421,14 @@ def review_exclusions(incident: Incident) -> dict[int, str]:
             proposers.append(actor_id)
         elif (kind == TimelineKind.TRANSITION and transition in OWNER_ACTIONS) or kind in OWNER_ENTRY_KINDS:
             acted.append(actor_id)
+        # Whoever was given a task on the case worked on it ([8], incidents/assignments.py).
+        if kind == TimelineKind.TASK and (data or {}).get("event") == "assigned":
+            tasked.append(data.get("assignee"))
     for why, people in (
         ("you proposed the outcome", proposers),
         (CONFLICT_DECLARED, conflicted),
         ("you acted as the case's owner", acted),
+        ("you were given a task on the case", tasked),
     ):
         for pk in people:
             bar(pk, why)

@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import evidence, forms, selectors, services
+from . import assignments, evidence, forms, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -89,6 +89,10 @@ def _mode(roles, incident) -> str:
     review (incidents/access.py)."""
     if roles & OWNERS:
         return "owner"
+    # Someone working on a task of the case sees what the task needs (before the governors' page:
+    # the review shows no evidence), also when they reported it.
+    if CaseRole.ASSIGNEE in roles:
+        return "assignee"
     if CaseRole.GOVERNOR in roles:
         return "governor"
     return "reporter"
@@ -96,7 +100,9 @@ def _mode(roles, incident) -> str:
 
 # The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
 # review or step out of it (owners get every action the table allows them).
-NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict"})
+NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict", "complete_task"})
+# Rows that act on one task: their forms sit beside each task (_case_tasks.html), not in the column.
+PER_TASK_ACTIONS = frozenset({"complete_task", "cancel_task"})
 
 
 def _detail(request, incident, *, bound: dict | None = None, status=200):
@@ -113,7 +119,8 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     ):
         actions.pop("declare_conflict")  # declared already (the service refuses a second)
     template, context = CASE_PAGES[mode](request, incident, roles, actions)
-    context.update(incident=incident, panels=_panels(incident, actions, bound or {}))
+    context.update(incident=incident, panels=_panels(incident, actions, bound or {}), bound=bound or {})
+    context.setdefault("task_actions", {name for name in actions if name in PER_TASK_ACTIONS})
     return render(request, template, context, status=status)
 
 
@@ -130,7 +137,7 @@ def _panels(incident, actions, bound: dict) -> list[dict]:
             "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],
         }
         for name, t in actions.items()
-        if t.path
+        if t.path and name not in PER_TASK_ACTIONS
     ]
 
 
@@ -151,6 +158,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)
         else "",
+        "tasks": assignments.tasks_of_case(incident),
     }
 
 
@@ -174,7 +182,22 @@ def _governor_page(request, incident, roles, actions) -> tuple[str, dict]:
     }
 
 
-CASE_PAGES = {"owner": _owner_page, "reporter": _reporter_page, "governor": _governor_page}
+def _assignee_page(request, incident, roles, actions) -> tuple[str, dict]:
+    """What a task needs: the report (not who made it), the files (not withdrawn ones), the clauses
+    and the person's own tasks. No timeline, notes, other tasks, referrals, outcome or review."""
+    return "incidents/case_assignee.html", {
+        "evidence": list(incident.evidence.filter(withdrawn_at__isnull=True)),
+        "clauses": list(incident.clauses.order_by("order")),
+        "tasks": assignments.tasks_of_assignee(incident, request.user),
+    }
+
+
+CASE_PAGES = {
+    "owner": _owner_page,
+    "reporter": _reporter_page,
+    "governor": _governor_page,
+    "assignee": _assignee_page,
+}
 
 
 def _review_box(request, incident, roles) -> dict | None:
@@ -425,6 +448,9 @@ def _evidence_or_404(request, public_id) -> Evidence:
     roles = _roles(request, item.incident)
     readers = T["view_evidence"].roles
     if roles & readers & OWNERS:
+        return item
+    # Someone working on a task opens every file the case still relies on (not withdrawn ones).
+    if CaseRole.ASSIGNEE in roles & readers and item.withdrawn_at is None:
         return item
     # Readers who do not own the case (the reporter) open only the files they uploaded themselves.
     if roles & readers and item.uploaded_by_id == request.user.pk:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Membership, Role
 from accounts.pages import may_open, page
+from incidents import assignments
 from incidents import selectors as incident_selectors
 
 from . import liveness, services
@@ -52,6 +53,7 @@ def home(request):
             "summary": incident_selectors.home(request, **cards) if ctx.school else None,
             "trust_overview": trust_overview,
             "short_of_dpos": _short_of_dpos(ctx.schools) if trust_overview else [],
+            "tasks": assignments.home_tasks(request) if ctx.school else [],
         },
     )
 

@@ -206,6 +206,9 @@ OBJECT_PAGES = {
     "sso_provider_edit",
     "sso_mapping_add",
     "sso_mapping_remove",
+    "incidents:assign_task",
+    "incidents:complete_task",
+    "incidents:cancel_task",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership, Role
-from incidents import services
+from incidents import assignments, services
+from incidents.clocks import school_calendar
 from incidents.models import (
     Category,
     Evidence,
@@ -22,6 +23,7 @@ from incidents.models import (
     Outcome,
     ReviewDecision,
     Status,
+    Task,
 )
 from policyhub.models import Clause, Policy, PolicyAdoption, PolicyVersion, Section, VersionStatus
 from tests.factories import person
@@ -170,4 +172,33 @@ def world(cast):
         key: Evidence.objects.filter(incident=c, uploaded_by=c.reporter).first() for key, c in w.cases.items()
     }
     w.head_file = services.evidence_add(incident=w.cases["parent"], actor=cast.helen, files=[upload("head.png")])[0]
+    _tasks(w)
     return w
+
+
+def _tasks(w):
+    """Tasks on cases ([8], incidents/assignments.py): open ones give their assignee the case, closed
+    ones nothing; a head or DSL on a case about a head, or someone of another school, nothing even
+    with an open task (made directly: the service refuses them)."""
+    due = school_calendar(w.oakfield).add_working_days(timezone.localdate(), 3)
+    c = w.cases
+
+    def give(case, by, to, title="A task"):
+        return assignments.task_assign(incident=fresh(case), actor=by, assignee=to, title=title, due_on=due)
+
+    give(c["parent"], w.helen, w.rita)  # Rita, staff: sees the parent's post
+    give(c["child_at_risk"], w.helen, w.sam)  # Sam reported it and works on it too
+    give(c["about_helen"], w.carol, w.rita)  # a case about the head: the chair gives it
+    done = give(c["about_sam"], w.helen, w.rita)
+    assignments.task_complete(incident=fresh(c["about_sam"]), actor=w.rita, task=done, outcome="Done.")
+    cancelled = give(c["proposed"], w.helen, w.rita)
+    assignments.task_cancel(incident=fresh(c["proposed"]), actor=w.helen, task=cancelled, reason="Not needed.")
+    for case, to in [(c["about_helen"], w.hana), (c["safeguarding_helen"], w.dina), (c["parent"], w.bethan)]:
+        Task.objects.create(
+            incident=case,
+            assignee=to,
+            assigned_by=w.carol,
+            title="Made directly",
+            due_on=due,
+            due_at=timezone.now() + timedelta(days=3),
+        )

@@ -18,7 +18,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
-from incidents import access, clocks, services, transitions
+from incidents import access, assignments, clocks, services, transitions
 from incidents.models import Category, GovernorReview, Incident, Involved, Outcome, ReviewDecision, Status
 from incidents.transitions import OWNERS, CaseRole
 from tests.factories import person
@@ -74,6 +74,11 @@ def more_cast(w):
         incident=fresh(by_trust), actor=w.tom, decision=ReviewDecision.REFER_BACK, comment="Ask the parent."
     )
     w.cases["trust_referred_back"] = fresh(by_trust)
+    # Lena was given a task on the parent's post, then left the school: the open task opens nothing.
+    w.lena = person("Lena Lark", oak, Role.STAFF)
+    due = clocks.school_calendar(oak).add_working_days(timezone.localdate(), 3)
+    assignments.task_assign(incident=fresh(w.cases["parent"]), actor=w.helen, assignee=w.lena, title="x", due_on=due)
+    Membership.objects.filter(user=w.lena).delete()
 
 
 def filter_side(people) -> dict:
@@ -157,6 +162,14 @@ def test_the_filter_and_the_case_roles_agree_for_the_whole_cast_before_and_after
     assert set(Incident.objects.visible_to(world.fred)) == {cases["fred_report"]}
     assert not Incident.objects.counted_for(User.objects.get(pk=world.ivan.pk)).exists()
     assert not Incident.objects.counted_for(world.fay).exists()
+    # Tasks: an open one opens its case (Rita; Sam, who reported it, too); a completed or cancelled
+    # one, one held by a head or DSL on a case about a head, by someone of another school or by a
+    # leaver, nothing.
+    assert set(Incident.objects.visible_to(world.rita)) == {cases["parent"], cases["about_helen"]}
+    assert access.relations(world.sam, cases["child_at_risk"]) == {"reporter", "assignee"}
+    assert not Incident.objects.visible_to(world.lena).exists()
+    assert not access.relations(world.hana, cases["about_helen"])
+    assert not access.relations(world.bethan, cases["parent"])
 
     # A day later Celery's sweep fires every reminder and missed response deadline: cases go to
     # the chair (escalated_at), which changes relations in both readings at once.

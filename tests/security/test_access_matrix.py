@@ -63,27 +63,31 @@ ACT = "act"  # an allowed POST: done (302) or the form's errors (400); never 403
 # is a head, declared a conflict); a governor or chair has no governor's relation to a case that is
 # not in review or closed after an upheld review (so no conflict to declare there: 403),
 # T: a trust admin deciding a review no governor is free to
-# decide, R: reporter. Anyone not listed may not see the case at all: 404 on every URL of it.
+# decide, R: reporter, A: given a task on the case that is still open ([8]; a completed or
+# cancelled task gives nothing, nor does one held by a head or DSL on a case about a head, or by
+# someone of another school). Anyone not listed may not see the case at all: 404 on every URL of it.
 # A case about a head (its subject holds the head role at the school NOW): no head and no DSL of
 # the school has any relation to it but as its reporter, whatever other roles they hold.
 
 CASES = {
     # Sam reported a parent's post. Both heads own it. Not the DSL (not a DSL case), not the chair
     # (no head involved, not escalated), not governors (not referred).
-    "parent": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
+    "parent": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R", "rita": "A"},
     # Dina reported Sam. Never Sam, the subject. Dina is only the reporter: not a DSL case.
     "about_sam": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "dina": "R"},
     # Sam reported Helen, the head: the chair owns it (and so may not decide its review). Not Helen
     # (the subject), and not Hugo, Hana or Adam, the other heads — head→chair routing alone keeps
     # them out.
-    "about_helen": {"carol": "O", "sam": "R"},
+    # Rita has a task on it (from the chair); Hana, a head and DSL, has one too but sees nothing.
+    "about_helen": {"carol": "O", "sam": "R", "rita": "A"},
     # Sam reported Hugo, the co-head: the chair owns it. Not Hugo (subject), not Helen (routing).
     "about_hugo": {"carol": "O", "sam": "R"},
     # A safeguarding concern about Dina, the DSL: the heads own it. Never Dina — she is the DSL of
     # a safeguarding case at her school, so the subject exclusion alone keeps her out.
     "about_dina": {"helen": "O", "hugo": "O", "hana": "OD", "adam": "O", "sam": "R"},
     # A parent's post with a child at risk now: the DSL is in, with the heads.
-    "child_at_risk": {"helen": "O", "hugo": "O", "hana": "OD", "adam": "O", "dina": "D", "sam": "R"},
+    # Sam reported it and has a task on it: reporter and assignee at once.
+    "child_at_risk": {"helen": "O", "hugo": "O", "hana": "OD", "adam": "O", "dina": "D", "sam": "RA"},
     # In governor review: governors and the chair see the review and decide it. Hana, a head who
     # is a governor, owns it: she may not decide it (as a governor she reads every review).
     "review": {"helen": "O", "hugo": "O", "hana": "OV", "adam": "O", "sam": "R", "gary": "G", "carol": "G"},
@@ -127,7 +131,7 @@ SUBJECTS = {"about_dora": "dora", "about_tina": "tina", "about_vera": "vera", "b
 # Which relations may use each URL of a case (docs/specification.md §3, restated by hand).
 OWNERS = {"O", "D"}
 CASE_URLS = {
-    "incidents:detail": ("get", {"O", "D", "G", "V", "T", "R"}),
+    "incidents:detail": ("get", {"O", "D", "G", "V", "T", "R", "A"}),
     "incidents:acknowledge": ("post", OWNERS),
     "incidents:triage": ("post", OWNERS),
     "incidents:start_investigation": ("post", OWNERS),
@@ -145,12 +149,17 @@ CASE_URLS = {
     # A case's access history is internal: its owners only (a reporter or governor who may open the
     # case gets 403; the access history names who reported and who looked).
     "audit:case_history": ("get", OWNERS),
+    # Tasks ([8]): the owners give and cancel them; an assignee completes (their own: the service).
+    "incidents:assign_task": ("post", OWNERS),
+    "incidents:complete_task": ("post", OWNERS | {"A"}),
+    "incidents:cancel_task": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"
 
 # Evidence files: owners, and the reporter for the file they uploaded themselves. Governors see the
-# review, not the evidence: 404. Withdrawing: owners; the uploading reporter gets 403.
+# review, not the evidence: 404. Withdrawing: owners; the uploading reporter gets 403. Someone with
+# an open task on the case opens every file not withdrawn (withdrawing: 403).
 EVIDENCE_GETS = ["incidents:evidence_download", "incidents:evidence_preview"]
 EVIDENCE_WITHDRAW = "incidents:evidence_withdraw"
 
@@ -485,6 +494,8 @@ HOME_QUEUE = {
     "colin": (1, 1),
 }
 HOME_REVIEWS = {"gary": 2, "carol": 2, "hana": 1, "colin": 0, "greta": 0}
+# "Your tasks" on the home page: the cases of the person's open tasks that they may open.
+HOME_TASKS = {"rita": {"parent", "about_helen"}, "sam": {"child_at_risk"}}
 
 
 # --- Which rule alone keeps each of these people out (each is a row above, expected 404) -------------
@@ -502,12 +513,17 @@ SOLE_GUARD = {
     "the head role granted after the report counts (acting head)": ("helen", "closed_adam"),
     "the trust reads a review only when it decides it": ("tom", "review"),
     "chair only for heads or escalations": ("carol", "parent"),
-    "reporter": ("rita", "parent"),
+    "reporter": ("rita", "about_vera"),  # (Rita has a task on "parent")
     "DSL categories": ("dina", "parent"),
     "governor stage (before referral)": ("gary", "proposed"),
     "governor stage (closed without review)": ("gary", "closed_nobreach"),
     "roles (trust admin sees no case)": ("tom", "parent"),
     "roles (DPO sees no case)": ("priya", "parent"),
+    "assignee: only while the task is open (completed)": ("rita", "about_sam"),
+    "assignee: only while the task is open (cancelled)": ("rita", "proposed"),
+    "assignee: only a member of the case's school": ("bethan", "parent"),
+    "assignee: no head or DSL on a case about the head": ("hana", "about_helen"),
+    "assignee: no DSL on a safeguarding case about the head": ("dina", "safeguarding_helen"),
 }
 
 
@@ -600,7 +616,7 @@ def evidence_rows(w, actors=ACTORS):
                 get = withdraw = LOGIN
             elif relations & OWNERS:
                 get, withdraw = 200, ACT
-            elif "R" in relations and uploaded_by == "reporter":
+            elif "A" in relations or ("R" in relations and uploaded_by == "reporter"):
                 get, withdraw = 200, 403
             else:
                 get = withdraw = 404
@@ -663,6 +679,7 @@ def page_rows(w, actors=ACTORS):
                     # "My reports" on the home page: the newest five of the person's own, nothing else.
                     row.shows = MINE[actor]
                     row.extra["newest"] = 5
+                    row.extra["tasks"] = HOME_TASKS.get(actor, set())
                     row.count = ("home", HOME_QUEUE.get(actor), HOME_REVIEWS.get(actor))
                 elif name == "policy:page":
                     row.count = ("breaches", BREACH_COUNT[actor])
@@ -724,8 +741,15 @@ def _content_problem(w, row, response):
     if row.shows is not None and row.expected == 200:
         shown = _shown(w, html)
         if "newest" in row.extra:
-            if not (shown <= row.shows and len(shown) == min(len(row.shows), row.extra["newest"])):
-                return f"shows {sorted(shown)}, expected the newest {row.extra['newest']} of {sorted(row.shows)}"
+            # Home: every open task's case, and the newest of the person's own reports (a task's
+            # case may be one of those too).
+            tasks = row.extra.get("tasks", set())
+            reports, newest = shown - tasks, min(len(row.shows), row.extra["newest"])
+            if not (tasks <= shown and reports <= row.shows and newest - len(tasks) <= len(reports) <= newest):
+                return (
+                    f"shows {sorted(shown)}, expected the cases of tasks {sorted(tasks)} and the newest "
+                    f"{row.extra['newest']} of {sorted(row.shows)}"
+                )
         elif shown != row.shows:
             return f"shows {sorted(shown)}, expected {sorted(row.shows)}"
     if row.count and row.expected == 200:

@@ -99,6 +99,10 @@ ACTIONS = {
     "incidents:record_referral": ("helen", "parent", {"record_referral-kind": "nobody"}),
     "incidents:add_evidence": ("helen", "parent", {}),
     "incidents:acknowledge": ("helen", "parent", {}),
+    # Tasks ([8]): no title; a task that is not open on the case.
+    "incidents:assign_task": ("helen", "parent", {"assign_task-title": ""}),
+    "incidents:complete_task": ("helen", "parent", {"complete_task-task": "not-a-task"}),
+    "incidents:cancel_task": ("helen", "parent", {"cancel_task-task": "not-a-task"}),
 }
 
 

@@ -94,9 +94,10 @@ def test_walking_evidence_ids_finds_only_files_you_may_open(world, actor):
     allowed = set()
     for key, item in world.evidence.items():
         relations = set(CASES[key].get(actor, ""))
-        if item is not None and (relations & OWNERS or "R" in relations):
+        # An open task on the case ([8]) opens its files as the owners do (none is withdrawn here).
+        if item is not None and (relations & OWNERS or relations & {"R", "A"}):
             allowed.add(item.public_id)
-    if set(CASES["parent"].get(actor, "")) & OWNERS:
+    if set(CASES["parent"].get(actor, "")) & (OWNERS | {"A"}):
         allowed.add(world.head_file.public_id)  # the reporter does not get the head's file
     _check(_walk(client, "incidents:evidence_download", ids), allowed, existing, f"{actor} on evidence")
 

@@ -23,13 +23,13 @@ import inspect
 import textwrap
 
 import pytest
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Role, School
 from incidents import access, transitions
 from incidents.access import CaseRole, about_a_head
 from incidents.choices import DSL_CATEGORIES, Status
-from incidents.models import Incident
+from incidents.models import Incident, Task
 from tests.security.test_access_agreement import disagreements, everyone_and_every_case, filter_side, more_cast
 from tests.security.test_access_matrix import (
     ACTORS,
@@ -186,6 +186,20 @@ FILTER_MUTANTS = [
     ("owned_by: reporters own nothing", rows_of("OWNED", [*access.OWNED, "reporter"])),
     ("owned_by: governors own nothing", rows_of("OWNED", [*access.OWNED, "governor"])),
     ("under_review_for: governors only", rows_of("UNDER_REVIEW", [*access.UNDER_REVIEW, "chair"])),
+    # Tasks ([8]): an assignee sees the case while the task is open, at their own school, and the
+    # head/DSL guard holds for them too.
+    (
+        "assignee: only while the task is open",
+        row(
+            "assignee",
+            q=lambda v: (
+                Q(school__in=[s for ss in v.schools.values() for s in ss])
+                & Q(Exists(Task.objects.filter(incident=OuterRef("pk"), assignee=v.user)))
+            ),
+        ),
+    ),
+    ("assignee: only a member of the case's school", row("assignee", q=lambda v: access._open_task_for(v.user))),
+    ("assignee: no head or DSL on a case about the head", row("assignee", guarded=False)),
 ]
 
 # --- Object mutants (killed by the agreement of the two readings) ---------------------------------------
@@ -246,6 +260,11 @@ OBJECT_MUTANTS = [
     ),
     ("trust admins open no case (counted only)", row("trust_admin", role=CaseRole.GOVERNOR)),
     ("DPOs open no case (their records only)", row("dpo", role=CaseRole.OWNER)),
+    (
+        "assignee: only while the task is open",
+        row("assignee", holds=lambda user, c: bool(c.roles) and c.incident.tasks.filter(assignee_id=user.pk).exists()),
+    ),
+    ("assignee: only a member of the case's school", row("assignee", holds=access._has_open_task)),
     (
         "only a governor who reads the review decides it",
         source(transitions, "case_roles", "if CaseRole.GOVERNOR in roles and any(", "if any("),
