@@ -61,6 +61,10 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
+    "incidents:link": CASE,
+    "incidents:unlink": CASE,
+    "incidents:merge": CASE,
+    "incidents:split": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

@@ -177,3 +177,14 @@ def trust_review(notification) -> tuple[str, str]:
         "trust decides it.",
         action="Review it",
     )
+
+
+@message("report_merged")
+def report_merged(notification) -> tuple[str, str]:
+    # Never the other case's reference, its reporter or anything about it (incidents/merging.py).
+    return _case_message(
+        notification.incident,
+        "your report is being handled with a related report",
+        "Your report is now being handled together with a related report. You can still follow it.",
+        action="Follow its progress",
+    )
