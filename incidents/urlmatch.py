@@ -110,6 +110,8 @@ def key(address: str) -> str | None:
     if not address:
         return None
     if not re.match(r"^[a-z][a-z0-9+.-]*://", address, re.IGNORECASE):
+        if re.match(r"^[a-z][a-z0-9+-]*:(?!\d)", address, re.IGNORECASE):
+            return None  # mailto:, tel:, javascript: — another scheme, not a web page
         address = "https://" + address
     try:
         parts = urlsplit(address)
