@@ -247,9 +247,8 @@ def incident_merge(*, incident: Incident, actor, into, now: datetime | None = No
             TimelineKind.MERGE,
             note=MERGED_NOTE,
             internal=False,
-            from_status=old,
-            to_status=Status.MERGED,
-            data={"transition": t.name, "into": survivor.pk, "deadlines_cancelled": stopped},
+            # No from/to status: the page would print "Merged into another case"; the note says it.
+            data={"transition": t.name, "into": survivor.pk, "from": old, "deadlines_cancelled": stopped},
         )
         _timeline(
             survivor,
@@ -306,9 +305,7 @@ def incident_split(*, incident: Incident, actor, now: datetime | None = None) ->
             TimelineKind.SPLIT,
             note=SPLIT_NOTE,
             internal=False,
-            from_status=Status.MERGED,
-            to_status=back,
-            data={"transition": t.name, "from": survivor.pk if survivor else None},
+            data={"transition": t.name, "from": survivor.pk if survivor else None, "to": back},
         )
         if survivor is not None:
             _timeline(

@@ -201,7 +201,7 @@ def test_the_reporter_sees_their_report_with_the_survivors_progress_and_nothing_
     page = client.get(url).content.decode()
     assert "Being handled with a related report" in page
     assert SECRET in page and "rita.png" in page  # their own report and file
-    for leak in (a.reference, "sams-file.png", "heads-file.png", cast.sam.full_name):
+    for leak in (a.reference, "sams-file.png", "heads-file.png", cast.sam.full_name, "another case"):
         assert leak not in page
     assert client.get(reverse("incidents:detail", args=[a.reference])).status_code == 404
     mine = client.get(reverse("incidents:mine")).content.decode()

@@ -83,7 +83,12 @@ NO_CASE_CONTENT = {
 # Case-content routes that never show the page themselves (a plain button, or a form whose
 # problems come back as a message on the case page): their refusals are recorded; a redirect is not
 # a read (the change is recorded by its service).
-REDIRECT_ONLY = {"incidents:acknowledge", "incidents:start_investigation", "incidents:evidence_withdraw"}
+REDIRECT_ONLY = {
+    "incidents:acknowledge",
+    "incidents:start_investigation",
+    "incidents:evidence_withdraw",
+    "incidents:split",
+}
 
 # The case actions, posted empty or with bad values: refused forms answer 400 with the case page.
 ACTIONS = {
@@ -99,6 +104,10 @@ ACTIONS = {
     "incidents:record_referral": ("helen", "parent", {"record_referral-kind": "nobody"}),
     "incidents:add_evidence": ("helen", "parent", {}),
     "incidents:acknowledge": ("helen", "parent", {}),
+    "incidents:link": ("helen", "parent", {"link-other": ""}),
+    "incidents:unlink": ("helen", "parent", {"unlink-other": "not a reference"}),
+    "incidents:merge": ("helen", "parent", {"merge-into": ""}),
+    "incidents:split": ("helen", "parent", {}),
 }
 
 
