@@ -79,7 +79,7 @@ class LinkForm(forms.Form):
 
 
 class UnlinkForm(forms.Form):
-    other = ReferenceField(label="Reference of the linked case", widget=forms.HiddenInput)
+    other = ReferenceField(label="Reference of the linked case")
 
 
 class MergeForm(forms.Form):
