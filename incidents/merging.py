@@ -281,6 +281,8 @@ def incident_split(*, incident: Incident, actor, now: datetime | None = None) ->
         else:
             _lock(incident)
         t = check(actor, incident, "split")
+        if survivor is not None:
+            _owns(actor, survivor)  # e.g. the chair of an escalated report, who does not own the survivor
         back = incident.status_before_merge or Status.SUBMITTED
         if back not in OPEN_STATUSES:
             back = Status.SUBMITTED

@@ -449,3 +449,16 @@ def test_the_retention_sweep_keeps_a_survivor_while_reports_are_merged_into_it(c
     merging.incident_split(incident=fresh(b), actor=cast.helen)
     assert retention.retention_delete(incident_id=a.pk, now=long_after) == a.reference
     assert Incident.objects.filter(pk=b.pk).exists()
+
+
+def test_an_owner_of_the_report_alone_cannot_split_it_from_a_survivor_they_do_not_own(cast, rita):
+    """Carol owns B (escalated to her), not A: B's page is hers, but the merge is not hers to undo."""
+    a, b = _pair(cast, rita)
+    Incident.objects.filter(pk=b.pk).update(escalated_at=timezone.now())
+    _merge(b, a, cast.helen)
+    carol = _client(cast.carol)
+    page = carol.get(reverse("incidents:detail", args=[b.reference]))
+    assert page.status_code == 200 and a.reference not in page.content.decode()
+    with pytest.raises(NotAllowed):
+        merging.incident_split(incident=fresh(b), actor=cast.carol)
+    assert fresh(b).status == Status.MERGED
