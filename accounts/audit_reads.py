@@ -65,6 +65,10 @@ CASE_READS = {
     "incidents:assign_task": CASE,
     "incidents:complete_task": CASE,
     "incidents:cancel_task": CASE,
+    "incidents:link": CASE,
+    "incidents:unlink": CASE,
+    "incidents:merge": CASE,
+    "incidents:split": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

@@ -264,6 +264,9 @@ def retention_delete(*, incident_id: int, now: datetime | None = None, years: Ma
         locked = Incident.objects.select_for_update(skip_locked=True).filter(
             pk=incident_id, status=Status.CLOSED, legal_hold=False
         )
+        # A case with reports merged into it is kept with them until they are split out
+        # (docs/linked-reports.md): deleting it would orphan them (merged_into is PROTECT).
+        locked = locked.exclude(pk__in=Incident.objects.filter(merged_into__isnull=False).values("merged_into"))
         incident = with_closed_at(locked.only(*SCHEDULE_FIELDS)).first()
         if incident is None:
             return ""

@@ -69,6 +69,12 @@ def _has_open_task(user, case) -> bool:
     return case.incident.tasks.filter(assignee_id=user.pk, state="open").exists()
 
 
+def _owned_by(user):
+    """The pks of the cases `user` owns (the OWNED rows), for a relation that follows a merge."""
+    incidents = apps.get_model("incidents", "Incident")
+    return matching(incidents.objects.all(), user, OWNS_DIRECTLY).values("pk")
+
+
 def _upheld() -> Q:
     # Looked up in the app registry, not imported: incidents.models imports this module.
     review = apps.get_model("incidents", "GovernorReview")
@@ -120,6 +126,10 @@ class Case:
     @cached_property
     def upheld(self) -> bool:
         return self.incident.governor_reviews.filter(decision=ReviewDecision.UPHOLD).exists()
+
+    def owns_survivor(self, user) -> bool:
+        survivor = self.incident.merged_into
+        return bool(set(relations(user, survivor)) & set(OWNS_DIRECTLY))
 
     @property
     def in_review(self) -> bool:
@@ -200,6 +210,16 @@ RELATIONS: tuple[Relation, ...] = (
         q=lambda v: Q(school__in=v.at(Role.TRUST_ADMIN)),
         holds=lambda user, c: Role.TRUST_ADMIN in c.roles,
     ),
+    # The owners of a case own the reports merged into it (incidents/merging.py): the survivor's
+    # DSL, or the chair it was escalated to, reads a merged report's text and files although the
+    # report alone is not theirs. Both cases have the same subject (or none), so the guards read
+    # the same on both.
+    Relation(
+        "survivor_owner",
+        CaseRole.OWNER,
+        q=lambda v: Q(merged_into__in=_owned_by(v.user)),
+        holds=lambda user, c: c.incident.merged_into_id is not None and c.owns_survivor(user),
+    ),
     # The data-protection officer's records: every case of their schools, reached only through the
     # audited subject-access export and the retention pages (by reference, no content).
     Relation(
@@ -238,8 +258,10 @@ def is_subject(user, incident) -> bool:
 
 # --- Entry points -------------------------------------------------------------------------------------
 
-VISIBLE = ("reporter", "head", "chair", "dsl", "governor", "trust_review", "assignee")
-OWNED = ("head", "chair", "dsl")
+VISIBLE = ("reporter", "head", "chair", "dsl", "governor", "trust_review", "assignee", "survivor_owner")
+# Owning a case by one's roles; a merged report's owners are its survivor's (no chains: one step).
+OWNS_DIRECTLY = ("head", "chair", "dsl")
+OWNED = (*OWNS_DIRECTLY, "survivor_owner")
 UNDER_REVIEW = ("governor",)
 COUNTED = (*VISIBLE, "trust_admin")
 DPO_SCOPE = ("dpo",)

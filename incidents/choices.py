@@ -30,9 +30,12 @@ class Status(models.TextChoices):
     OUTCOME_PROPOSED = "outcome_proposed", "Outcome proposed"
     GOVERNOR_REVIEW = "governor_review", "Governor review"
     CLOSED = "closed", "Closed"
+    # Merged into another case (incidents/merging.py): the report is handled there, and comes back
+    # only by an explicit split. Neither open nor closed: its survivor's status says how it goes.
+    MERGED = "merged", "Merged into another case"
 
 
-OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED})
+OPEN_STATUSES = frozenset(set(Status.values) - {Status.CLOSED, Status.MERGED})
 
 
 class ReviewDecision(models.TextChoices):

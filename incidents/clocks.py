@@ -98,10 +98,11 @@ def _schedule_soon(deadlines, now) -> None:
         transaction.on_commit(lambda: [enqueue_fire(d.pk, d.due_at) for d in soon], robust=True)
 
 
-def clocks_start_response(*, incident: Incident, now: datetime) -> Deadline:
-    """Create the first-response deadline and its reminders; copy the due time onto the incident."""
+def clocks_start_response(*, incident: Incident, now: datetime, start: datetime | None = None) -> Deadline:
+    """Create the first-response deadline and its reminders; copy the due time onto the incident.
+    `start`: counted from then instead of the receipt (a report split back out of a merge)."""
     due, reminder_minutes = response_deadline_for(
-        school=incident.school, category=incident.category, received=incident.received_at
+        school=incident.school, category=incident.category, received=start or incident.received_at
     )
     _cancel(incident, RESPONSE_KINDS, now)
     generation = _next_generation(incident, RESPONSE_KINDS)
@@ -165,6 +166,17 @@ def clocks_start_governor_review(*, incident: Incident, now: datetime) -> Deadli
 def clocks_stop(*, incident: Incident, kind: str, now: datetime) -> int:
     """The duty behind a clock was done (LADO referral recorded, governors decided)."""
     return _cancel(incident, [kind], now, state=DeadlineState.DONE)
+
+
+def clocks_cancel_all(*, incident: Incident, now: datetime, reason: str) -> int:
+    """Every pending clock of the case stops, each with `reason` beside the one it was due for
+    (a report merged into another case: "merged into OAK-…"). Cancelled rows never fire."""
+    cancelled = 0
+    for deadline in Deadline.objects.filter(incident=incident, state=DeadlineState.PENDING):
+        cancelled += Deadline.objects.filter(pk=deadline.pk, state=DeadlineState.PENDING).update(
+            state=DeadlineState.CANCELLED, closed_at=now, data={**deadline.data, "cancelled_reason": reason}
+        )
+    return cancelled
 
 
 # --- Delivery ------------------------------------------------------------------------------------

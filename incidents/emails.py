@@ -229,3 +229,14 @@ def task_cancelled(notification) -> tuple[str, str]:
     return _task_message(
         notification, "a task was cancelled", "A task given to you on a case was cancelled: you need do nothing more."
     )
+
+
+@message("report_merged")
+def report_merged(notification) -> tuple[str, str]:
+    # Never the other case's reference, its reporter or anything about it (incidents/merging.py).
+    return _case_message(
+        notification.incident,
+        "your report is being handled with a related report",
+        "Your report is now being handled together with a related report. You can still follow it.",
+        action="Follow its progress",
+    )

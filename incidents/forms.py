@@ -375,7 +375,10 @@ class ReferralForm(forms.Form):
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False,
-        choices=[("", "All open"), *[(v, label) for v, label in Status.choices if v != Status.CLOSED]],
+        choices=[
+            ("", "All open"),
+            *[(v, label) for v, label in Status.choices if v not in (Status.CLOSED, Status.MERGED)],
+        ],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     category = forms.ChoiceField(

@@ -198,6 +198,13 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Merged into another case (incidents/merging.py): kept as its own row with its own reporter,
+    # text and evidence; `status_before_merge` is where an explicit split takes it back to.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_reports"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    status_before_merge = models.CharField(max_length=20, choices=Status.choices, blank=True)
 
     objects = IncidentQuerySet.as_manager()
 
@@ -219,6 +226,13 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(subject__isnull=True) | Q(involved="staff"), name="incident_subject_only_for_staff"
             ),
+            # Merged exactly when it names its survivor, and never into itself.
+            models.CheckConstraint(
+                condition=(Q(status="merged") & Q(merged_into__isnull=False))
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="incident_merged_names_survivor",
+            ),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="incident_not_merged_into_itself"),
         ]
         indexes = [
             # The triage queue: a school's open cases by due time.
@@ -260,6 +274,26 @@ class Incident(models.Model):
         if self.subject_id is None:
             return False
         return Membership.objects.filter(user_id=self.subject_id, school_id=self.school_id, role=Role.HEAD).exists()
+
+
+class CaseLink(models.Model):
+    """Two cases of one school marked as related by their owner (incidents/merging.py). Symmetric:
+    one row per pair, the lower id first. Unlinking deletes the row; the timelines and the audit
+    trail keep both events."""
+
+    first = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="caselink_unique_pair"),
+            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="caselink_ordered_pair"),
+        ]
+
+    def __str__(self):
+        return f"link {self.first_id}-{self.second_id}"
 
 
 class Evidence(models.Model):

@@ -37,8 +37,9 @@ def my_reports_page(user, page_number) -> Page:
 
 def open_owned(user):
     """The open cases `user` must act on. The condition matches the partial index
-    incident_open_queue (WHERE NOT status = 'closed'), so closed cases are never read."""
-    return Incident.objects.owned_by(user).exclude(status=Status.CLOSED)
+    incident_open_queue (WHERE NOT status = 'closed'), so closed cases are never read. A report
+    merged into another case is handled there (incidents/merging.py)."""
+    return Incident.objects.owned_by(user).exclude(status=Status.CLOSED).exclude(status=Status.MERGED)
 
 
 def queue_page(user, filters: dict, page_number) -> Page:

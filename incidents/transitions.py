@@ -353,6 +353,61 @@ TABLE: tuple[Transition, ...] = (
         service="incidents.assignments.task_cancel",
         success="Task cancelled.",
     ),
+    # Linked and merged reports (incidents/merging.py, docs/linked-reports.md). The other case is
+    # typed by reference; the service checks that the person owns it too.
+    Transition(
+        "link",
+        "Link a related case",
+        ANY - {Status.MERGED},
+        None,
+        OWNERS,
+        needs="the other case's reference",
+        button="btn-outline-secondary",
+        path="link",
+        form="incidents.merging.LinkForm",
+        service="incidents.merging.incident_link",
+        success="The cases are linked as related.",
+    ),
+    Transition(
+        "unlink",
+        "Unlink a case",
+        ANY,
+        None,
+        OWNERS,
+        needs="the linked case's reference",
+        button="btn-outline-secondary",
+        path="unlink",
+        form="incidents.merging.UnlinkForm",
+        service="incidents.merging.incident_unlink",
+        success="The cases are no longer linked.",
+    ),
+    # The report merged goes to MERGED, keeping its reporter, text and files inside the survivor;
+    # only "split" undoes it.
+    Transition(
+        "merge",
+        "Merge this report into another case",
+        frozenset({Status.SUBMITTED, Status.TRIAGE, Status.INVESTIGATING}),
+        Status.MERGED,
+        OWNERS,
+        needs="the surviving case's reference",
+        button="btn-outline-danger",
+        path="merge",
+        form="incidents.merging.MergeForm",
+        service="incidents.merging.incident_merge",
+        success="The report is merged. Its reporter has been told, without any details.",
+    ),
+    # Target None: the service takes the report back to where it was (merging.incident_split).
+    Transition(
+        "split",
+        "Split this report out",
+        frozenset({Status.MERGED}),
+        None,
+        OWNERS,
+        button="btn-outline-secondary",
+        path="split",
+        service="incidents.merging.incident_split",
+        success="The report is split out and handled on its own again.",
+    ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}
 

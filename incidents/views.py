@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import assignments, evidence, forms, selectors, services
+from . import assignments, evidence, forms, merging, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -110,6 +110,11 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     function says what goes on it; the actions column is common."""
     roles = _roles(request, incident)
     mode = _mode(roles, incident)
+    if mode == "owner" and incident.status == Status.MERGED:
+        # A merged report is read inside its survivor (its owners own both: incidents/merging.py).
+        survivor = merging.survivor_for(request.user, incident)
+        if survivor is not None:
+            return redirect("incidents:detail", reference=survivor.reference)
     actions = available(roles, incident)
     if mode != "owner":
         actions = {k: v for k, v in actions.items() if k in NON_OWNER_ACTIONS}
@@ -159,6 +164,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         if allowed(roles, incident, history.name)
         else "",
         "tasks": assignments.tasks_of_case(incident),
+        **merging.owner_context(request, incident, roles),
     }
 
 

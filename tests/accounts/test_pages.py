@@ -209,6 +209,10 @@ OBJECT_PAGES = {
     "incidents:assign_task",
     "incidents:complete_task",
     "incidents:cancel_task",
+    "incidents:link",
+    "incidents:unlink",
+    "incidents:merge",
+    "incidents:split",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

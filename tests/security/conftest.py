@@ -166,6 +166,16 @@ def world(cast):
     cases["brookside_about_vera"] = about(w.vera, school=cast.brookside, reporter=cast.bethan)
     cases["about_dora"] = about(w.dora)
     cases["about_tina"] = about(w.tina)
+    # Linked and merged reports (incidents/merging.py): Rita reported the same parent's post twice
+    # more; Helen merged one into the child-at-risk case (the DSL owns that one, not Rita's) and one
+    # into the case escalated to the chair. Each keeps its reporter, text and file.
+    from incidents import merging
+    from incidents.references import parse
+
+    for key, survivor in (("merged", "child_at_risk"), ("merged_escalated", "escalated")):
+        merged = report(cast.oakfield, w.rita, files=[upload()])
+        merging.incident_merge(incident=merged, actor=cast.helen, into=parse(cases[survivor].reference))
+        cases[key] = merged
     w.cases = {key: fresh(incident) for key, incident in cases.items()}
     # The reporter's own file on each case, and on "parent" a second file the head added.
     w.evidence = {

@@ -124,7 +124,16 @@ CASES = {
     # The DPO and a trust admin as subjects: the heads own them; neither subject sees anything.
     "about_dora": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
     "about_tina": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "sam": "R"},
+    # --- Merged reports (incidents/merging.py) ---
+    # Rita's report merged into "child_at_risk": the heads own it as before; Dina, the DSL, owns it
+    # through the survivor (the report alone is no DSL case). Rita follows her own report only (never
+    # the survivor: 404 there); Sam, the survivor's reporter, never sees Rita's.
+    "merged": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "dina": "O", "rita": "R"},
+    # Rita's report merged into "escalated": Carol owns it through the survivor escalated to her.
+    "merged_escalated": {"helen": "O", "hugo": "O", "hana": "O", "adam": "O", "carol": "O", "rita": "R"},
 }
+# A merged report's page sends its owners to the survivor (302); its reporter reads it (200).
+MERGED_CASES = {"merged", "merged_escalated"}
 # Whose case it is (for the retention pages, which a DPO may otherwise use on any case of theirs).
 SUBJECTS = {"about_dora": "dora", "about_tina": "tina", "about_vera": "vera", "brookside_about_vera": "vera"}
 
@@ -153,6 +162,11 @@ CASE_URLS = {
     "incidents:assign_task": ("post", OWNERS),
     "incidents:complete_task": ("post", OWNERS | {"A"}),
     "incidents:cancel_task": ("post", OWNERS),
+    # Linked and merged reports: the owners only (the service also requires owning the other case).
+    "incidents:link": ("post", OWNERS),
+    "incidents:unlink": ("post", OWNERS),
+    "incidents:merge": ("post", OWNERS),
+    "incidents:split": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"
@@ -436,6 +450,7 @@ SAMS_REPORTS = {
 }
 MINE = {name: set() for name in SIGNED_IN} | {
     "sam": SAMS_REPORTS,
+    "rita": {"merged", "merged_escalated"},
     "dina": {"about_sam", "review_about_helen"},
     "bethan": {"brookside", "brookside_upheld", "brookside_about_vera"},
 }
@@ -524,6 +539,9 @@ SOLE_GUARD = {
     "assignee: only a member of the case's school": ("bethan", "parent"),
     "assignee: no head or DSL on a case about the head": ("hana", "about_helen"),
     "assignee: no DSL on a safeguarding case about the head": ("dina", "safeguarding_helen"),
+    "the survivor's reporter never sees a report merged into it": ("sam", "merged"),
+    "a merged report's reporter never sees the survivor": ("rita", "child_at_risk"),
+    "the survivor's owners only (the chair owns no other merged report)": ("carol", "merged"),
 }
 
 
@@ -583,9 +601,10 @@ def case_rows(w, actors=ACTORS, cases=None):
             relations = CASES[key].get(actor, "")
             for name, (method, allowed) in CASE_URLS.items():
                 url = reverse(name, args=[incident.reference])
-                rows.append(
-                    Row(actor, f"{name} {key}", method, url, _case_code(actor, relations, method, allowed), case=key)
-                )
+                code = _case_code(actor, relations, method, allowed)
+                if key in MERGED_CASES and name == "incidents:detail" and set(relations) & OWNERS:
+                    code = REDIRECT
+                rows.append(Row(actor, f"{name} {key}", method, url, code, case=key))
             for name in RETENTION_POSTS:
                 url = reverse(name, args=[incident.reference])
                 rows.append(

@@ -83,7 +83,12 @@ NO_CASE_CONTENT = {
 # Case-content routes that never show the page themselves (a plain button, or a form whose
 # problems come back as a message on the case page): their refusals are recorded; a redirect is not
 # a read (the change is recorded by its service).
-REDIRECT_ONLY = {"incidents:acknowledge", "incidents:start_investigation", "incidents:evidence_withdraw"}
+REDIRECT_ONLY = {
+    "incidents:acknowledge",
+    "incidents:start_investigation",
+    "incidents:evidence_withdraw",
+    "incidents:split",
+}
 
 # The case actions, posted empty or with bad values: refused forms answer 400 with the case page.
 ACTIONS = {
@@ -103,6 +108,10 @@ ACTIONS = {
     "incidents:assign_task": ("helen", "parent", {"assign_task-title": ""}),
     "incidents:complete_task": ("helen", "parent", {"complete_task-task": "not-a-task"}),
     "incidents:cancel_task": ("helen", "parent", {"cancel_task-task": "not-a-task"}),
+    "incidents:link": ("helen", "parent", {"link-other": ""}),
+    "incidents:unlink": ("helen", "parent", {"unlink-other": "not a reference"}),
+    "incidents:merge": ("helen", "parent", {"merge-into": ""}),
+    "incidents:split": ("helen", "parent", {}),
 }
 
 

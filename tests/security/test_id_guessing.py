@@ -15,7 +15,16 @@ from django.urls import reverse
 from accounts.models import User
 from incidents import references
 from incidents.models import Evidence, Incident
-from tests.security.test_access_matrix import CASES, MEMBER_AT, OWNER_ROLES, OWNERS, OWNS_AT, SIGNED_IN, client_for
+from tests.security.test_access_matrix import (
+    CASES,
+    MEMBER_AT,
+    MERGED_CASES,
+    OWNER_ROLES,
+    OWNERS,
+    OWNS_AT,
+    SIGNED_IN,
+    client_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +87,12 @@ def _check(answers, allowed, existing, label):
 def test_walking_case_ids_finds_only_your_cases(world, actor):
     client = client_for(world, actor)
     existing = set(Incident.objects.values_list("reference", flat=True))
-    ids = _references(existing)
-    allowed = {world.cases[key].reference for key, who in CASES.items() if actor in who}
+    # A merged report's page sends its owners to the survivor they own (a 302, never a 404).
+    redirected = {world.cases[key].reference for key in MERGED_CASES if set(CASES[key].get(actor, "")) & OWNERS}
+    for reference in redirected:
+        assert client.get(reverse("incidents:detail", args=[reference])).status_code == 302
+    ids = [pk for pk in _references(existing) if pk not in redirected]
+    allowed = {world.cases[key].reference for key, who in CASES.items() if actor in who} - redirected
     _check(_walk(client, "incidents:detail", ids), allowed, existing, f"{actor} on cases")
     # The confirmation page answers the reporter only.
     mine = {world.cases[key].reference for key, who in CASES.items() if "R" in who.get(actor, "")}

@@ -180,6 +180,14 @@ FILTER_MUTANTS = [
             "if not user.is_authenticated:",
         ),
     ),
+    # A merged report's owners are its survivor's, not everyone at the school.
+    (
+        "survivor owner: any merged report of the school",
+        row(
+            "survivor_owner",
+            q=lambda v: Q(merged_into__isnull=False, school__in=[s for ss in v.schools.values() for s in ss]),
+        ),
+    ),
     # Which relations each entry point uses.
     ("visible_to: trust admins see no case content", rows_of("VISIBLE", [*access.VISIBLE, "trust_admin"])),
     ("visible_to: DPOs see no case content", rows_of("VISIBLE", [*access.VISIBLE, "dpo"])),
@@ -257,6 +265,10 @@ OBJECT_MUTANTS = [
             "if not user.is_authenticated or not user.is_active or is_subject(user, incident):",
             "if not user.is_authenticated or is_subject(user, incident):",
         ),
+    ),
+    (
+        "survivor owner: anyone at the school",
+        row("survivor_owner", holds=lambda user, c: c.incident.merged_into_id is not None and bool(c.roles)),
     ),
     ("trust admins open no case (counted only)", row("trust_admin", role=CaseRole.GOVERNOR)),
     ("DPOs open no case (their records only)", row("dpo", role=CaseRole.OWNER)),
