@@ -61,6 +61,10 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
+    # The reporter's channel: a refused message answers 400 with the case page and the thread.
+    "incidents:message_reporter": CASE,
+    "incidents:message_owner": CASE,
+    "incidents:what_we_did": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import evidence, forms, selectors, services
+from . import evidence, forms, reporter_channel, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -96,7 +96,7 @@ def _mode(roles, incident) -> str:
 
 # The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
 # review or step out of it (owners get every action the table allows them).
-NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict"})
+NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict", "message_owner"})
 
 
 def _detail(request, incident, *, bound: dict | None = None, status=200):
@@ -151,6 +151,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)
         else "",
+        "thread": reporter_channel.thread_for_owner(incident),
     }
 
 
@@ -162,6 +163,7 @@ def _reporter_page(request, incident, roles, actions) -> tuple[str, dict]:
         "timeline": list(incident.timeline.filter(internal=False)),
         "evidence": list(incident.evidence.filter(uploaded_by=request.user)),
         "response_overdue": due is not None and due <= timezone.now(),
+        "thread": reporter_channel.thread_for_reporter(incident, request.user),
     }
 
 
@@ -171,6 +173,8 @@ def _governor_page(request, incident, roles, actions) -> tuple[str, dict]:
         "clauses": list(incident.clauses.order_by("order")),
         "reviews": list(incident.governor_reviews.select_related("decided_by")),
         "review": _review_box(request, incident, roles),
+        # A reporter who is also a governor keeps their own thread during the review.
+        "thread": reporter_channel.thread_for_reporter(incident, request.user) if CaseRole.REPORTER in roles else None,
     }
 
 
