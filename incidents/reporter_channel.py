@@ -21,7 +21,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Role, User
 
 from . import access
 from .errors import Invalid
@@ -89,7 +89,13 @@ def owners_of(incident: Incident) -> list:
     theirs), read through incidents/access.py: so the guards hold (never the subject; on a case
     about a head, no head or DSL of the school)."""
     candidates = (
-        User.objects.filter(is_active=True, memberships__school_id=incident.school_id)
+        User.objects.filter(
+            is_active=True,
+            memberships__school_id=incident.school_id,
+            # Only these roles give an owner's relation (access.RELATIONS): the rest of the staff
+            # are not asked one by one.
+            memberships__role__in=(Role.HEAD, Role.CHAIR, Role.DSL),
+        )
         .exclude(pk=incident.subject_id or 0)
         .distinct()
         .order_by("pk")

@@ -145,6 +145,11 @@ CASE_URLS = {
     # A case's access history is internal: its owners only (a reporter or governor who may open the
     # case gets 403; the access history names who reported and who looked).
     "audit:case_history": ("get", OWNERS),
+    # The reporter's channel: owners write to the reporter, the reporter to the owners; "what we did"
+    # is the owner's (a DSL does not close a case). Governors read no thread and write none.
+    "incidents:message_reporter": ("post", OWNERS),
+    "incidents:message_owner": ("post", {"R"}),
+    "incidents:what_we_did": ("post", {"O"}),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"

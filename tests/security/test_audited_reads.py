@@ -99,6 +99,9 @@ ACTIONS = {
     "incidents:record_referral": ("helen", "parent", {"record_referral-kind": "nobody"}),
     "incidents:add_evidence": ("helen", "parent", {}),
     "incidents:acknowledge": ("helen", "parent", {}),
+    "incidents:message_reporter": ("helen", "parent", {"message_reporter-body": " "}),
+    "incidents:message_owner": ("sam", "parent", {"message_owner-body": "x" * 2001}),
+    "incidents:what_we_did": ("helen", "closed_nobreach", {"what_we_did-body": ""}),
 }
 
 
