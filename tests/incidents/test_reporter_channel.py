@@ -414,3 +414,41 @@ def test_the_case_page_reads_the_same_queries_at_two_and_forty_messages(
     with django_assert_max_num_queries(small):
         response = client.get(url)
     assert response.content.decode().count(FROM_SAM) == 20
+
+
+# --- Kept like the timeline: audited, append-only, deleted only with the case ----------------------
+
+
+def test_a_message_is_audited_and_goes_with_the_case_at_retention(
+    cast, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from accounts.models import AuditAction, AuditEvent
+    from dataprotection import retention
+    from dataprotection.retention import add_years
+    from tests.dataprotection.retention_cases import closed_at, closed_case
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RETENTION_DEFAULT_YEARS = 6
+    incident = closed_case(cast, files=0)
+    message = reporter_channel.message_owner(incident=fresh(incident), actor=cast.sam, body=FROM_SAM)
+    event = AuditEvent.objects.get(action=AuditAction.DB_CHANGE, object_type="incidents_casemessage")
+    assert event.object_id == str(message.pk) and event.detail["incident"] == incident.pk
+    assert FROM_SAM not in str(event.detail)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.retention_delete(incident_id=incident.pk, now=add_years(closed_at(incident), 6))
+    assert not CaseMessage.objects.filter(pk=message.pk).exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_message_is_never_edited_or_deleted_outside_the_retention_job(cast):
+    from django.db import transaction
+    from django.db.utils import DatabaseError
+
+    incident = report(cast.oakfield, cast.sam)
+    message = reporter_channel.message_owner(incident=incident, actor=cast.sam, body=FROM_SAM)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CaseMessage.objects.filter(pk=message.pk).update(body="rewritten")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        CaseMessage.objects.filter(pk=message.pk).delete()
+    assert CaseMessage.objects.get(pk=message.pk).body == FROM_SAM
