@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from incidents import reporter_channel, services
+from incidents import tasks as incident_tasks
 from incidents.errors import Invalid, NotAllowed, RequirementMissing, WrongState
 from incidents.models import (
     MESSAGE_MAX_LENGTH,
@@ -219,6 +220,20 @@ def test_emails_carry_a_link_and_never_the_text(cast):
             assert secret not in m.subject and secret not in m.body, m.subject
     for m in ours:
         assert link in m.body and incident.reference in m.subject
+    # A minute later the outbox sweep finds nothing left to send: each message was emailed once.
+    assert incident_tasks.sweep_outbox(older_than_seconds=0) == 0
+    assert len(mail.outbox) == len(emails)
+
+
+def test_a_head_who_reported_at_their_own_school_writes_to_the_other_owners_only(cast):
+    hugo = person("Hugo Hale", cast.oakfield, Role.HEAD, Role.STAFF)
+    incident = report(cast.oakfield, hugo)
+    reporter_channel.message_owner(incident=incident, actor=hugo, body=FROM_SAM)
+    told = [n.recipient for n in Notification.objects.filter(incident=incident, kind="message_for_owner")]
+    assert told == [cast.helen]
+    # Helen's reply is for Hugo as the reporter; he is emailed, she is not.
+    reporter_channel.message_reporter(incident=fresh(incident), actor=cast.helen, body=FROM_HELEN)
+    assert [n.recipient for n in Notification.objects.filter(incident=incident, kind="message_for_reporter")] == [hugo]
 
 
 # --- The pages -----------------------------------------------------------------------------------
