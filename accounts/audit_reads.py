@@ -69,6 +69,10 @@ CASE_READS = {
     "incidents:unlink": CASE,
     "incidents:merge": CASE,
     "incidents:split": CASE,
+    # The reporter's channel: a refused message answers 400 with the case page and the thread.
+    "incidents:message_reporter": CASE,
+    "incidents:message_owner": CASE,
+    "incidents:what_we_did": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

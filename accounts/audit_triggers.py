@@ -21,9 +21,10 @@ TRACKED_TABLES = [
     "accounts_membership",
     "accounts_user",
     "policyhub_policyversion",
+    "incidents_casemessage",
 ]
 APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
-RETENTION_GUARDED_TABLES = ["incidents_timelineentry"]
+RETENTION_GUARDED_TABLES = ["incidents_timelineentry", "incidents_casemessage"]
 
 FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION policyhub_append_only() RETURNS trigger AS $$

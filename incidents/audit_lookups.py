@@ -12,6 +12,7 @@ CASE_TABLES = {
     "incidents_timelineentry": models.TimelineEntry,
     "incidents_referral": models.Referral,
     "incidents_governorreview": models.GovernorReview,
+    "incidents_casemessage": models.CaseMessage,
 }
 
 

@@ -240,3 +240,36 @@ def report_merged(notification) -> tuple[str, str]:
         "Your report is now being handled together with a related report. You can still follow it.",
         action="Follow its progress",
     )
+
+
+# --- The reporter's channel (incidents/reporter_channel.py): a link, never the message ------------
+
+
+def _thread_message(incident, subject: str, lead: str) -> tuple[str, str]:
+    return (
+        f"PolicyHub {incident.reference}: {subject}",
+        f"{lead}\n\nReference: {incident.reference}\n\nRead it here: {case_link(incident)}#messages\n{FOOTER}",
+    )
+
+
+@message("message_for_reporter")
+def message_for_reporter(notification) -> tuple[str, str]:
+    return _thread_message(
+        notification.incident, "a message about your report", "There is a new message about a report you made."
+    )
+
+
+@message("message_for_owner")
+def message_for_owner(notification) -> tuple[str, str]:
+    return _thread_message(
+        notification.incident, "a message from the reporter", "The reporter of a case you handle has sent a message."
+    )
+
+
+@message("what_we_did")
+def what_we_did(notification) -> tuple[str, str]:
+    return _thread_message(
+        notification.incident,
+        "what was done about your report",
+        "The school has written to tell you what was done about a report you made.",
+    )

@@ -661,3 +661,43 @@ class Task(models.Model):
 
     def __str__(self):
         return f"task {self.public_id} ({self.state})"
+
+
+# --- The reporter's channel ([8] item 3): messages between a case's reporter and its owners ----------
+
+
+class MessageKind(models.TextChoices):
+    TO_REPORTER = "to_reporter", "To the reporter"
+    TO_OWNER = "to_owner", "From the reporter"
+    WHAT_WE_DID = "what_we_did", "What we did"
+
+
+# The longest message, in characters (incidents/reporter_channel.py and its form say so to the writer).
+MESSAGE_MAX_LENGTH = 2000
+
+
+class CaseMessage(models.Model):
+    """One message on a case between its reporter and its owners (incidents/reporter_channel.py).
+
+    Never edited or deleted (a correction is another message). `reporter` is the person the thread
+    is with, recorded on every message: the reporter's page reads `reporter=user` on the case, so a
+    message is never shown to anyone but the reporter it was written with or for, even if a case
+    later gathers other reports (merged reports keep their own case and reporter)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="messages")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=MessageKind.choices)
+    body = models.TextField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MessageKind.values), name="casemessage_kind_valid"),
+            models.CheckConstraint(condition=~Q(body=""), name="casemessage_body_present"),
+        ]
+        indexes = [models.Index(fields=["incident", "reporter", "sent_at"], name="casemessage_thread")]
+
+    def __str__(self):
+        return f"{self.kind} on {self.incident_id} at {self.sent_at:%Y-%m-%d %H:%M}"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from accounts.models import Membership, Role
 
-from . import access
+from . import access, reporter_channel_rules
 from .access import OWNERS, CaseRole  # noqa: F401 (imported from here by views and other apps)
 from .errors import NotAllowed, RequirementMissing, WrongState
 from .models import (
@@ -407,6 +407,49 @@ TABLE: tuple[Transition, ...] = (
         path="split",
         service="incidents.merging.incident_split",
         success="The report is split out and handled on its own again.",
+    ),
+    # The reporter's channel (incidents/reporter_channel.py): messages between the reporter and the
+    # owners; the owners may always write, the reporter until REPORTER_WINDOW_DAYS after closing.
+    Transition(
+        "message_reporter",
+        "Message the reporter",
+        ANY,
+        None,
+        OWNERS,
+        requires=(reporter_channel_rules.reporter_reachable,),
+        needs="the message",
+        button="btn-outline-primary",
+        path="messages/to-reporter",
+        form="incidents.reporter_channel_forms.MessageForm",
+        service="incidents.reporter_channel.message_reporter",
+        success="Message sent. The reporter is emailed a link to read it.",
+    ),
+    Transition(
+        "message_owner",
+        "Send a message about your report",
+        ANY,
+        None,
+        frozenset({CaseRole.REPORTER}),
+        requires=(reporter_channel_rules.reporter_window_open,),
+        needs="the message",
+        button="btn-outline-primary",
+        path="messages/to-owner",
+        form="incidents.reporter_channel_forms.MessageForm",
+        service="incidents.reporter_channel.message_owner",
+        success="Message sent. The people handling your report are emailed to read it.",
+    ),
+    Transition(
+        "what_we_did",
+        "Tell the reporter what we did",
+        frozenset({Status.CLOSED}),
+        None,
+        frozenset({CaseRole.OWNER}),
+        requires=(reporter_channel_rules.reporter_reachable, reporter_channel_rules.what_we_did_not_sent),
+        needs="a short account for the reporter",
+        path="messages/what-we-did",
+        form="incidents.reporter_channel_forms.WhatWeDidForm",
+        service="incidents.reporter_channel.what_we_did",
+        success="Sent. The reporter is emailed a link to read what was done.",
     ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}

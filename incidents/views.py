@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import assignments, evidence, forms, merging, selectors, services
+from . import assignments, evidence, forms, merging, reporter_channel, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -100,7 +100,9 @@ def _mode(roles, incident) -> str:
 
 # The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
 # review or step out of it (owners get every action the table allows them).
-NON_OWNER_ACTIONS = frozenset({"add_evidence", "uphold", "refer_back", "declare_conflict", "complete_task"})
+NON_OWNER_ACTIONS = frozenset(
+    {"add_evidence", "uphold", "refer_back", "declare_conflict", "complete_task", "message_owner"}
+)
 # Rows that act on one task: their forms sit beside each task (_case_tasks.html), not in the column.
 PER_TASK_ACTIONS = frozenset({"complete_task", "cancel_task"})
 
@@ -165,6 +167,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         else "",
         "tasks": assignments.tasks_of_case(incident),
         **merging.owner_context(request, incident, roles),
+        "thread": reporter_channel.thread_for_owner(incident),
     }
 
 
@@ -176,6 +179,7 @@ def _reporter_page(request, incident, roles, actions) -> tuple[str, dict]:
         "timeline": list(incident.timeline.filter(internal=False)),
         "evidence": list(incident.evidence.filter(uploaded_by=request.user)),
         "response_overdue": due is not None and due <= timezone.now(),
+        "thread": reporter_channel.thread_for_reporter(incident, request.user),
     }
 
 
@@ -185,6 +189,8 @@ def _governor_page(request, incident, roles, actions) -> tuple[str, dict]:
         "clauses": list(incident.clauses.order_by("order")),
         "reviews": list(incident.governor_reviews.select_related("decided_by")),
         "review": _review_box(request, incident, roles),
+        # A reporter who is also a governor keeps their own thread during the review.
+        "thread": reporter_channel.thread_for_reporter(incident, request.user) if CaseRole.REPORTER in roles else None,
     }
 
 
@@ -195,6 +201,8 @@ def _assignee_page(request, incident, roles, actions) -> tuple[str, dict]:
         "evidence": list(incident.evidence.filter(withdrawn_at__isnull=True)),
         "clauses": list(incident.clauses.order_by("order")),
         "tasks": assignments.tasks_of_assignee(incident, request.user),
+        # An assignee who also reported the case keeps their own thread with its owners.
+        "thread": reporter_channel.thread_for_reporter(incident, request.user) if CaseRole.REPORTER in roles else None,
     }
 
 

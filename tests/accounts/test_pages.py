@@ -213,6 +213,9 @@ OBJECT_PAGES = {
     "incidents:unlink",
     "incidents:merge",
     "incidents:split",
+    "incidents:message_reporter",
+    "incidents:message_owner",
+    "incidents:what_we_did",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -65,6 +65,9 @@ CASE_POSTS = [
     "incidents:add_note",
     "incidents:record_referral",
     "incidents:add_evidence",
+    "incidents:message_reporter",
+    "incidents:message_owner",
+    "incidents:what_we_did",
 ]
 
 

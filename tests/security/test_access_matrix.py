@@ -167,6 +167,11 @@ CASE_URLS = {
     "incidents:unlink": ("post", OWNERS),
     "incidents:merge": ("post", OWNERS),
     "incidents:split": ("post", OWNERS),
+    # The reporter's channel: owners write to the reporter, the reporter to the owners; "what we did"
+    # is the owner's (a DSL does not close a case). Governors read no thread and write none.
+    "incidents:message_reporter": ("post", OWNERS),
+    "incidents:message_owner": ("post", {"R"}),
+    "incidents:what_we_did": ("post", {"O"}),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"

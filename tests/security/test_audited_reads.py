@@ -112,6 +112,9 @@ ACTIONS = {
     "incidents:unlink": ("helen", "parent", {"unlink-other": "not a reference"}),
     "incidents:merge": ("helen", "parent", {"merge-into": ""}),
     "incidents:split": ("helen", "parent", {}),
+    "incidents:message_reporter": ("helen", "parent", {"message_reporter-body": " "}),
+    "incidents:message_owner": ("sam", "parent", {"message_owner-body": "x" * 2001}),
+    "incidents:what_we_did": ("helen", "closed_nobreach", {"what_we_did-body": ""}),
 }
 
 
