@@ -21,6 +21,8 @@ TRACKED_TABLES = [
     "accounts_membership",
     "accounts_user",
     "policyhub_policyversion",
+    "incidents_takedownrequest",
+    "incidents_takedownstep",
 ]
 APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
 RETENTION_GUARDED_TABLES = ["incidents_timelineentry"]

@@ -12,6 +12,8 @@ CASE_TABLES = {
     "incidents_timelineentry": models.TimelineEntry,
     "incidents_referral": models.Referral,
     "incidents_governorreview": models.GovernorReview,
+    "incidents_takedownrequest": models.TakedownRequest,
+    "incidents_takedownstep": models.TakedownStep,
 }
 
 

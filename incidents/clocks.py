@@ -34,6 +34,8 @@ from .models import (
     ResponsePolicy,
     SchoolClosure,
     Status,
+    TakedownRequest,
+    TakedownStatus,
     TimelineEntry,
     TimelineKind,
 )
@@ -346,9 +348,35 @@ def _governor_review_effect(*, deadline, incident, now):
     )
 
 
+def _takedown_follow_up_effect(*, deadline, incident, now):
+    """A take-down request the platform has not acted on in time (incidents/takedowns.py): marked
+    "no response", and its owners prompted to escalate. A removal or refusal recorded in time stopped
+    this clock already (DONE); the conditional update covers one recorded a moment before firing."""
+    won = TakedownRequest.objects.filter(
+        pk=deadline.target_id, incident=incident, status=TakedownStatus.REQUESTED
+    ).update(status=TakedownStatus.NO_RESPONSE, updated_at=now)
+    if not won:
+        return
+    recipients = _owners(incident)
+    TimelineEntry.objects.create(
+        incident=incident,
+        kind=TimelineKind.TAKEDOWN,
+        note=f"No action from the platform on a take-down request within {deadline.data.get('hours', '?')} hours: "
+        "consider escalating (POSH, Report Harmful Content).",
+        data={
+            "deadline": deadline.pk,
+            "takedown": deadline.target_id,
+            "event": "no_response",
+            "to": [r.pk for r in recipients],
+        },
+    )
+    _notify_all(recipients, kind="takedown_no_action", deadline=deadline, incident=incident)
+
+
 EFFECTS = {
     DeadlineKind.RESPONSE: _response_effect,
     DeadlineKind.REMINDER: _reminder_effect,
     DeadlineKind.LADO: _lado_effect,
     DeadlineKind.GOVERNOR_REVIEW: _governor_review_effect,
+    DeadlineKind.TAKEDOWN_FOLLOW_UP: _takedown_follow_up_effect,
 }

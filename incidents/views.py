@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import evidence, forms, selectors, services
+from . import evidence, forms, selectors, services, takedowns
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -151,6 +151,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)
         else "",
+        "takedowns": takedowns.for_case(incident),
     }
 
 
