@@ -145,6 +145,11 @@ CASE_URLS = {
     # A case's access history is internal: its owners only (a reporter or governor who may open the
     # case gets 403; the access history names who reported and who looked).
     "audit:case_history": ("get", OWNERS),
+    # Platform take-downs ([8] item 4): the case's owners record them.
+    "incidents:request_takedown": ("post", OWNERS),
+    "incidents:record_removal": ("post", OWNERS),
+    "incidents:record_platform_refusal": ("post", OWNERS),
+    "incidents:record_escalation_step": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"
