@@ -527,3 +527,27 @@ def test_the_owner_page_reads_the_take_downs_in_a_fixed_number_of_queries(cast):
                 )
         counts.append(count())
     assert counts[0] == counts[1], counts
+
+
+def test_the_audit_trail_files_take_down_rows_under_their_case_and_hides_them_from_its_subject(cast):
+    from accounts.audit_cases import concerning, hidden_from
+
+    incident = _case(cast, involved=Involved.STAFF, subject=cast.dina, category=Category.STAFF_CONDUCT)
+    other = _case(cast)
+    takedown = _request(incident, cast.helen)
+    step = takedowns.takedown_record_step(
+        incident=fresh(incident), actor=cast.helen, takedown=takedown, route="rhc", taken_on=_today()
+    )
+    # Row changes that name only the row (as events recorded before a row named its case do).
+    rows = [
+        AuditEvent.objects.create(action=AuditAction.DB_CHANGE, object_type=table, object_id=str(pk))
+        for table, pk in (("incidents_takedownrequest", takedown.pk), ("incidents_takedownstep", step.pk))
+    ]
+    for event in rows:
+        assert AuditEvent.objects.filter(concerning([incident.pk]), pk=event.pk).exists()
+        assert not AuditEvent.objects.filter(concerning([other.pk]), pk=event.pk).exists()
+        assert AuditEvent.objects.filter(hidden_from(cast.dina), pk=event.pk).exists()
+    # And every event the take-downs wrote is hidden from the case's subject.
+    written = AuditEvent.objects.filter(concerning([incident.pk]), at__gte=takedown.created_at)
+    assert written.exists()
+    assert written.filter(hidden_from(cast.dina)).count() == written.count()
