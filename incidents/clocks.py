@@ -357,7 +357,8 @@ def _takedown_follow_up_effect(*, deadline, incident, now):
     ).update(status=TakedownStatus.NO_RESPONSE, updated_at=now)
     if not won:
         return
-    recipients = _owners(incident)
+    # A closed case takes no escalation (its actions are closed): recorded, nobody prompted.
+    recipients = _owners(incident) if incident.status != Status.CLOSED else []
     TimelineEntry.objects.create(
         incident=incident,
         kind=TimelineKind.TAKEDOWN,

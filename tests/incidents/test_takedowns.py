@@ -551,3 +551,15 @@ def test_the_audit_trail_files_take_down_rows_under_their_case_and_hides_them_fr
     written = AuditEvent.objects.filter(concerning([incident.pk]), at__gte=takedown.created_at)
     assert written.exists()
     assert written.filter(hidden_from(cast.dina)).count() == written.count()
+
+
+def test_a_follow_up_firing_on_a_closed_case_records_it_and_prompts_nobody(cast):
+    incident = _case(cast, Status.OUTCOME_PROPOSED, outcome=Outcome.NO_BREACH)
+    takedown = _request(incident, cast.helen)
+    services.incident_close(incident=fresh(incident), actor=cast.helen)
+    due = _follow_up(takedown).due_at
+    with time_machine.travel(due + timedelta(minutes=1), tick=False):
+        assert tasks.sweep_deadlines() == 1
+    assert fresh_td(takedown).status == TakedownStatus.NO_RESPONSE
+    assert TimelineEntry.objects.filter(kind=TimelineKind.TAKEDOWN, data__event="no_response").exists()
+    assert not Notification.objects.filter(kind="takedown_no_action").exists()
