@@ -73,6 +73,11 @@ CASE_READS = {
     "incidents:message_reporter": CASE,
     "incidents:message_owner": CASE,
     "incidents:what_we_did": CASE,
+    # Platform take-downs: a refused form answers 400 with the case page.
+    "incidents:request_takedown": CASE,
+    "incidents:record_removal": CASE,
+    "incidents:record_platform_refusal": CASE,
+    "incidents:record_escalation_step": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

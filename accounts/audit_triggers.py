@@ -22,6 +22,8 @@ TRACKED_TABLES = [
     "accounts_user",
     "policyhub_policyversion",
     "incidents_casemessage",
+    "incidents_takedownrequest",
+    "incidents_takedownstep",
 ]
 APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
 RETENTION_GUARDED_TABLES = ["incidents_timelineentry", "incidents_casemessage"]

@@ -13,6 +13,8 @@ CASE_TABLES = {
     "incidents_referral": models.Referral,
     "incidents_governorreview": models.GovernorReview,
     "incidents_casemessage": models.CaseMessage,
+    "incidents_takedownrequest": models.TakedownRequest,
+    "incidents_takedownstep": models.TakedownStep,
 }
 
 

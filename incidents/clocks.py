@@ -35,6 +35,8 @@ from .models import (
     ResponsePolicy,
     SchoolClosure,
     Status,
+    TakedownRequest,
+    TakedownStatus,
     TimelineEntry,
     TimelineKind,
 )
@@ -359,6 +361,32 @@ def _governor_review_effect(*, deadline, incident, now):
     )
 
 
+def _takedown_follow_up_effect(*, deadline, incident, now):
+    """A take-down request the platform has not acted on in time (incidents/takedowns.py): marked
+    "no response", and its owners prompted to escalate. A removal or refusal recorded in time stopped
+    this clock already (DONE); the conditional update covers one recorded a moment before firing."""
+    won = TakedownRequest.objects.filter(
+        pk=deadline.target_id, incident=incident, status=TakedownStatus.REQUESTED
+    ).update(status=TakedownStatus.NO_RESPONSE, updated_at=now)
+    if not won:
+        return
+    # A closed case takes no escalation (its actions are closed): recorded, nobody prompted.
+    recipients = _owners(incident) if incident.status != Status.CLOSED else []
+    TimelineEntry.objects.create(
+        incident=incident,
+        kind=TimelineKind.TAKEDOWN,
+        note=f"No action from the platform on a take-down request within {deadline.data.get('hours', '?')} hours: "
+        "consider escalating (POSH, Report Harmful Content).",
+        data={
+            "deadline": deadline.pk,
+            "takedown": deadline.target_id,
+            "event": "no_response",
+            "to": [r.pk for r in recipients],
+        },
+    )
+    _notify_all(recipients, kind="takedown_no_action", deadline=deadline, incident=incident)
+
+
 EFFECTS = {
     DeadlineKind.RESPONSE: _response_effect,
     DeadlineKind.REMINDER: _reminder_effect,
@@ -367,4 +395,5 @@ EFFECTS = {
     # Tasks ([8], incidents/assignments.py, which imports this module: looked up when fired).
     DeadlineKind.TASK_REMINDER: lambda **kw: import_module("incidents.assignments").task_reminder_effect(**kw),
     DeadlineKind.TASK_DUE: lambda **kw: import_module("incidents.assignments").task_due_effect(**kw),
+    DeadlineKind.TAKEDOWN_FOLLOW_UP: _takedown_follow_up_effect,
 }

@@ -273,3 +273,16 @@ def what_we_did(notification) -> tuple[str, str]:
         "what was done about your report",
         "The school has written to tell you what was done about a report you made.",
     )
+
+
+@message("takedown_no_action")
+def takedown_no_action(notification) -> tuple[str, str]:
+    hours = (notification.deadline.data or {}).get("hours", settings.TAKEDOWN_FOLLOW_UP_HOURS)
+    return _case_message(
+        notification.incident,
+        "no action from the platform: consider escalating",
+        f"A platform has not acted on a take-down request on a case you own within {hours} hours. Consider "
+        "escalating it: the Professionals Online Safety Helpline (POSH), for staff, or Report Harmful Content. "
+        "Record the escalation on the case.",
+        action="Open it",
+    )

@@ -65,10 +65,14 @@ class Outcome(models.TextChoices):
     PARENT_ASKED = "parent_asked", "Parent asked to remove the post and invited to meet"
     COMPLAINTS_PROCEDURE = "complaints_procedure", "Complaints procedure"
     REPORTED_TO_PLATFORM = "reported_to_platform", "Content reported to the platform"
+    # The platform took the content down: the case closes only once the removal is recorded
+    # (incidents/takedowns.py; the close row's requirement in transitions.py).
+    CONTENT_REMOVED = "content_removed", "Content removed by the platform"
 
 
 # Outcomes that close a case without the board; every other outcome is a breach for governors.
-NON_BREACH_OUTCOMES = frozenset({Outcome.NO_BREACH, Outcome.ADVICE})
+# Content removed (a parent's post taken down) is no finding against a member of staff.
+NON_BREACH_OUTCOMES = frozenset({Outcome.NO_BREACH, Outcome.ADVICE, Outcome.CONTENT_REMOVED})
 
 
 class AllegationOutcome(models.TextChoices):
@@ -701,3 +705,80 @@ class CaseMessage(models.Model):
 
     def __str__(self):
         return f"{self.kind} on {self.incident_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+# --- Platform take-downs ([8] item 4; services in incidents/takedowns.py) -------------------------
+
+
+class TakedownStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    REMOVED = "removed", "Removed"
+    REFUSED = "refused", "Refused by the platform"
+    # Set by the follow-up deadline when it fires with the request still unanswered (clocks.py).
+    NO_RESPONSE = "no_response", "No response from the platform"
+
+
+class EscalationRoute(models.TextChoices):
+    POSH = "posh", "Professionals Online Safety Helpline (POSH)"
+    RHC = "rhc", "Report Harmful Content"
+    OTHER = "other", "Other"
+
+
+class TakedownRequest(models.Model):
+    """A request to a platform to remove content about a case. Never deleted by the workflow:
+    its status moves on (removed, refused, no response) and escalation steps are added."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="takedowns")
+    # The request's name in forms: random, so a form's values do not count other schools' requests.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    platform = models.CharField(max_length=20, choices=Platform.choices)
+    url = models.URLField(max_length=2000)
+    requested_on = models.DateField()
+    platform_reference = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=12, choices=TakedownStatus.choices, default=TakedownStatus.REQUESTED)
+    # When the platform acted (removed or refused), as the owner recorded it.
+    outcome_on = models.DateField(null=True, blank=True)
+    outcome_note = models.TextField(blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["requested_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(platform__in=Platform.values), name="takedown_platform_valid"),
+            models.CheckConstraint(condition=Q(status__in=TakedownStatus.values), name="takedown_status_valid"),
+            models.CheckConstraint(condition=~Q(url=""), name="takedown_url_present"),
+            # Removed or refused carries the day the platform acted; the other states carry none.
+            models.CheckConstraint(
+                condition=Q(status__in=["removed", "refused"], outcome_on__isnull=False)
+                | Q(status__in=["requested", "no_response"], outcome_on__isnull=True),
+                name="takedown_outcome_date_with_outcome",
+            ),
+        ]
+
+    def __str__(self):
+        return f"take-down {self.public_id} ({self.status})"
+
+
+class TakedownStep(models.Model):
+    """One escalation of a take-down request (POSH, Report Harmful Content, other), with its date.
+    Names its case too, so the audit trail's triggers file its row changes under the case."""
+
+    takedown = models.ForeignKey(TakedownRequest, on_delete=models.CASCADE, related_name="steps")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    route = models.CharField(max_length=10, choices=EscalationRoute.choices)
+    taken_on = models.DateField()
+    reference = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["taken_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(route__in=EscalationRoute.values), name="takedownstep_route_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_route_display()} on {self.taken_on}"

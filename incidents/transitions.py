@@ -33,9 +33,11 @@ from .models import (
     NON_BREACH_OUTCOMES,
     OPEN_STATUSES,
     Incident,
+    Outcome,
     ReferralKind,
     Route,
     Status,
+    TakedownStatus,
     TimelineEntry,
     TimelineKind,
 )
@@ -64,6 +66,21 @@ def _outcome_is_not_breach(incident: Incident) -> str | None:
 def _outcome_is_breach(incident: Incident) -> str | None:
     if not incident.outcome or incident.outcome in NON_BREACH_OUTCOMES:
         return "Only a breach outcome goes to the governors; this one can be closed."
+    return None
+
+
+def _removal_recorded(incident: Incident) -> str | None:
+    if (
+        incident.outcome == Outcome.CONTENT_REMOVED
+        and not incident.takedowns.filter(status=TakedownStatus.REMOVED).exists()
+    ):
+        return "The outcome says the content was removed: record the platform's removal under Take-downs first."
+    return None
+
+
+def _takedown_waiting(incident: Incident) -> str | None:
+    if not incident.takedowns.exclude(status=TakedownStatus.REMOVED).exists():
+        return "No take-down request is waiting for the platform: record a request first."
     return None
 
 
@@ -103,6 +120,12 @@ OPEN = frozenset(OPEN_STATUSES)
 
 F = "incidents.forms."
 S = "incidents.services."
+# Take-downs ([8] item 4): forms and services of their own (incidents/takedown_forms.py, takedowns.py).
+TF = "incidents.takedown_forms."
+TS = "incidents.takedowns."
+# Who records take-downs: the case's owners for now. The hook the tasks work widens (to the assignee
+# of a take-down task) is this one set, read by the rows below and takedowns.can_record_takedown.
+TAKEDOWN_ROLES = OWNERS
 
 TABLE: tuple[Transition, ...] = (
     Transition(
@@ -158,7 +181,7 @@ TABLE: tuple[Transition, ...] = (
         frozenset({Status.OUTCOME_PROPOSED}),
         Status.CLOSED,
         frozenset({CaseRole.OWNER}),
-        requires=(_outcome_is_not_breach,),
+        requires=(_outcome_is_not_breach, _removal_recorded),
         path="close",
         form=F + "CloseForm",
         service=S + "incident_close",
@@ -450,6 +473,61 @@ TABLE: tuple[Transition, ...] = (
         form="incidents.reporter_channel_forms.WhatWeDidForm",
         service="incidents.reporter_channel.what_we_did",
         success="Sent. The reporter is emailed a link to read what was done.",
+    ),
+    # Platform take-downs (incidents/takedowns.py): a request, then what the platform did, and the
+    # escalations when it did nothing. They record; the case stays where it is.
+    Transition(
+        "request_takedown",
+        "Record a take-down request",
+        OPEN,
+        None,
+        TAKEDOWN_ROLES,
+        needs="the platform, the address, the date and the platform's reference",
+        path="takedowns",
+        form=TF + "TakedownRequestForm",
+        service=TS + "takedown_request",
+        success="Take-down request recorded. You will be prompted if the platform has not acted in time.",
+    ),
+    Transition(
+        "record_removal",
+        "Record the removal",
+        OPEN,
+        None,
+        TAKEDOWN_ROLES,
+        requires=(_takedown_waiting,),
+        needs="which request and the date the content was removed",
+        path="takedowns/removed",
+        form=TF + "TakedownRemovalForm",
+        service=TS + "takedown_record_removal",
+        success="Removal recorded.",
+    ),
+    Transition(
+        "record_platform_refusal",
+        "Record the platform's refusal",
+        OPEN,
+        None,
+        TAKEDOWN_ROLES,
+        requires=(_takedown_waiting,),
+        needs="which request and the date the platform refused",
+        button="btn-outline-secondary",
+        path="takedowns/refused",
+        form=TF + "TakedownRefusalForm",
+        service=TS + "takedown_record_refusal",
+        success="The platform's refusal is recorded. Consider escalating it (POSH, Report Harmful Content).",
+    ),
+    Transition(
+        "record_escalation_step",
+        "Record an escalation",
+        OPEN,
+        None,
+        TAKEDOWN_ROLES,
+        requires=(_takedown_waiting,),
+        needs="which request, the route and its date",
+        button="btn-outline-secondary",
+        path="takedowns/escalations",
+        form=TF + "TakedownStepForm",
+        service=TS + "takedown_record_step",
+        success="Escalation recorded.",
     ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}

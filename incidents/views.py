@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import assignments, evidence, forms, merging, reporter_channel, selectors, services
+from . import assignments, evidence, forms, merging, reporter_channel, selectors, services, takedowns
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -168,6 +168,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         "tasks": assignments.tasks_of_case(incident),
         **merging.owner_context(request, incident, roles),
         "thread": reporter_channel.thread_for_owner(incident),
+        "takedowns": takedowns.for_case(incident),
     }
 
 

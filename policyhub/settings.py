@@ -331,6 +331,10 @@ CELERY_BEAT_SCHEDULE = {
 # Staff who have not acknowledged the policy in force are reminded every this many days.
 POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
 
+# A take-down request the platform has not acted on after this many hours prompts the case's owner to
+# escalate (POSH, Report Harmful Content): incidents/takedowns.py, docs/take-downs.md.
+TAKEDOWN_FOLLOW_UP_HOURS = env_int("TAKEDOWN_FOLLOW_UP_HOURS", 48, minimum=1)
+
 # Closed cases of a category without its own retention rule (Django admin) are kept this many years.
 RETENTION_DEFAULT_YEARS = env_int("RETENTION_DEFAULT_YEARS", 6)
 

@@ -216,6 +216,10 @@ OBJECT_PAGES = {
     "incidents:message_reporter",
     "incidents:message_owner",
     "incidents:what_we_did",
+    "incidents:request_takedown",
+    "incidents:record_removal",
+    "incidents:record_platform_refusal",
+    "incidents:record_escalation_step",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -172,6 +172,11 @@ CASE_URLS = {
     "incidents:message_reporter": ("post", OWNERS),
     "incidents:message_owner": ("post", {"R"}),
     "incidents:what_we_did": ("post", {"O"}),
+    # Platform take-downs ([8] item 4): the case's owners record them.
+    "incidents:request_takedown": ("post", OWNERS),
+    "incidents:record_removal": ("post", OWNERS),
+    "incidents:record_platform_refusal": ("post", OWNERS),
+    "incidents:record_escalation_step": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"

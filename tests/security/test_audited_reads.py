@@ -115,6 +115,11 @@ ACTIONS = {
     "incidents:message_reporter": ("helen", "parent", {"message_reporter-body": " "}),
     "incidents:message_owner": ("sam", "parent", {"message_owner-body": "x" * 2001}),
     "incidents:what_we_did": ("helen", "closed_nobreach", {"what_we_did-body": ""}),
+    # Take-downs: no address; and, with no request waiting, the recording forms are refused.
+    "incidents:request_takedown": ("helen", "parent", {"request_takedown-url": ""}),
+    "incidents:record_removal": ("helen", "parent", {}),
+    "incidents:record_platform_refusal": ("helen", "parent", {}),
+    "incidents:record_escalation_step": ("helen", "parent", {}),
 }
 
 
