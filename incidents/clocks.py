@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from policyhub import dispatch
 
+from .allegation_clocks import clock_effect as _allegation_clock_effect
 from .deadlines import LONDON, Calendar, one_working_day_after, response_due
 from .deadlines import Deadline as Due
 from .models import (
@@ -351,4 +352,7 @@ EFFECTS = {
     DeadlineKind.REMINDER: _reminder_effect,
     DeadlineKind.LADO: _lado_effect,
     DeadlineKind.GOVERNOR_REVIEW: _governor_review_effect,
+    DeadlineKind.INVESTIGATION_REPORT: _allegation_clock_effect,
+    DeadlineKind.FORMAL_ACTION_DECISION: _allegation_clock_effect,
+    DeadlineKind.HEARING: _allegation_clock_effect,
 }

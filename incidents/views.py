@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import evidence, forms, selectors, services
+from . import allegations, evidence, forms, selectors, services
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -137,8 +137,9 @@ def _panels(incident, actions, bound: dict) -> list[dict]:
 def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
     """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
     history = T["access_history"]
+    timeline = list(incident.timeline.select_related("actor"))
     return "incidents/case_owner.html", {
-        "timeline": list(incident.timeline.select_related("actor")),
+        "timeline": timeline,
         "evidence": list(incident.evidence.select_related("uploaded_by", "withdrawn_by")),
         "withdraw_form": forms.WithdrawForm(prefix="withdraw")
         if allowed(roles, incident, "withdraw_evidence")
@@ -151,6 +152,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)
         else "",
+        "allegation": allegations.case_panel(incident, timeline),
     }
 
 
@@ -376,6 +378,7 @@ def termly_report(request):
             "term_label": f"{label} term {year}",
             "term_key": f"{year}-{term}",
             "terms": terms,
+            "allegation_figures": allegations.termly_figures(request.user, start, end),
         },
     )
 
