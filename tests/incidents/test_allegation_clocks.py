@@ -139,7 +139,11 @@ def test_a_needed_hearing_is_due_fifteen_working_days_after_the_decision(cast, c
         incident=fresh(incident), actor=cast.helen, received_on=date(2026, 5, 22), now=at("2026-05-22 12:00")
     )
     hearing = allegations.allegation_formal_action(
-        incident=fresh(incident), actor=cast.helen, needed=True, decided_on=date(2026, 5, 26), now=at("2026-05-26 09:00")
+        incident=fresh(incident),
+        actor=cast.helen,
+        needed=True,
+        decided_on=date(2026, 5, 26),
+        now=at("2026-05-26 09:30"),
     )
     # Tue 26 → (INSET Wed 27) Thu 28 (1), Fri 29 (2), Mon 1 Jun (3) … Fri 12 (12), Mon 15 … Wed 17 (15).
     assert hearing.due_at == at("2026-06-17 17:00")
