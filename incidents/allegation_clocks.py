@@ -40,11 +40,18 @@ class Clock:
     source: str  # where the figure comes from (docs/allegation-clocks.md)
 
 
-KCSIE = "KCSIE 2025 part four, “Timescales”"
+# What each reason cites. No paragraph number: none could be confirmed against the current KCSIE text
+# (docs/allegation-clocks.md says what was and was not); put them here once confirmed.
+KCSIE = "KCSIE part four, timescales for allegations"
+NOT_CONFIRMED = "PolicyHub's target; not confirmed in KCSIE 2025"
 
 CLOCKS: dict[str, Clock] = {
     DeadlineKind.INVESTIGATION_REPORT: Clock(
-        DeadlineKind.INVESTIGATION_REPORT, 10, "the investigation report", "the decision to investigate", KCSIE
+        DeadlineKind.INVESTIGATION_REPORT,
+        10,
+        "the investigation report",
+        "the decision to investigate",
+        NOT_CONFIRMED,
     ),
     DeadlineKind.FORMAL_ACTION_DECISION: Clock(
         DeadlineKind.FORMAL_ACTION_DECISION,

@@ -103,7 +103,7 @@ def test_the_investigation_report_is_due_ten_working_days_after_the_decision(cas
     assert deadline.due_at == at("2026-06-05 17:00")
     assert deadline.reason == (
         "due Fri 5 Jun 17:00 — 10 working days after the decision to investigate on Wed 20 May "
-        "(KCSIE 2025 part four, “Timescales”); skipped Mon 25 May (bank holiday: Spring Bank Holiday "
+        "(PolicyHub's target; not confirmed in KCSIE 2025); skipped Mon 25 May (bank holiday: Spring Bank Holiday "
         "(England)), Wed 27 May (school closure: INSET day)"
     )
     rows = _rows(incident, REPORT)
@@ -123,7 +123,8 @@ def test_the_decision_on_formal_action_is_due_three_working_days_after_the_repor
     # Fri 22 → Tue 26 (bank holiday Mon 25), Thu 28 (INSET Wed 27), Fri 29.
     assert formal.due_at == at("2026-05-29 17:00")
     assert formal.reason.startswith(
-        "due Fri 29 May 17:00 — 3 working days after the investigation report on Fri 22 May (KCSIE 2025 part four"
+        "due Fri 29 May 17:00 — 3 working days after the investigation report on Fri 22 May "
+        "(KCSIE part four, timescales for allegations); skipped"
     )
     assert "Mon 25 May (bank holiday" in formal.reason and "Wed 27 May (school closure: INSET day)" in formal.reason
     # The report's clock is met: its deadline done, its reminder and escalation will never fire.
