@@ -147,7 +147,7 @@ def clock_effect(*, deadline, incident, now):
             note=f"Reminder sent: {clock.what} is due {format_local(due_at)}.",
             data={**data, "to": [p.pk for p in owners]},
         )
-        _notify_all(owners, kind="allegation_clock_reminder", deadline=deadline, incident=incident)
+        _notify_all(owners, kind="allegation_reminder", deadline=deadline, incident=incident)
     elif step == DUE:
         owners = _owners(incident)
         TimelineEntry.objects.create(
@@ -156,7 +156,7 @@ def clock_effect(*, deadline, incident, now):
             note=f"{what} was not recorded by its deadline ({format_local(due_at)}).",
             data={**data, "to": [p.pk for p in owners]},
         )
-        _notify_all(owners, kind="allegation_clock_overdue", deadline=deadline, incident=incident)
+        _notify_all(owners, kind="allegation_overdue", deadline=deadline, incident=incident)
     else:
         skip = {incident.subject_id}
         chairs = _people(incident.school_id, Role.CHAIR, exclude=skip)
@@ -168,8 +168,8 @@ def clock_effect(*, deadline, incident, now):
             + (" and the trust." if trust else "."),
             data={**data, "to": [p.pk for p in chairs + trust]},
         )
-        _notify_all(chairs, kind="allegation_clock_escalation", deadline=deadline, incident=incident)
-        _notify_all(trust, kind="allegation_clock_escalation_trust", deadline=deadline, incident=incident)
+        _notify_all(chairs, kind="allegation_escalation", deadline=deadline, incident=incident)
+        _notify_all(trust, kind="allegation_escalation_trust", deadline=deadline, incident=incident)
 
 
 # --- Reading a clock (the table's requirements and the case page) -----------------------------

@@ -187,14 +187,14 @@ def _allegation_clock(notification) -> tuple[str, str]:
     return deadline.get_kind_display().replace(" (allegation)", "").lower(), format_local(due)
 
 
-@message("allegation_clock_reminder")
-def allegation_clock_reminder(notification) -> tuple[str, str]:
+@message("allegation_reminder")
+def allegation_reminder(notification) -> tuple[str, str]:
     what, due = _allegation_clock(notification)
     return _case_message(notification.incident, f"{what} due {due}", f"On an allegation case, the {what} is due {due}.")
 
 
-@message("allegation_clock_overdue")
-def allegation_clock_overdue(notification) -> tuple[str, str]:
+@message("allegation_overdue")
+def allegation_overdue(notification) -> tuple[str, str]:
     what, due = _allegation_clock(notification)
     return _case_message(
         notification.incident,
@@ -203,8 +203,8 @@ def allegation_clock_overdue(notification) -> tuple[str, str]:
     )
 
 
-@message("allegation_clock_escalation")
-def allegation_clock_escalation(notification) -> tuple[str, str]:
+@message("allegation_escalation")
+def allegation_escalation(notification) -> tuple[str, str]:
     incident = notification.incident
     what, due = _allegation_clock(notification)
     link = settings.SITE_URL.rstrip("/") + reverse("home")
@@ -215,8 +215,8 @@ def allegation_clock_escalation(notification) -> tuple[str, str]:
     )
 
 
-@message("allegation_clock_escalation_trust")
-def allegation_clock_escalation_trust(notification) -> tuple[str, str]:
+@message("allegation_escalation_trust")
+def allegation_escalation_trust(notification) -> tuple[str, str]:
     incident = notification.incident
     what, due = _allegation_clock(notification)
     link = settings.SITE_URL.rstrip("/") + reverse("home")

@@ -197,15 +197,15 @@ def test_the_sweep_reminds_then_marks_overdue_then_escalates_once_each(cast, clo
     rows = _rows(incident, REPORT)
     assert clocks.deadlines_sweep(now=at("2026-06-04 16:59")) == 0
     assert clocks.deadlines_sweep(now=at("2026-06-04 17:00")) == 1
-    assert _sent("allegation_clock_reminder") == [cast.helen.email]
+    assert _sent("allegation_reminder") == [cast.helen.email]
     assert clocks.deadlines_sweep(now=at("2026-06-05 17:00")) == 1
-    assert _sent("allegation_clock_overdue") == [cast.helen.email]
+    assert _sent("allegation_overdue") == [cast.helen.email]
     overdue = TimelineEntry.objects.get(incident=incident, kind=TimelineKind.OVERDUE)
     assert overdue.note == "The investigation report was not recorded by its deadline (Fri 5 Jun 17:00)."
     assert clocks.deadlines_sweep(now=at("2026-06-08 17:00")) == 1
     # The chair of governors and, Oakfield being a trust school, the trust admin; never the subject.
-    assert _sent("allegation_clock_escalation") == [cast.carol.email]
-    assert _sent("allegation_clock_escalation_trust") == [cast.tom.email]
+    assert _sent("allegation_escalation") == [cast.carol.email]
+    assert _sent("allegation_escalation_trust") == [cast.tom.email]
     escalated = TimelineEntry.objects.get(incident=incident, kind=TimelineKind.ESCALATED)
     assert "escalated to the chair of governors and the trust" in escalated.note
     # A second sweep, a minute later and a week later, fires nothing again.
@@ -214,7 +214,7 @@ def test_the_sweep_reminds_then_marks_overdue_then_escalates_once_each(cast, clo
     assert {r.state for r in Deadline.objects.filter(pk__in=[r.pk for r in rows.values()])} == {DeadlineState.FIRED}
     assert not Notification.objects.filter(recipient=cast.sam).exclude(kind__in=["acknowledged"]).exists()
     # The emails say which clock and when, never the report or the names in it.
-    for notification in Notification.objects.filter(kind__startswith="allegation_clock"):
+    for notification in Notification.objects.filter(kind__startswith="allegation_"):
         subject, body = emails.build(notification)
         assert incident.reference in subject
         assert "investigation report" in subject + body
@@ -233,7 +233,7 @@ def test_a_report_recorded_late_is_marked_met_late_and_stops_the_escalation(cast
     assert rows["due"].state == DeadlineState.FIRED and rows["due"].data["late"] is True
     assert rows["escalation"].state == DeadlineState.CANCELLED
     assert clocks.deadlines_sweep(now=at("2026-06-08 17:00")) == 0
-    assert not Notification.objects.filter(kind="allegation_clock_escalation").exists()
+    assert not Notification.objects.filter(kind="allegation_escalation").exists()
 
 
 def test_met_in_time_nothing_fires(cast):
@@ -250,7 +250,7 @@ def test_met_in_time_nothing_fires(cast):
         now=at("2026-06-02 10:00"),
     )
     assert clocks.deadlines_sweep(now=at("2026-07-01 10:00")) == 0
-    assert not Notification.objects.filter(kind__startswith="allegation_clock").exists()
+    assert not Notification.objects.filter(kind__startswith="allegation_").exists()
 
 
 def test_a_route_change_cancels_the_clocks_with_the_reason(cast):
@@ -271,7 +271,7 @@ def test_a_route_change_cancels_the_clocks_with_the_reason(cast):
     note = TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.CLOCK).last().note
     assert note == "Allegation clocks stopped (the investigation report): the route changed to “Policy breach”."
     assert clocks.deadlines_sweep(now=at("2026-06-30 10:00")) == 0
-    assert not Notification.objects.filter(kind__startswith="allegation_clock").exists()
+    assert not Notification.objects.filter(kind__startswith="allegation_").exists()
 
 
 def test_a_case_closed_meanwhile_sends_nothing(cast):
@@ -279,7 +279,7 @@ def test_a_case_closed_meanwhile_sends_nothing(cast):
     _decide(cast, incident)
     Incident.objects.filter(pk=incident.pk).update(status=Status.CLOSED)
     assert clocks.deadlines_sweep(now=at("2026-06-08 17:00")) == 3  # fired for the record, nothing said
-    assert not Notification.objects.filter(kind__startswith="allegation_clock").exists()
+    assert not Notification.objects.filter(kind__startswith="allegation_").exists()
     assert not TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.OVERDUE).exists()
 
 

@@ -3,6 +3,7 @@ database (one aggregate, the same number of queries at two sizes), against hand-
 at the month boundaries and across the clock change, never counting a case about the viewer."""
 
 from datetime import UTC, date, datetime
+from unittest import mock
 
 import pytest
 from django.db import connection
@@ -46,13 +47,14 @@ def _case(cast, received, closed=None, *, route=Route.ALLEGATION, subject=None, 
         status=status or (Status.CLOSED if closed else Status.INVESTIGATING),
     )
     if closed:
-        entry = TimelineEntry.objects.create(
-            incident=incident,
-            kind=TimelineKind.TRANSITION,
-            from_status=Status.OUTCOME_PROPOSED,
-            to_status=Status.CLOSED,
-        )
-        TimelineEntry.objects.filter(pk=entry.pk).update(at=closed)
+        # The timeline is append-only (PostgreSQL refuses an UPDATE): the entry is written at that time.
+        with mock.patch("django.utils.timezone.now", return_value=closed):
+            TimelineEntry.objects.create(
+                incident=incident,
+                kind=TimelineKind.TRANSITION,
+                from_status=Status.OUTCOME_PROPOSED,
+                to_status=Status.CLOSED,
+            )
     return incident
 
 
