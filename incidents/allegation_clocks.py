@@ -160,6 +160,8 @@ def clock_effect(*, deadline, incident, now):
     else:
         skip = {incident.subject_id}
         chairs = _people(incident.school_id, Role.CHAIR, exclude=skip)
+        # Someone who is both chair and trust admin is told once, as the chair.
+        skip |= {p.pk for p in chairs}
         trust = _people(incident.school_id, Role.TRUST_ADMIN, exclude=skip) if incident.school.trust_id else []
         TimelineEntry.objects.create(
             incident=incident,

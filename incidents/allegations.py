@@ -27,7 +27,7 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from . import clocks
-from .allegation_clocks import CLOCKS, DUE, ESCALATION, KINDS, REMINDER, current, due_after, is_open
+from .allegation_clocks import CLOCKS, DUE, ESCALATION, KINDS, REMINDER, current, due_after
 from .deadlines import LONDON
 from .errors import Invalid, Stale
 from .models import Deadline, DeadlineKind, DeadlineState, Incident, Route, Status, TimelineEntry, TimelineKind
@@ -274,7 +274,7 @@ LABELS = {
 }
 
 
-def _state(row: Deadline, now: datetime) -> str:
+def _state(row: Deadline, now: datetime, closed: bool) -> str:
     met = row.data.get("met_on")
     if met:
         day = f"{date.fromisoformat(met):%-d %b %Y}"
@@ -283,6 +283,8 @@ def _state(row: Deadline, now: datetime) -> str:
         return "met"
     if row.state == DeadlineState.CANCELLED:
         return "stopped: " + row.data.get("stopped", "replaced")
+    if closed:
+        return "not met before the case was closed"
     if row.state == DeadlineState.FIRED or row.due_at <= now:
         return "overdue"
     return "running"
@@ -306,8 +308,7 @@ def case_panel(incident: Incident, timeline: list, now: datetime | None = None) 
             "label": LABELS[kind],
             "due_at": latest[kind].due_at,
             "reason": latest[kind].reason,
-            "state": _state(latest[kind], now),
-            "open": is_open(latest[kind]) and incident.status != Status.CLOSED,
+            "state": _state(latest[kind], now, incident.status == Status.CLOSED),
         }
         for kind in PANEL_KINDS
         if kind in latest

@@ -403,3 +403,55 @@ def test_a_case_on_another_route_shows_no_allegation_section(client, cast):
     sign_in(client, cast.helen)
     page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
     assert "Allegation clocks" not in page and "Record the decision to investigate" not in page
+
+
+def test_two_roles_at_once_one_message_and_never_the_subject(cast, closure):
+    from accounts.models import Membership, Role
+
+    # Carol is chair and trust admin: one escalation, as the chair. Sam, the subject, is also a governor
+    # and the DSL: nothing, whatever he holds.
+    Membership.objects.create(user=cast.carol, school=cast.oakfield, role=Role.TRUST_ADMIN)
+    Membership.objects.create(user=cast.sam, school=cast.oakfield, role=Role.GOVERNOR)
+    Membership.objects.create(user=cast.sam, school=cast.oakfield, role=Role.DSL)
+    incident = _allegation(cast)
+    _decide(cast, incident)
+    clocks.deadlines_sweep(now=at("2026-06-08 17:00"))
+    assert _sent("allegation_escalation") == [cast.carol.email]
+    assert _sent("allegation_escalation_trust") == [cast.tom.email]
+    assert not Notification.objects.filter(recipient=cast.sam, kind__startswith="allegation_").exists()
+
+
+def test_the_owner_page_of_an_allegation_case_does_not_grow_with_the_school(client, cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.incidents.factories import IncidentFactory
+
+    incident = _allegation(cast, now=datetime.now(LONDON) - timedelta(days=2))
+    _decide(cast, incident, day=date.today(), now=datetime.now(LONDON))
+    sign_in(client, cast.helen)
+    url = reverse("incidents:detail", args=[incident.reference])
+    counts = []
+    for size in (5, 80):
+        while Incident.objects.count() < size:
+            IncidentFactory(
+                school=cast.oakfield,
+                reporter=cast.dina,
+                route=Route.ALLEGATION,
+                involved=Involved.STAFF,
+                subject=cast.sam,
+            )
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_a_closed_case_says_its_clock_was_not_met(client, cast):
+    incident = _allegation(cast, now=datetime.now(LONDON) - timedelta(days=2))
+    _decide(cast, incident, day=date.today(), now=datetime.now(LONDON))
+    Incident.objects.filter(pk=incident.pk).update(status=Status.CLOSED)
+    sign_in(client, cast.helen)
+    page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
+    assert "not met before the case was closed" in page
