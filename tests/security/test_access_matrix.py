@@ -145,6 +145,11 @@ CASE_URLS = {
     # A case's access history is internal: its owners only (a reporter or governor who may open the
     # case gets 403; the access history names who reported and who looked).
     "audit:case_history": ("get", OWNERS),
+    # The allegation records (incidents/allegations.py, [8] item 5): the case's owners.
+    "incidents:decide_to_investigate": ("post", OWNERS),
+    "incidents:record_investigation_report": ("post", OWNERS),
+    "incidents:record_formal_action": ("post", OWNERS),
+    "incidents:record_hearing_held": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"
