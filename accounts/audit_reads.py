@@ -61,6 +61,11 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
+    # The allegation records (incidents/allegations.py): case actions, refused forms show the case.
+    "incidents:decide_to_investigate": CASE,
+    "incidents:record_investigation_report": CASE,
+    "incidents:record_formal_action": CASE,
+    "incidents:record_hearing_held": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 
