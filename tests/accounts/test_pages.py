@@ -206,6 +206,11 @@ OBJECT_PAGES = {
     "sso_provider_edit",
     "sso_mapping_add",
     "sso_mapping_remove",
+    # The allegation records on a case (incidents/allegations.py).
+    "incidents:decide_to_investigate",
+    "incidents:record_investigation_report",
+    "incidents:record_formal_action",
+    "incidents:record_hearing_held",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 
