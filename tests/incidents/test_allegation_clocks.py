@@ -455,3 +455,27 @@ def test_a_closed_case_says_its_clock_was_not_met(client, cast):
     sign_in(client, cast.helen)
     page = client.get(reverse("incidents:detail", args=[incident.reference])).content.decode()
     assert "not met before the case was closed" in page
+
+
+GARBAGE = ["", "soon", "2026-13-01", "2026-02-30", "9999-99-99", "<script>x</script>", "1e9", "2026-05-20" * 50]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_garbage_in_each_record_is_a_form_error_and_changes_nothing(client, cast, garbage):
+    incident = _allegation(cast, now=datetime.now(LONDON) - timedelta(days=3))
+    today = date.today().isoformat()
+    sign_in(client, cast.helen)
+    posts = [
+        ("decide_to_investigate", {"decided_on": garbage}),
+        ("record_investigation_report", {"received_on": garbage}),
+        ("record_formal_action", {"needed": garbage, "decided_on": today}),
+        ("record_formal_action", {"needed": "yes", "decided_on": garbage}),
+        ("record_hearing_held", {"held_on": garbage}),
+    ]
+    for name, data in posts:
+        url = reverse(f"incidents:{name}", args=[incident.reference])
+        response = client.post(url, {f"{name}-{k}": v for k, v in data.items()})
+        assert response.status_code == 400, (name, data, response.status_code)
+        assert "<script>x</script>" not in response.content.decode()
+    assert not Deadline.objects.filter(incident=incident, kind__in=[REPORT, FORMAL, HEARING]).exists()
+    assert not TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.CLOCK).exists()
