@@ -241,7 +241,7 @@ BEYOND = "beyond twelve months"
 
 def within_months(start: date, end: date, months: int) -> bool:
     """`end` is on or before the same day `months` calendar months after `start` (31 Jan + 1 month is
-    the end of February). The database reads the same rule in `_within` below."""
+    the end of February). `termly_figures` reads the same rule in SQL."""
     k = (end.year - start.year) * 12 + end.month - start.month
     return k < months or (k == months and end.day <= start.day)
 
