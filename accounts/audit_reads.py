@@ -78,6 +78,11 @@ CASE_READS = {
     "incidents:record_removal": CASE,
     "incidents:record_platform_refusal": CASE,
     "incidents:record_escalation_step": CASE,
+    # The allegation records (incidents/allegations.py): case actions, refused forms show the case.
+    "incidents:decide_to_investigate": CASE,
+    "incidents:record_investigation_report": CASE,
+    "incidents:record_formal_action": CASE,
+    "incidents:record_hearing_held": CASE,
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

@@ -69,10 +69,11 @@ def _has_open_task(user, case) -> bool:
     return case.incident.tasks.filter(assignee_id=user.pk, state="open").exists()
 
 
-def _owned_by(user):
-    """The pks of the cases `user` owns (the OWNED rows), for a relation that follows a merge."""
+def _owned_by(viewer):
+    """The pks of the cases the viewer owns (the OWNED rows), for a relation that follows a merge:
+    a subquery built from the viewer's memberships already loaded (no second fetch)."""
     incidents = apps.get_model("incidents", "Incident")
-    return matching(incidents.objects.all(), user, OWNS_DIRECTLY).values("pk")
+    return _matching(incidents.objects.all(), viewer, OWNS_DIRECTLY).values("pk")
 
 
 def _upheld() -> Q:
@@ -217,7 +218,7 @@ RELATIONS: tuple[Relation, ...] = (
     Relation(
         "survivor_owner",
         CaseRole.OWNER,
-        q=lambda v: Q(merged_into__in=_owned_by(v.user)),
+        q=lambda v: Q(merged_into__in=_owned_by(v)),
         holds=lambda user, c: c.incident.merged_into_id is not None and c.owns_survivor(user),
     ),
     # The data-protection officer's records: every case of their schools, reached only through the
@@ -274,6 +275,11 @@ def matching(queryset, user, names: Iterable[str]):
     viewer = Viewer.of(user)
     if viewer is None:
         return queryset.none()
+    return _matching(queryset, viewer, names)
+
+
+def _matching(queryset, viewer: "Viewer", names: Iterable[str]):
+    user = viewer.user
     rows = [BY_NAME[name] for name in names]
     guarded, free = Q(pk__in=[]), Q(pk__in=[])
     for row in rows:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from policyhub import dispatch
 
+from .allegation_clocks import clock_effect as _allegation_clock_effect
 from .deadlines import LONDON, Calendar, one_working_day_after, response_due
 from .deadlines import Deadline as Due
 from .models import (
@@ -396,4 +397,7 @@ EFFECTS = {
     DeadlineKind.TASK_REMINDER: lambda **kw: import_module("incidents.assignments").task_reminder_effect(**kw),
     DeadlineKind.TASK_DUE: lambda **kw: import_module("incidents.assignments").task_due_effect(**kw),
     DeadlineKind.TAKEDOWN_FOLLOW_UP: _takedown_follow_up_effect,
+    DeadlineKind.INVESTIGATION_REPORT: _allegation_clock_effect,
+    DeadlineKind.FORMAL_ACTION_DECISION: _allegation_clock_effect,
+    DeadlineKind.HEARING: _allegation_clock_effect,
 }

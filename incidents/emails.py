@@ -5,6 +5,7 @@ names in it. They are registered in MESSAGES by kind.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.conf import settings
 from django.urls import reverse
@@ -285,4 +286,51 @@ def takedown_no_action(notification) -> tuple[str, str]:
         "escalating it: the Professionals Online Safety Helpline (POSH), for staff, or Report Harmful Content. "
         "Record the escalation on the case.",
         action="Open it",
+    )
+
+
+# Allegation clocks (incidents/allegation_clocks.py): which clock, and when it was due; nothing more.
+def _allegation_clock(notification) -> tuple[str, str]:
+    deadline = notification.deadline
+    due = datetime.fromisoformat(deadline.data["due_at"]) if "due_at" in deadline.data else deadline.due_at
+    return deadline.get_kind_display().replace(" (allegation)", "").lower(), format_local(due)
+
+
+@message("allegation_reminder")
+def allegation_reminder(notification) -> tuple[str, str]:
+    what, due = _allegation_clock(notification)
+    return _case_message(notification.incident, f"{what} due {due}", f"On an allegation case, the {what} is due {due}.")
+
+
+@message("allegation_overdue")
+def allegation_overdue(notification) -> tuple[str, str]:
+    what, due = _allegation_clock(notification)
+    return _case_message(
+        notification.incident,
+        f"{what} overdue",
+        f"On an allegation case, the {what} was due {due} and is not recorded yet.",
+    )
+
+
+@message("allegation_escalation")
+def allegation_escalation(notification) -> tuple[str, str]:
+    incident = notification.incident
+    what, due = _allegation_clock(notification)
+    link = settings.SITE_URL.rstrip("/") + reverse("home")
+    return (
+        f"PolicyHub {incident.reference}: {what} a working day overdue",
+        f"On an allegation case at {incident.school.name}, the {what} was due {due} and is still not recorded. "
+        f"Please take it up with the case manager.\n\n{_case_lines(incident)}\nPolicyHub: {link}\n{FOOTER}",
+    )
+
+
+@message("allegation_escalation_trust")
+def allegation_escalation_trust(notification) -> tuple[str, str]:
+    incident = notification.incident
+    what, due = _allegation_clock(notification)
+    link = settings.SITE_URL.rstrip("/") + reverse("home")
+    return (
+        f"PolicyHub {incident.reference}: an allegation deadline was missed at {incident.school.name}",
+        f"On an allegation case at {incident.school.name}, the {what} was due {due} and is still not recorded. The "
+        f"chair of governors has been told.\n\n{_case_lines(incident)}\nTrust overview: {link}\n{FOOTER}",
     )

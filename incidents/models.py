@@ -248,6 +248,11 @@ class Incident(models.Model):
             ),
             # "My reports" and the home page's newest reports: one person's, newest first.
             models.Index(fields=["reporter", "-received_at"], name="incident_reporter_received"),
+            # The allegation figures of the termly report (incidents/allegations.termly_figures) read a
+            # school's allegation cases only: a few among its history.
+            models.Index(
+                fields=["school", "received_at"], condition=Q(route="allegation"), name="incident_allegations"
+            ),
         ]
 
     def __str__(self):

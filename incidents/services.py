@@ -18,7 +18,7 @@ from accounts.audit import record_case_change
 from accounts.models import Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
-from . import clocks, evidence, references
+from . import allegations, clocks, evidence, references
 from .deadlines import LONDON
 from .errors import Invalid, NotAllowed, Stale
 from .models import (
@@ -442,6 +442,8 @@ def incident_triage(
         )
         if route == Route.ALLEGATION and previous_route != Route.ALLEGATION:
             clocks.clocks_start_lado(incident=incident, now=now)
+        if previous_route == Route.ALLEGATION and route != Route.ALLEGATION:
+            allegations.stop_for_route(incident=incident, actor=actor, route=route, now=now)
     return incident
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from accounts.models import Membership, Role
 
 from . import access, reporter_channel_rules
+from . import allegation_clocks as allegation
 from .access import OWNERS, CaseRole  # noqa: F401 (imported from here by views and other apps)
 from .errors import NotAllowed, RequirementMissing, WrongState
 from .models import (
@@ -528,6 +529,60 @@ TABLE: tuple[Transition, ...] = (
         form=TF + "TakedownStepForm",
         service=TS + "takedown_record_step",
         success="Escalation recorded.",
+    ),
+    # Allegation clocks (KCSIE part four; incidents/allegations.py, docs/allegation-clocks.md): the
+    # case manager's records that start and stop them. Shown only on the allegation route.
+    Transition(
+        "decide_to_investigate",
+        "Record the decision to investigate",
+        OPEN,
+        None,
+        OWNERS,
+        requires=(allegation.on_allegation_route, allegation.no_investigation_running),
+        needs="the date of the decision",
+        path="allegation/investigate",
+        form="incidents.allegation_forms.DecideToInvestigateForm",
+        service="incidents.allegations.allegation_decide_to_investigate",
+        success="Decision to investigate recorded: the investigation report is due in 10 working days.",
+    ),
+    Transition(
+        "record_investigation_report",
+        "Record the investigation report",
+        OPEN,
+        None,
+        OWNERS,
+        requires=(allegation.on_allegation_route, allegation.investigation_running),
+        needs="the date the report was received",
+        path="allegation/report",
+        form="incidents.allegation_forms.InvestigationReportForm",
+        service="incidents.allegations.allegation_report_received",
+        success="Investigation report recorded: the decision on formal action is due in 3 working days.",
+    ),
+    Transition(
+        "record_formal_action",
+        "Record the decision on formal action",
+        OPEN,
+        None,
+        OWNERS,
+        requires=(allegation.on_allegation_route, allegation.report_awaiting_decision),
+        needs="whether a disciplinary hearing is needed, and the date",
+        path="allegation/formal-action",
+        form="incidents.allegation_forms.FormalActionForm",
+        service="incidents.allegations.allegation_formal_action",
+        success="Decision on formal action recorded.",
+    ),
+    Transition(
+        "record_hearing_held",
+        "Record the disciplinary hearing",
+        OPEN,
+        None,
+        OWNERS,
+        requires=(allegation.on_allegation_route, allegation.hearing_awaited),
+        needs="the date of the hearing",
+        path="allegation/hearing",
+        form="incidents.allegation_forms.HearingHeldForm",
+        service="incidents.allegations.allegation_hearing_held",
+        success="Disciplinary hearing recorded.",
     ),
 )
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in TABLE}

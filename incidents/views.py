@@ -19,7 +19,7 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import assignments, evidence, forms, merging, reporter_channel, selectors, services, takedowns
+from . import allegations, assignments, evidence, forms, merging, reporter_channel, selectors, services, takedowns
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -151,8 +151,9 @@ def _panels(incident, actions, bound: dict) -> list[dict]:
 def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
     """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
     history = T["access_history"]
+    timeline = list(incident.timeline.select_related("actor"))
     return "incidents/case_owner.html", {
-        "timeline": list(incident.timeline.select_related("actor")),
+        "timeline": timeline,
         "evidence": list(incident.evidence.select_related("uploaded_by", "withdrawn_by")),
         "withdraw_form": forms.WithdrawForm(prefix="withdraw")
         if allowed(roles, incident, "withdraw_evidence")
@@ -169,6 +170,7 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
         **merging.owner_context(request, incident, roles),
         "thread": reporter_channel.thread_for_owner(incident),
         "takedowns": takedowns.for_case(incident),
+        "allegation": allegations.case_panel(incident, timeline),
     }
 
 
@@ -414,6 +416,7 @@ def termly_report(request):
             "term_label": f"{label} term {year}",
             "term_key": f"{year}-{term}",
             "terms": terms,
+            "allegation_figures": allegations.termly_figures(request.user, start, end),
         },
     )
 

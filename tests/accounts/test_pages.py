@@ -220,6 +220,11 @@ OBJECT_PAGES = {
     "incidents:record_removal",
     "incidents:record_platform_refusal",
     "incidents:record_escalation_step",
+    # The allegation records on a case (incidents/allegations.py).
+    "incidents:decide_to_investigate",
+    "incidents:record_investigation_report",
+    "incidents:record_formal_action",
+    "incidents:record_hearing_held",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

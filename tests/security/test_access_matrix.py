@@ -177,6 +177,11 @@ CASE_URLS = {
     "incidents:record_removal": ("post", OWNERS),
     "incidents:record_platform_refusal": ("post", OWNERS),
     "incidents:record_escalation_step": ("post", OWNERS),
+    # The allegation records (incidents/allegations.py, [8] item 5): the case's owners.
+    "incidents:decide_to_investigate": ("post", OWNERS),
+    "incidents:record_investigation_report": ("post", OWNERS),
+    "incidents:record_formal_action": ("post", OWNERS),
+    "incidents:record_hearing_held": ("post", OWNERS),
 }
 # The "report sent" page is the reporter's only: anyone else, owners included, gets 404.
 REPORT_DONE = "incidents:report_done"

@@ -120,6 +120,10 @@ ACTIONS = {
     "incidents:record_removal": ("helen", "parent", {}),
     "incidents:record_platform_refusal": ("helen", "parent", {}),
     "incidents:record_escalation_step": ("helen", "parent", {}),
+    "incidents:decide_to_investigate": ("helen", "parent", {"decide_to_investigate-decided_on": "soon"}),
+    "incidents:record_investigation_report": ("helen", "parent", {"record_investigation_report-received_on": ""}),
+    "incidents:record_formal_action": ("helen", "parent", {"record_formal_action-needed": "maybe"}),
+    "incidents:record_hearing_held": ("helen", "parent", {"record_hearing_held-held_on": "2999-01-01"}),
 }
 
 
