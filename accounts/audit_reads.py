@@ -61,10 +61,10 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
-    "incidents:case_file": CASE,  # the choices; a refused download shows them again (400)
-    "incidents:case_file_download": CASE,
+    "casefile:form": CASE,  # the case file's choices; a refused download shows them again (400)
+    "casefile:download": CASE,
 }
-DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview", "incidents:case_file_download"}
+DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview", "casefile:download"}
 
 
 def shown(request, incident_id=None) -> None:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import casefile_views, references, views
+from . import references, views
 from .transitions import TABLE
 
 references.register_url_converter()
@@ -21,9 +21,6 @@ urlpatterns = [
     path("evidence/<uuid:public_id>/download/", views.evidence_download, name="evidence_download"),
     path("evidence/<uuid:public_id>/preview/", views.evidence_preview, name="evidence_preview"),
     path("evidence/<uuid:public_id>/withdraw/", views.evidence_withdraw, name="evidence_withdraw"),
-    path("case-files/", casefile_views.find, name="case_files"),
-    path("<ref:reference>/case-file/", casefile_views.case_file, name="case_file"),
-    path("<ref:reference>/case-file/download/", casefile_views.case_file_download, name="case_file_download"),
 ] + [
     # One address per row of the transitions table served under the case, all by one view, named
     # as the row's URL (incidents:acknowledge, incidents:decide, ...).

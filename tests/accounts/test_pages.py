@@ -28,7 +28,7 @@ MENU = [
     "retention:upcoming",
     "sar:start",
     "sso_providers",
-    "incidents:case_files",
+    "casefile:find",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).
@@ -207,8 +207,8 @@ OBJECT_PAGES = {
     "sso_provider_edit",
     "sso_mapping_add",
     "sso_mapping_remove",
-    "incidents:case_file",
-    "incidents:case_file_download",
+    "casefile:form",
+    "casefile:download",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -238,7 +238,7 @@ PAGES = [
     ("audit:log", "get", {}, only(LOG_READERS), LOGIN),
     ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
     ("sar:start", "get", {}, only(DPOS), LOGIN),
-    ("incidents:case_files", "get", {}, only(OWNER_ROLES | DPOS), LOGIN),
+    ("casefile:find", "get", {}, only(OWNER_ROLES | DPOS), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
@@ -560,9 +560,9 @@ def _retention_code(actor, key, relations, name):
     return ACT if "O" in relations else 404
 
 
-# The case file (incidents/casefile.py): the case's owners (O, D) and the DPO of its school, unless
+# The case file (dataprotection/casefile.py): the case's owners (O, D) and the DPO of its school, unless
 # the case is about them. Everyone else, the reporter and the governors included: 404.
-CASE_FILE_URLS = {"incidents:case_file": "get", "incidents:case_file_download": "post"}
+CASE_FILE_URLS = {"casefile:form": "get", "casefile:download": "post"}
 
 
 def _case_file_code(actor, key, relations, method):

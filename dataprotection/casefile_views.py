@@ -1,4 +1,4 @@
-"""The case file's pages (incidents/casefile.py, docs/case-file.md).
+"""The case file's pages (dataprotection/casefile.py, docs/case-file.md), mounted at /case-files/.
 
 - "Case files" (a page of the table, accounts/pages.py): type a reference, go to the case's form.
   For the DPO, who has no case page, this is the way in; owners also reach it from the case page.
@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.pages import page
+from incidents import references
+from incidents.forms import ReferenceField
 
-from . import casefile, references
-from .forms import ReferenceField
+from . import casefile
 
 log = logging.getLogger(__name__)
 
@@ -82,18 +83,18 @@ def _case_or_404(request, reference):
 
 
 @require_GET
-@page("incidents:case_files")
+@page("casefile:find")
 def find(request):
     form = FindForm(request.GET if "reference" in request.GET else None)
     if form.is_bound and form.is_valid():
         found = references.matching(casefile.scope(request.user), form.cleaned_data["reference"]).first()
         if found is not None:
-            return redirect("incidents:case_file", found.reference)
+            return redirect("casefile:form", found.reference)
         # The same answer for a case that does not exist and one that is not the person's to file.
         form.add_error("reference", NOT_FOUND)
         log.warning("case file: reference not found for user %s", request.user.pk)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "incidents/case_files.html", {"form": form}, status=status)
+    return render(request, "casefile/find.html", {"form": form}, status=status)
 
 
 @require_GET
@@ -102,15 +103,15 @@ def case_file(request, reference):
     form = CaseFileForm(
         incident=incident, initial={"purpose": casefile.Purpose.LADO, "redact": [v for v, _ in casefile.REDACT_CHOICES]}
     )
-    return render(request, "incidents/case_file.html", {"incident": incident, "form": form})
+    return render(request, "casefile/case_file.html", {"incident": incident, "form": form})
 
 
 @require_POST
-def case_file_download(request, reference):
+def download(request, reference):
     incident = _case_or_404(request, reference)
     form = CaseFileForm(request.POST, incident=incident)
     if not form.is_valid():
-        return render(request, "incidents/case_file.html", {"incident": incident, "form": form}, status=400)
+        return render(request, "casefile/case_file.html", {"incident": incident, "form": form}, status=400)
     built = casefile.case_file_download(incident=incident, actor=request.user, choices=form.choices())
     response = HttpResponse(built.content, content_type=built.content_type)
     response["Content-Disposition"] = f'attachment; filename="{built.filename}"'

@@ -5,7 +5,7 @@ the LADO, HR or a disciplinary panel (docs/case-file.md), optionally zipped with
   DPO of its school (DPO_SCOPE); never its subject, whatever their roles. Anyone else gets a 404.
 - What: a list of sections, one function each (SECTIONS). A part of the case work that records
   something new adds its section in one line there.
-- Redaction: the same rule as the subject-access export (dataprotection/sar.py Redactor): the
+- Redaction: the same rule as the subject-access export (sar.py: third_parties, Redactor): the
   reporter and other staff are replaced by labels when chosen; people who are not users (pupils,
   parents) only when listed. The subject is never redacted: the file is about them.
 - Audit: the download is a read of the case (accounts/audit_reads.py records it) and the service
@@ -27,11 +27,13 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.models import User
+from incidents import access
+from incidents import evidence as storage
+from incidents.deadlines import LONDON
+from incidents.models import Evidence, Incident, TimelineEntry, TimelineKind
+from policyhub.models import Clause
 
-from . import access
-from . import evidence as storage
-from .deadlines import LONDON
-from .models import Evidence, Incident, TimelineEntry, TimelineKind
+from .sar import Redactor, third_parties
 
 log = logging.getLogger(__name__)
 # fpdf2 subsets the font with fontTools, which logs every table it touches at INFO: noise in the logs.
@@ -98,8 +100,6 @@ def load(incident_id: int) -> Incident:
 
 
 def _clauses():
-    from policyhub.models import Clause
-
     return Clause.objects.select_related("version__policy", "section").order_by("order", "pk")
 
 
@@ -107,13 +107,11 @@ def _clauses():
 
 
 def redactor(incident: Incident, choices: Choices):
-    """A sar.Redactor for this case: the subject stands where the export's person stands (their own
-    name is never redacted); the chosen third parties and the listed names are."""
-    # dataprotection sits above incidents: imported when a file is made, not at import time.
-    from dataprotection import sar
-
+    """The subject-access export's Redactor for this case: the subject stands where the export's
+    person stands (their own name is never redacted); the chosen third parties and the listed
+    names are."""
     subject = incident.subject or User(full_name="", email="")
-    parties = sar.third_parties(person=subject, cases=[incident], school_ids=[incident.school_id])
+    parties = third_parties(person=subject, cases=[incident], school_ids=[incident.school_id])
     chosen = []
     for party in parties:
         if party.user.pk == incident.reporter_id:
@@ -122,7 +120,7 @@ def redactor(incident: Incident, choices: Choices):
                 chosen.append(party)
         elif REDACT_STAFF in choices.redact:
             chosen.append(party)
-    return sar.Redactor(person=subject, redacted=chosen, listed=list(choices.also_redact))
+    return Redactor(person=subject, redacted=chosen, listed=list(choices.also_redact))
 
 
 # --- The document ---------------------------------------------------------------------------------
@@ -147,7 +145,7 @@ class CaseFile:
 
     incident: Incident
     choices: Choices
-    redact: object  # sar.Redactor
+    redact: Redactor
     pdf: object  # fpdf.FPDF
     made_by: User
     made_at: datetime
