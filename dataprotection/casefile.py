@@ -119,6 +119,8 @@ def redactor(incident: Incident, choices: Choices):
                 party.label = REPORTER_LABEL
                 chosen.append(party)
         elif REDACT_STAFF in choices.redact:
+            # Numbered among those redacted here, so a reader finds no gap where the reporter was.
+            party.label = f"[third party {sum(1 for p in chosen if p.label != REPORTER_LABEL) + 1}]"
             chosen.append(party)
     return Redactor(person=subject, redacted=chosen, listed=list(choices.also_redact))
 

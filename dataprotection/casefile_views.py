@@ -9,13 +9,14 @@
 import logging
 
 from django import forms
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.pages import page
 from incidents import references
 from incidents.forms import ReferenceField
+from incidents.models import Incident
 
 from . import casefile
 
@@ -112,7 +113,10 @@ def download(request, reference):
     form = CaseFileForm(request.POST, incident=incident)
     if not form.is_valid():
         return render(request, "casefile/case_file.html", {"incident": incident, "form": form}, status=400)
-    built = casefile.case_file_download(incident=incident, actor=request.user, choices=form.choices())
+    try:
+        built = casefile.case_file_download(incident=incident, actor=request.user, choices=form.choices())
+    except Incident.DoesNotExist:
+        raise Http404 from None  # the person lost the case between the page and the download
     response = HttpResponse(built.content, content_type=built.content_type)
     response["Content-Disposition"] = f'attachment; filename="{built.filename}"'
     response["Cache-Control"] = "no-store"

@@ -143,7 +143,7 @@ def test_chosen_redactions_are_absent_from_the_pdf_and_the_zip(client, cast, zoe
     for name in ["Sam", "Taylor", "Helen", "Hart", "Tilly", "Mason", "Gary Green"]:
         assert name not in text, name
         assert name.lower() not in " ".join(archive.namelist()).lower()
-    assert "[the reporter]" in text and "[redacted]" in text and "[third party" in text
+    assert "[the reporter]" in text and "[redacted]" in text and "[third party 1]" in text
     assert ZOE in text  # the subject: the file is about her
     # What was chosen is recorded on the case, without the names.
     entry = TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.CASE_FILE).last()
@@ -322,3 +322,17 @@ def test_queries_do_not_grow_with_the_timeline_or_the_evidence(
 # Measured: 21 on SQLite (whose audit rows are written by the app, not triggers). An N+1 on the
 # timeline or the files would add 25 or more at the larger size.
 QUERIES = 22
+
+
+def test_the_service_checks_the_person_again(cast, zoe):
+    """No other path makes a case file: the service refuses someone outside the rule and records nothing."""
+    from dataprotection import casefile
+    from incidents.models import Incident
+
+    incident = _case(cast, zoe, to=Status.TRIAGE)
+    for outsider in [cast.sam, zoe, cast.olive, cast.gary]:
+        with pytest.raises(Incident.DoesNotExist):
+            casefile.case_file_download(incident=incident, actor=outsider, choices=casefile.Choices())
+    assert not TimelineEntry.objects.filter(incident=incident, kind=TimelineKind.CASE_FILE).exists()
+    built = casefile.case_file_download(incident=incident, actor=cast.priya, choices=casefile.Choices())
+    assert built.content.startswith(b"%PDF")
