@@ -83,8 +83,10 @@ CASE_READS = {
     "incidents:record_investigation_report": CASE,
     "incidents:record_formal_action": CASE,
     "incidents:record_hearing_held": CASE,
+    "casefile:form": CASE,  # the case file's choices; a refused download shows them again (400)
+    "casefile:download": CASE,
 }
-DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
+DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview", "casefile:download"}
 
 
 def shown(request, incident_id=None) -> None:

@@ -76,6 +76,8 @@ PAGES = {
         # The trust's single sign-on providers (accounts/sso_views.py): each trust admin sees their trusts'.
         Page("sso_providers", "Sign-in providers", frozenset({Role.TRUST_ADMIN}), ANY),
         Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
+        # The case file (dataprotection/casefile.py): owners of cases and the DPO find a case by reference.
+        Page("casefile:find", "Case files", OWNERS | {Role.DPO}, ANY),
     ]
 }
 

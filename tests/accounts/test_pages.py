@@ -28,6 +28,7 @@ MENU = [
     "retention:upcoming",
     "sar:start",
     "sso_providers",
+    "casefile:find",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).
@@ -225,6 +226,8 @@ OBJECT_PAGES = {
     "incidents:record_investigation_report",
     "incidents:record_formal_action",
     "incidents:record_hearing_held",
+    "casefile:form",
+    "casefile:download",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -276,6 +276,7 @@ PAGES = [
     ("audit:log", "get", {}, only(LOG_READERS), LOGIN),
     ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
     ("sar:start", "get", {}, only(DPOS), LOGIN),
+    ("casefile:find", "get", {}, only(OWNER_ROLES | DPOS), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
@@ -608,6 +609,20 @@ def _retention_code(actor, key, relations, name):
     return ACT if "O" in relations else 404
 
 
+# The case file (dataprotection/casefile.py): the case's owners (O, D) and the DPO of its school, unless
+# the case is about them. Everyone else, the reporter and the governors included: 404.
+CASE_FILE_URLS = {"casefile:form": "get", "casefile:download": "post"}
+
+
+def _case_file_code(actor, key, relations, method):
+    if actor == ANON:
+        return LOGIN
+    dpo = actor in DPOS and not key.startswith("brookside") and SUBJECTS.get(key) != actor
+    if set(relations) & OWNERS or dpo:
+        return 200 if method == "get" else ACT
+    return 404
+
+
 def case_rows(w, actors=ACTORS, cases=None):
     rows = []
     for key in cases or CASES:
@@ -619,6 +634,10 @@ def case_rows(w, actors=ACTORS, cases=None):
                 code = _case_code(actor, relations, method, allowed)
                 if key in MERGED_CASES and name == "incidents:detail" and set(relations) & OWNERS:
                     code = REDIRECT
+                rows.append(Row(actor, f"{name} {key}", method, url, code, case=key))
+            for name, method in CASE_FILE_URLS.items():
+                url = reverse(name, args=[incident.reference])
+                code = _case_file_code(actor, key, relations, method)
                 rows.append(Row(actor, f"{name} {key}", method, url, code, case=key))
             for name in RETENTION_POSTS:
                 url = reverse(name, args=[incident.reference])
@@ -907,7 +926,7 @@ def _routes(patterns=None, prefix="", namespace=""):
 def _covered_names():
     names = {name for name, *_ in PAGES}
     names |= set(CASE_URLS) | {REPORT_DONE, EVIDENCE_WITHDRAW, *EVIDENCE_GETS, "incidents:person"}
-    names |= {*RETENTION_POSTS, "sar:preview", "sar:export"}
+    names |= {*RETENTION_POSTS, "sar:preview", "sar:export", *CASE_FILE_URLS}
     names |= {
         "policy:version",
         "policy:clause",

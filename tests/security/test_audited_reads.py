@@ -78,6 +78,7 @@ NO_CASE_CONTENT = {
     "incidents:report",  # the form for a new report: no case exists yet
     "audit:log",  # events name cases by reference (a name, not content); the CSV export is itself audited
     "sar:start",  # the people a DPO answers for, no case
+    "casefile:find",  # a reference typed in: sent on to the case's case file (audited there)
 }
 
 # Case-content routes that never show the page themselves (a plain button, or a form whose
@@ -137,6 +138,7 @@ def _requests(w):
     item = Evidence.objects.filter(incident=case["parent"]).first().public_id
     closed_ref = closed.reference
     upcoming = r("retention:upcoming")
+    case_file = r("casefile:download", args=[parent])
     rows = [
         ("home", "sam", "get", r("home"), None, None),
         ("policy:clause", "sam", "get", r("policy:clause", args=[w.clauses[0].pk]), None, None),
@@ -160,6 +162,10 @@ def _requests(w):
         ("sar:preview", "priya", "post", r("sar:preview", args=[w.sam.pk]), {"also_search": "x" * 3000}, None),
         ("sar:export", "priya", "post", r("sar:export", args=[w.sam.pk]), {"release": ["nonsense"]}, None),
         ("sar:export", "priya", "post", r("sar:export", args=[w.sam.pk]), {}, None),
+        ("casefile:form", "helen", "get", r("casefile:form", args=[parent]), None, "parent"),
+        ("casefile:form", "priya", "get", r("casefile:form", args=[parent]), None, "parent"),
+        ("casefile:download", "helen", "post", case_file, {"purpose": "lado"}, "parent"),
+        ("casefile:download", "priya", "post", case_file, {"purpose": "nonsense"}, "parent"),
     ]
     for name, (actor, key, data) in ACTIONS.items():
         rows.append((name, actor, "post", reverse(name, args=[case[key].reference]), data, key))
@@ -174,7 +180,8 @@ def _refusals(w):
     for name, kind in CASE_READS.items():
         if kind in ("case", "file"):
             pk = item.public_id if kind == "file" else parent.reference
-            method = "get" if name in ("incidents:detail", "incidents:report_done", "audit:case_history") else "post"
+            gets = ("incidents:detail", "incidents:report_done", "audit:case_history", "casefile:form")
+            method = "get" if name in gets else "post"
             if name.startswith("incidents:evidence_") and name != "incidents:evidence_withdraw":
                 method = "get"
             rows.append((name, "olive", method, reverse(name, args=[pk]), {}, "parent"))
