@@ -23,17 +23,17 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from accounts.models import User
 from incidents import access
 from incidents import evidence as storage
 from incidents.deadlines import LONDON
-from incidents.models import Evidence, Incident, TimelineEntry, TimelineKind
+from incidents.models import CaseLink, Evidence, Incident, TimelineEntry, TimelineKind
 from policyhub.models import Clause
 
-from .sar import Redactor, third_parties
+from .sar import CASE_WORK, Redactor, third_parties
 
 log = logging.getLogger(__name__)
 # fpdf2 subsets the font with fontTools, which logs every table it touches at INFO: noise in the logs.
@@ -86,7 +86,7 @@ def load(incident_id: int) -> Incident:
     """The case with everything the sections read (and sar.third_parties looks through)."""
     return (
         Incident.objects.select_related(
-            "school", "reporter", "subject", "owner", "dsl", "acknowledged_by", "policy_version__policy"
+            "school", "reporter", "subject", "owner", "dsl", "acknowledged_by", "policy_version__policy", "merged_into"
         )
         .prefetch_related(
             Prefetch("timeline", queryset=TimelineEntry.objects.select_related("actor")),
@@ -94,6 +94,7 @@ def load(incident_id: int) -> Incident:
             "referrals__recorded_by",
             "governor_reviews__decided_by",
             Prefetch("clauses", queryset=_clauses()),
+            *CASE_WORK,
         )
         .get(pk=incident_id)
     )
@@ -369,7 +370,96 @@ def redactions(cf: CaseFile) -> None:
         cf.para(f"{label}: {cf.redact.counts[label]} replacement(s)")
 
 
-SECTIONS: list[Callable[[CaseFile], None]] = [summary, timeline, decisions, clauses, evidence]
+def tasks(cf: CaseFile) -> None:
+    """The work given out on the case (incidents/assignments.py): who, what, by when, what came of it."""
+    rows = sorted(cf.incident.tasks.all(), key=lambda t: (t.created_at, t.pk))  # prefetched by load()
+    cf.heading("Tasks")
+    if not rows:
+        cf.para("No tasks were given on this case.")
+        return
+    for task in rows:
+        cf.subheading(f"{cf.text(task.title)} ({task.get_state_display().lower()})")
+        cf.rows(
+            [
+                ("Given to", cf.who(task.assignee)),
+                ("Given by", f"{cf.who(task.assigned_by)}, {cf.when(task.created_at)}"),
+                ("Due", cf.when(task.due_at)),
+                ("Instructions", cf.text(task.instructions)),
+                ("Closed", f"{cf.when(task.closed_at)} by {cf.who(task.closed_by)}" if task.closed_at else "Open"),
+                ("Outcome", cf.text(task.outcome)),
+            ]
+        )
+
+
+def messages(cf: CaseFile) -> None:
+    """The reporter's channel (incidents/reporter_channel.py): every message, oldest first."""
+    rows = list(cf.incident.messages.all())  # prefetched by load(), oldest first
+    cf.heading("Messages with the reporter")
+    if not rows:
+        cf.para("No messages.")
+        return
+    for message in rows:
+        cf.subheading(f"{cf.when(message.sent_at)} · {cf.who(message.author)} · {message.get_kind_display()}")
+        cf.para(cf.text(message.body))
+
+
+def takedowns(cf: CaseFile) -> None:
+    """Requests to platforms and their escalations (incidents/takedowns.py)."""
+    rows = list(cf.incident.takedowns.all())  # prefetched by load(), with their steps
+    cf.heading("Take-down requests")
+    if not rows:
+        cf.para("No take-down requests.")
+        return
+    for request in rows:
+        cf.subheading(f"{request.get_platform_display()}, requested {request.requested_on:%d %b %Y}")
+        outcome = request.get_status_display()
+        if request.outcome_on:
+            outcome += f" on {request.outcome_on:%d %b %Y}"
+        cf.rows(
+            [
+                ("Address", cf.text(request.url)),
+                ("Their reference", cf.text(request.platform_reference)),
+                ("Recorded by", cf.who(request.requested_by)),
+                ("Outcome", outcome + (f": {cf.text(request.outcome_note)}" if request.outcome_note else "")),
+            ]
+        )
+        for step in request.steps.all():
+            their = f", reference {cf.text(step.reference)}" if step.reference else ""
+            line = f"Escalated to {step.get_route_display()} on {step.taken_on:%d %b %Y}{their}"
+            cf.para(line + (f": {cf.text(step.note)}" if step.note else ""))
+
+
+def related_reports(cf: CaseFile) -> None:
+    """Reports merged into this case, each with its own reporter and text, and the case it was
+    merged into if it was (incidents/merging.py). Linked cases are named by reference only."""
+    i = cf.incident
+    merged = list(i.merged_reports.select_related("reporter").order_by("merged_at", "pk"))
+    cf.heading("Related and merged reports")
+    if i.merged_into_id:
+        cf.para(f"This report was merged into case {i.merged_into.reference} on {cf.when(i.merged_at)}.")
+    links = CaseLink.objects.filter(Q(first=i) | Q(second=i)).select_related("first", "second")
+    others = sorted(link.second.reference if link.first_id == i.pk else link.first.reference for link in links)
+    if others:
+        cf.para("Linked as related: " + ", ".join(others))
+    if not merged and not others and not i.merged_into_id:
+        cf.para("None.")
+    for report in merged:
+        cf.subheading(f"Merged report {report.reference} ({cf.when(report.merged_at)})")
+        cf.rows([("Reported by", cf.who(report.reporter)), ("Received", cf.when(report.received_at))])
+        cf.para(cf.text(report.description))
+
+
+SECTIONS: list[Callable[[CaseFile], None]] = [
+    summary,
+    timeline,
+    decisions,
+    clauses,
+    evidence,
+    tasks,
+    messages,
+    takedowns,
+    related_reports,
+]
 # Always the last section.
 CLOSING = redactions
 

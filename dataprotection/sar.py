@@ -116,6 +116,7 @@ def find_cases(*, person, school_ids: Iterable[int], dpo, also_search: str = "")
             "referrals__recorded_by",
             "governor_reviews__decided_by",
             "clauses",
+            *CASE_WORK,
         )
         .order_by("received_at", "pk")
     )
@@ -133,12 +134,29 @@ def relation(incident, person) -> list[str]:
     return found
 
 
+# The case work beside the report ([8]): tasks, the reporter's channel, take-downs. Their people are
+# linked to the case and their text is searched for names, like the timeline's.
+CASE_WORK = (
+    "tasks__assignee",
+    "tasks__assigned_by",
+    "tasks__closed_by",
+    "messages__author",
+    "takedowns__requested_by",
+    "takedowns__steps__recorded_by",
+)
+
+
 def _texts(incident) -> list[str]:
     texts = [getattr(incident, name) or "" for name in TEXT_FIELDS]
     texts += [e.note for e in incident.timeline.all()]
     texts += [r.note for r in incident.referrals.all()] + [r.reference for r in incident.referrals.all()]
     texts += [r.comment for r in incident.governor_reviews.all()]
     texts += [f"{e.original_name} {e.captured_url} {e.withdrawn_reason}" for e in incident.evidence.all()]
+    texts += [f"{t.title}\n{t.instructions}\n{t.outcome}" for t in incident.tasks.all()]
+    texts += [m.body for m in incident.messages.all()]
+    for request in incident.takedowns.all():
+        texts += [f"{request.url} {request.platform_reference}\n{request.outcome_note}"]
+        texts += [f"{s.reference}\n{s.note}" for s in request.steps.all()]
     return texts
 
 
@@ -149,6 +167,10 @@ def _linked_people(incident) -> list:
     people += [r.recorded_by for r in incident.referrals.all()] + [
         r.decided_by for r in incident.governor_reviews.all()
     ]
+    people += [p for t in incident.tasks.all() for p in (t.assignee, t.assigned_by, t.closed_by)]
+    people += [m.author for m in incident.messages.all()]
+    people += [r.requested_by for r in incident.takedowns.all()]
+    people += [s.recorded_by for r in incident.takedowns.all() for s in r.steps.all()]
     return [p for p in people if p is not None]
 
 
