@@ -78,6 +78,9 @@ PAGES = {
         # The trust's single sign-on providers (accounts/sso_views.py): each trust admin sees their trusts'.
         Page("sso_providers", "Sign-in providers", frozenset({Role.TRUST_ADMIN}), ANY),
         Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
+        # The staff list import (accounts/staff_import_views.py): heads their school, trust admins their trust's.
+        Page("staff_import", "Import staff", MANAGERS, ANY),
+        Page("staff_import_confirm", None, MANAGERS, ANY),
     ]
 }
 
