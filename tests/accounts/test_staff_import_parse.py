@@ -179,7 +179,8 @@ def test_line_ends_and_bom_keep_the_physical_line_numbers(newline, bom):
 
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_the_delimiter_is_sniffed(delimiter):
-    text = f"Email{delimiter}Forename{delimiter}Surname{delimiter}Role\nann@example.org{delimiter}Ann{delimiter}Lee, Jr{delimiter}Teacher, DSL\n"
+    cells = [["Email", "Forename", "Surname", "Role"], ["ann@example.org", "Ann", "Lee, Jr", "Teacher, DSL"]]
+    text = "".join(delimiter.join(row) + "\n" for row in cells)
     assert rows(parse(text.encode())) == [(2, "ann@example.org", "Ann Lee, Jr", {S, D})]
 
 
