@@ -108,8 +108,8 @@ def _preview(request, outcome, school, deactivate, *, digest, status):
     )
 
 
+@page("staff_import_confirm")
 @require_POST
-@page("staff_import")
 def staff_import_confirm(request):
     state = request.session.get(SESSION_KEY)
     if not state or request.POST.get("digest") != state.get("digest"):
