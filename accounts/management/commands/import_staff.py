@@ -9,7 +9,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import staff_import
-from accounts.models import School
+from accounts.models import Role, School
 
 
 class Command(BaseCommand):
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         for error in result.errors:
             self.stdout.write(f"Line {error.line}: {error.message}")
         for leaver in result.leavers:
-            roles = ", ".join(leaver.roles)
+            roles = ", ".join(str(Role(r).label) for r in leaver.roles)
             self.stdout.write(f"Leaving: {leaver.user.email} (user {leaver.user.pk}; {roles})")
             for item in leaver.holdings:
                 self.stdout.write(f"  leaves behind: {item.kind} {item.label} {item.url}".rstrip())
