@@ -137,8 +137,13 @@ def test_any_error_saves_nothing_and_exits_1_with_the_json(cast):
     assert not AuditEvent.objects.filter(object_type="staff_import").exists()
 
 
-def test_stdout_with_json_is_exactly_one_json_object_and_the_exit_status_is_real(cast, capsys):
+def test_stdout_with_json_is_exactly_one_json_object_and_the_exit_status_is_real(cast, capsys, monkeypatch):
+    from django.db import connections
+
     from accounts.management.commands.import_staff import Command
+
+    # run_from_argv (what manage.py calls) closes the connections at the end: not the test's.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
     argv = ["manage.py", "import_staff", str(FIXTURES / "excel_windows_1252.csv"), "--school", "oakfield", "--json"]
     with pytest.raises(SystemExit) as exit_:
