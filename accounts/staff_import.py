@@ -142,10 +142,31 @@ ROLE_ALIASES = {
     ],
     Role.HEAD: ["head", "headteacher", "head teacher", "principal", "headmaster", "headmistress"],
     Role.DSL: ["dsl", "designated safeguarding lead", "safeguarding lead"],
-    Role.GOVERNOR: ["governor", "governors", "school governor", "local governor"],
+    Role.GOVERNOR: [
+        "governor",
+        "school governor",
+        "local governor",
+        "parent governor",
+        "staff governor",
+        "co-opted governor",
+        "foundation governor",
+        "community governor",
+        "local authority governor",
+        "la governor",
+        "vice chair",
+        "vice chair of governors",
+    ],
     Role.CHAIR: ["chair", "chair of governors", "chair of the governors", "chair of the governing body"],
     Role.VOLUNTEER: ["volunteer", "volunteers"],
-    Role.AGENCY_STAFF: ["agency", "agency staff", "agency worker", "supply", "supply teacher", "supply staff"],
+    Role.AGENCY_STAFF: [
+        "agency",
+        "agency staff",
+        "agency worker",
+        "agency teacher",
+        "supply",
+        "supply teacher",
+        "supply staff",
+    ],
     Role.CONTRACT_STAFF: ["contract", "contract staff", "contractor", "contractors", "contract worker"],
 }
 ROLE_BY_KEY = {_key(alias): role for role, aliases in ROLE_ALIASES.items() for alias in aliases}
@@ -168,7 +189,9 @@ def parse_roles(cell: str) -> tuple[set[str], list[str]]:
         if not part:
             roles.add(Role.STAFF)
             continue
-        role = ROLE_BY_KEY.get(_key(part))
+        key = _key(part)
+        # "Teachers", "Volunteers", "Governors": a plural names the same role.
+        role = ROLE_BY_KEY.get(key) or (ROLE_BY_KEY.get(key[:-1]) if key.endswith("s") else None)
         if role is None:
             unknown.append(part)
         else:
@@ -308,11 +331,12 @@ def parse(data) -> Parsed:
         return parsed
     delimiter, header_line, header = found
     columns = _columns(header)
+    header_keys = [_key(h) for h in header]
     seen: dict[str, int] = {}
     try:
         for line, cells in _records(text, delimiter):
-            if line <= header_line:
-                continue
+            if line <= header_line or [_key(c) for c in cells] == header_keys:
+                continue  # what is above the header, and the header repeated (a paged report)
             if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
                 parsed.errors.append(Problem(line, f"The file has more than {MAX_ROWS} rows: split it."))
                 break
@@ -333,6 +357,8 @@ def _name(columns: Columns, cells: list[str]) -> str:
 def _read_row(parsed: Parsed, columns: Columns, line: int, cells: list[str], seen: dict) -> None:
     problems = []
     email = columns.get(cells, "email").lower().removeprefix("mailto:")
+    if email.endswith(">") and "<" in email:  # "Ann Lee <ann.lee@example.org>"
+        email = email[email.rindex("<") + 1 : -1].strip()
     if not email:
         problems.append("No email address.")
     else:

@@ -249,6 +249,11 @@ def test_random_bytes_never_raise():
         ("Teacher/Governor", {S, G}),
         ("Teacher and DSL", {S, D}),
         ("Teacher AND Governor / Volunteer", {S, G, V}),
+        ("Teachers", {S}),
+        ("Volunteers", {V}),
+        ("Parent Governor", {G}),
+        ("Vice Chair", {G}),
+        ("Supply", {A}),
     ],
 )
 def test_role_aliases(cell, expected):
@@ -269,3 +274,8 @@ def test_unknown_roles_and_trust_wide_roles_are_errors(cell):
 def test_a_row_with_several_problems_reports_each():
     parsed = parse(b"Email,Role\nnot-an-email,Wizard\n")
     assert [line for line, _ in errors(parsed)] == [2, 2]
+
+
+def test_a_repeated_header_is_skipped_and_a_named_address_is_read():
+    text = 'Email,Name\nann@example.org,Ann\nEmail,Name\n"Bob Ng <Bob@Example.org>",Bob\n'
+    assert rows(parse(text.encode())) == [(2, "ann@example.org", "Ann", {S}), (4, "bob@example.org", "Bob", {S})]
