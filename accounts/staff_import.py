@@ -41,7 +41,8 @@ from .actor import current_actor
 from .audit import record, record_each
 from .models import AuditAction, Membership, Role, School, User
 
-MAX_BYTES = 2 * 1024 * 1024
+# Under FILE_UPLOAD_MAX_MEMORY_SIZE (2 MB) with room for the form: an accepted upload stays in memory.
+MAX_BYTES = 1024 * 1024
 MAX_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH = 10  # a title line or two above the header (some MIS reports) is skipped
@@ -311,7 +312,7 @@ def parse(data) -> Parsed:
     """Rows and errors of a staff list (bytes or text). Never raises for a bad file."""
     if isinstance(data, bytes):
         if len(data) > MAX_BYTES:
-            return Parsed(errors=[Problem(1, f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")])
+            return Parsed(errors=[Problem(1, f"The file is larger than {MAX_BYTES // 1024} KB: split it.")])
         try:
             text = decode(data)
         except Unreadable as exc:
@@ -548,6 +549,7 @@ def apply(result: Plan, *, actor=None, request=None, via: str = "page") -> None:
 class Outcome:
     plan: Plan
     applied: bool
+    text: str = ""  # the decoded file: what the page keeps for the confirm
 
     def as_json(self) -> dict:
         return self.plan.as_json()
@@ -567,12 +569,13 @@ def run(
     two imports at one school never interleave, and the plan applied is the plan shown."""
     with transaction.atomic():
         list(School.objects.select_for_update().filter(pk=school.pk).values_list("pk", flat=True))
-        result = plan(parse(data), school, deactivate_missing=deactivate_missing, actor=actor)
+        parsed = parse(data)
+        result = plan(parsed, school, deactivate_missing=deactivate_missing, actor=actor)
         list_holdings(result)
         applied = not result.errors and not dry_run
         if applied:
             apply(result, actor=actor, request=request, via=via)
-    return Outcome(plan=result, applied=applied)
+    return Outcome(plan=result, applied=applied, text=parsed.text)
 
 
 def role_counts(result: Plan) -> Counter:

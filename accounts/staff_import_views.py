@@ -23,7 +23,7 @@ class StaffImportForm(forms.Form):
     school = forms.TypedChoiceField(label="School", coerce=int)
     file = forms.FileField(
         label="Staff list (CSV)",
-        help_text="A CSV export from your MIS, up to 2 MB. See the format in the guide.",
+        help_text="A CSV export from your MIS, up to 1 MB (about 10,000 people).",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv"}),
     )
     deactivate_missing = forms.BooleanField(
@@ -83,7 +83,7 @@ def staff_import_page(request):
     outcome = staff_import.run(
         data, school, deactivate_missing=deactivate, dry_run=True, actor=request.user, request=request
     )
-    state = {"school_id": school.pk, "deactivate_missing": deactivate, "text": staff_import.parse(data).text}
+    state = {"school_id": school.pk, "deactivate_missing": deactivate, "text": outcome.text}
     if outcome.plan.errors:
         request.session.pop(SESSION_KEY, None)
     else:

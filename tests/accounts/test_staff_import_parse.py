@@ -279,3 +279,11 @@ def test_a_row_with_several_problems_reports_each():
 def test_a_repeated_header_is_skipped_and_a_named_address_is_read():
     text = 'Email,Name\nann@example.org,Ann\nEmail,Name\n"Bob Ng <Bob@Example.org>",Bob\n'
     assert rows(parse(text.encode())) == [(2, "ann@example.org", "Ann", {S}), (4, "bob@example.org", "Bob", {S})]
+
+
+def test_a_file_over_the_limit_is_one_error():
+    from accounts.staff_import import MAX_BYTES
+
+    data = b"Email\n" + b"a@example.org\n" * (MAX_BYTES // 14 + 1)
+    assert [line for line, _ in errors(parse(data))] == [1]
+    assert parse(data).rows == []
