@@ -273,21 +273,34 @@ def _clean(cell: str) -> str:
     return " ".join(cell.replace("\ufeff", "").replace("\u200b", "").split())
 
 
-def _records(text: str, delimiter: str):
-    """(first physical line, cells) per record; blank and whitespace-only records are skipped."""
-    # strict: a quote never closed (which would swallow the rest of the file into one cell) is an error.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    start = 1
+def _records(text: str, delimiter: str) -> tuple[list[tuple[int, list[str]]], Problem | None]:
+    """(first physical line, cells) per record, blank and whitespace-only records skipped, and the
+    problem that stopped the reading, if any (the records before it are kept).
+
+    Read strictly first, so that a quote never closed (which would swallow the rest of the file
+    into one cell) is an error; a file whose only fault is a space after a closing quote
+    ("Ann" ,) is then read leniently. Spaces after a delimiter are skipped (", " as a separator)."""
+    records, problem, unclosed = _read(text, delimiter, strict=True)
+    if problem is None or unclosed:
+        return records, problem
+    records, problem, _ = _read(text, delimiter, strict=False)
+    return records, problem
+
+
+def _read(text: str, delimiter: str, *, strict: bool):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict, skipinitialspace=True)
+    records, start = [], 1
     try:
         for cells in reader:
             line, start = start, reader.line_num + 1
             cells = [_clean(c) for c in cells]
             if any(cells):
-                yield line, cells
+                records.append((line, cells))
     except csv.Error as exc:
         if "end of data" in str(exc):
-            raise Unreadable(start, 'A quote (") opened on this line is never closed.') from None
-        raise Unreadable(start, f"The file cannot be read as CSV here: {exc}.") from None
+            return records, Problem(start, 'A quote (") opened on this line is never closed.'), True
+        return records, Problem(start, f"The file cannot be read as CSV here: {exc}."), False
+    return records, None, False
 
 
 def _find_header(text: str):
@@ -295,16 +308,12 @@ def _find_header(text: str):
     one of the first records, with the most columns; None if no delimiter finds one."""
     best = None
     for delimiter in DELIMITERS:
-        try:
-            for n, (line, cells) in enumerate(_records(text, delimiter)):
-                if n >= HEADER_SEARCH:
-                    break
-                if "email" in _columns(cells).index:
-                    if best is None or len(cells) > len(best[2]):
-                        best = (delimiter, line, cells)
-                    break
-        except Unreadable:
-            continue
+        records, _ = _records(text, delimiter)
+        for line, cells in records[:HEADER_SEARCH]:
+            if "email" in _columns(cells).index:
+                if best is None or len(cells) > len(best[2]):
+                    best = (delimiter, line, cells)
+                break
     return best
 
 
@@ -334,16 +343,16 @@ def parse(data) -> Parsed:
     columns = _columns(header)
     header_keys = [_key(h) for h in header]
     seen: dict[str, int] = {}
-    try:
-        for line, cells in _records(text, delimiter):
-            if line <= header_line or [_key(c) for c in cells] == header_keys:
-                continue  # what is above the header, and the header repeated (a paged report)
-            if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
-                parsed.errors.append(Problem(line, f"The file has more than {MAX_ROWS} rows: split it."))
-                break
-            _read_row(parsed, columns, line, cells, seen)
-    except Unreadable as exc:
-        parsed.errors.append(exc.problem)
+    records, problem = _records(text, delimiter)
+    for line, cells in records:
+        if line <= header_line or [_key(c) for c in cells] == header_keys:
+            continue  # what is above the header, and the header repeated (a paged report)
+        if len(parsed.rows) + len(parsed.errors) >= MAX_ROWS:
+            parsed.errors.append(Problem(line, f"The file has more than {MAX_ROWS} rows: split it."))
+            return parsed
+        _read_row(parsed, columns, line, cells, seen)
+    if problem is not None:
+        parsed.errors.append(problem)
     return parsed
 
 

@@ -287,3 +287,14 @@ def test_a_file_over_the_limit_is_one_error():
     data = b"Email\n" + b"a@example.org\n" * (MAX_BYTES // 14 + 1)
     assert [line for line, _ in errors(parse(data))] == [1]
     assert parse(data).rows == []
+
+
+def test_spaces_around_quoted_cells_are_read():
+    text = 'Email, Name, Role\n"ann@example.org", "Lee, Ann" , "Teacher"\n'
+    assert rows(parse(text.encode())) == [(2, "ann@example.org", "Lee, Ann", {S})]
+
+
+def test_an_unclosed_quote_names_the_line_it_opens_on_and_the_rows_before_still_count():
+    parsed = parse(b'Email,Name\nann@example.org,Ann\nbob@example.org,"Bob\ncat@example.org,Cat\n')
+    assert errors(parsed) == [(3, 'A quote (") opened on this line is never closed.')]
+    assert [r[1] for r in rows(parsed)] == ["ann@example.org"]
