@@ -312,3 +312,18 @@ def test_a_plan_with_errors_is_never_applied(cast):
     plan = staff_import.plan(staff_import.parse("Email\nnot-an-email\n"), cast.oakfield)
     with pytest.raises(ValueError):
         staff_import.apply(plan)
+
+
+def test_the_next_seal_chains_the_imports_events_and_the_chain_verifies(cast, tmp_path, settings):
+    """A minute later the sealer (Celery beat) chains the bulk-written events like any others."""
+    from datetime import timedelta
+
+    from accounts.audit import seal, verify
+
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "anchor.log")
+    path = write(tmp_path, "Email,Role\nnew.one@example.org,Volunteer\nnew.two@example.org,Governor\n")
+    run_command(path, "--school", "oakfield", "--deactivate-missing")
+    assert seal(margin=timedelta(0)) >= 3  # the import, two grants, the removals ...
+    result = verify()
+    assert result.ok, result.problem
+    assert not AuditEvent.objects.filter(auditseal__isnull=True).exists()
