@@ -47,9 +47,12 @@ MAX_ROWS = 10_000
 DELIMITERS = (",", ";", "\t", "|")
 HEADER_SEARCH = 10  # a title line or two above the header (some MIS reports) is skipped
 
-# Sent once per applied import with the ids of the people whose roles at the school changed, so the
-# apps above accounts (incidents: re-routing cases) catch up in bulk: bulk writes send no model signals.
-roles_changed = Signal()  # kwargs: school, user_ids
+# Sent once per applied import, inside its transaction, so the apps above accounts catch up in bulk
+# (incidents re-routes cases: incidents/leaving.py). The import's bulk writes send no post_save or
+# post_delete for Membership: listen here for the roles it grants and ends.
+# kwargs: school, user_ids (sorted ids of everyone whose roles there changed),
+# granted and ended (lists of (user id, role)).
+roles_changed = Signal()
 
 
 # --- Headers -------------------------------------------------------------------------------------
@@ -551,7 +554,13 @@ def apply(result: Plan, *, actor=None, request=None, via: str = "page") -> None:
     )
     changed = {m.user_id for m in granted} | {user_id for _, user_id, _ in ended_rows}
     if changed:
-        roles_changed.send(sender=Plan, school=school, user_ids=sorted(changed))
+        roles_changed.send(
+            sender=Plan,
+            school=school,
+            user_ids=sorted(changed),
+            granted=[(m.user_id, m.role) for m in granted],
+            ended=[(user_id, role) for _, user_id, role in ended_rows],
+        )
 
 
 @dataclass

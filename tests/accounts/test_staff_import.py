@@ -327,3 +327,23 @@ def test_the_next_seal_chains_the_imports_events_and_the_chain_verifies(cast, tm
     result = verify()
     assert result.ok, result.problem
     assert not AuditEvent.objects.filter(auditseal__isnull=True).exists()
+
+
+def test_roles_changed_is_sent_once_with_what_was_granted_and_ended(cast, tmp_path):
+    sent = []
+
+    def listener(sender, **kwargs):
+        sent.append(kwargs)
+
+    staff_import.roles_changed.connect(listener)
+    try:
+        path = write(tmp_path, f"Email,Role\n{cast.sam.email},Teacher; Volunteer\n")
+        run_command(path, "--school", "oakfield", "--deactivate-missing")
+        run_command(path, "--school", "oakfield", "--deactivate-missing")  # nothing changes: nothing sent
+    finally:
+        staff_import.roles_changed.disconnect(listener)
+    [kwargs] = sent
+    assert kwargs["school"] == cast.oakfield
+    assert kwargs["granted"] == [(cast.sam.pk, Role.VOLUNTEER)]
+    assert {user for user, _ in kwargs["ended"]} == {cast.helen.pk, cast.dina.pk, cast.gary.pk, cast.carol.pk}
+    assert kwargs["user_ids"] == sorted({cast.sam.pk, cast.helen.pk, cast.dina.pk, cast.gary.pk, cast.carol.pk})
