@@ -90,9 +90,19 @@ HEADER_ALIASES = {
         "known as",
         "preferred given name",
     ],
-    "first": ["first name", "forename", "legal forename", "given name", "firstname", "forenames", "first names"],
+    "first": [
+        "first name",
+        "forename",
+        "legal forename",
+        "legal first name",
+        "given name",
+        "given names",
+        "firstname",
+        "forenames",
+        "first names",
+    ],
     "preferred_last": ["preferred surname", "preferred last name", "preferred family name"],
-    "last": ["last name", "surname", "legal surname", "family name", "lastname"],
+    "last": ["last name", "surname", "legal surname", "legal last name", "family name", "lastname"],
     "full": ["full name", "name", "staff name", "display name", "employee name", "person name"],
     "role": ["role", "roles", "role(s)", "staff role", "staff roles", "policyhub role", "user role", "access role"],
 }
@@ -362,6 +372,8 @@ def parse(data) -> Parsed:
 def _name(columns: Columns, cells: list[str]) -> str:
     first = columns.get(cells, "preferred_first") or columns.get(cells, "first")
     last = columns.get(cells, "preferred_last") or columns.get(cells, "last")
+    if last and first.casefold().endswith(" " + last.casefold()):
+        return first  # a "Preferred name" column holding the whole name ("Maggie Ashworth")
     if first or last:
         return f"{first} {last}".strip()
     return columns.get(cells, "full")
@@ -472,6 +484,9 @@ def plan(parsed: Parsed, school: School, *, deactivate_missing: bool = False, ac
             result.updated += 1
         else:
             result.unchanged += 1
+    if deactivate_missing and not parsed.rows and not result.errors:
+        # A header alone (or an export that went wrong) would end everyone's roles at the school.
+        result.errors.append(Problem(1, "The file lists nobody: ending everyone's roles is refused."))
     if deactivate_missing:
         listed = {u.pk for u in existing.values()}
         keep = {actor.pk} if actor is not None and getattr(actor, "pk", None) else set()

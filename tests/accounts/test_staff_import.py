@@ -347,3 +347,17 @@ def test_roles_changed_is_sent_once_with_what_was_granted_and_ended(cast, tmp_pa
     assert kwargs["granted"] == [(cast.sam.pk, Role.VOLUNTEER)]
     assert {user for user, _ in kwargs["ended"]} == {cast.helen.pk, cast.dina.pk, cast.gary.pk, cast.carol.pk}
     assert kwargs["user_ids"] == sorted({cast.sam.pk, cast.helen.pk, cast.dina.pk, cast.gary.pk, cast.carol.pk})
+
+
+def test_deactivate_missing_with_a_file_listing_nobody_is_refused(cast, tmp_path):
+    before = snapshot()
+    out, status = run_command(
+        write(tmp_path, "Email,Name,Role\n\n"), "--school", "oakfield", "--deactivate-missing", "--json"
+    )
+    assert status == 1
+    assert json.loads(out)["errors"] == [
+        {"line": 1, "message": "The file lists nobody: ending everyone's roles is refused."}
+    ]
+    assert snapshot() == before
+    out, status = run_command(write(tmp_path, "Email,Name,Role\n"), "--school", "oakfield", "--json")
+    assert status == 0 and json.loads(out)["errors"] == []  # without --deactivate-missing: nothing to do

@@ -298,3 +298,8 @@ def test_an_unclosed_quote_names_the_line_it_opens_on_and_the_rows_before_still_
     parsed = parse(b'Email,Name\nann@example.org,Ann\nbob@example.org,"Bob\ncat@example.org,Cat\n')
     assert errors(parsed) == [(3, 'A quote (") opened on this line is never closed.')]
     assert [r[1] for r in rows(parsed)] == ["ann@example.org"]
+
+
+def test_a_preferred_name_column_holding_the_whole_name_is_not_doubled():
+    text = "Preferred Name,Legal First Name,Legal Last Name,Email\nMaggie Ashworth,Margaret,Ashworth,m@example.org\n"
+    assert rows(parse(text.encode())) == [(2, "m@example.org", "Maggie Ashworth", {S})]
