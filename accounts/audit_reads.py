@@ -61,6 +61,7 @@ CASE_READS = {
     "retention:pension_age": CASE,
     "sar:preview": SELF,
     "sar:export": SELF,
+    "staff_import": IF_SHOWN,  # the preview: a leaver's open cases, by reference (accounts/staff_import_views.py)
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview"}
 

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import staff_import
+from . import audit_reads, staff_import
 from .models import Role, School
 from .pages import page
 
@@ -93,6 +93,8 @@ def staff_import_page(request):
 
 def _preview(request, outcome, school, deactivate, *, digest, status):
     result = outcome.plan
+    if any(leaver.holdings for leaver in result.leavers):
+        audit_reads.shown(request)  # case references on the page: an audited read (CASE_READS)
     return render(
         request,
         "accounts/staff_import_preview.html",
@@ -124,9 +126,10 @@ def staff_import_confirm(request):
         actor=request.user,
         request=request,
     )
-    if not outcome.applied:
-        return _preview(request, outcome, school, state["deactivate_missing"], digest="", status=400)
     del request.session[SESSION_KEY]
+    if not outcome.applied:  # the same text was checked at the preview: only a change of rules gets here
+        messages.error(request, "The file no longer passes the checks: please upload it again to see why.")
+        return redirect("staff_import")
     c = outcome.plan.counts()
     messages.success(
         request,

@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 
 from accounts import leavers, staff_import
+from accounts.actor import current_actor
 from accounts.models import User
 
 from .models import Incident, Status
@@ -20,13 +21,16 @@ from .models import Incident, Status
 
 @leavers.holding
 def open_cases(user, school):
-    cases = (
-        Incident.objects.filter(school=school, owner=user)
-        .exclude(status=Status.CLOSED)
-        .order_by("created_at", "pk")
-        .values_list("reference", flat=True)
-    )
-    return [leavers.Holding("Open case", ref, reverse("incidents:detail", args=[ref])) for ref in cases]
+    """The leaver's open cases as owner, among those the person looking may see: the page's viewer is
+    the request's person (accounts/actor.py, set by AuditMiddleware), so a head never learns of a
+    case about herself that the leaving chair owns, and a trust admin sees no reference at all.
+    The command and other system code (no person acting) list them all: an operator at the server."""
+    cases = Incident.objects.filter(school=school, owner=user).exclude(status=Status.CLOSED)
+    actor = current_actor()
+    if actor is not None and actor.user is not None:
+        cases = cases.filter(pk__in=Incident.objects.visible_to(actor.user).values("pk"))
+    references = cases.order_by("created_at", "pk").values_list("reference", flat=True)
+    return [leavers.Holding("Open case", ref, reverse("incidents:detail", args=[ref])) for ref in references]
 
 
 @receiver(staff_import.roles_changed, dispatch_uid="incidents-staff-import-reroute")

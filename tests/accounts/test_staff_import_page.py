@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts import staff_import
 from accounts.models import AuditEvent, Membership, Role, User
+from incidents.models import Involved
 from tests.auth import verified_login
 from tests.factories import SchoolFactory, TrustFactory, person
 from tests.incidents.factories import report
@@ -118,17 +119,41 @@ def test_a_stale_preview_is_refused(client, cast):
 
 def test_deactivate_preview_lists_leavers_and_their_open_cases(client, cast):
     case = report(cast.oakfield, cast.sam)  # owned by Helen
-    verified_login(client, cast.tom)  # trust admin: imports at any school of the trust
+    hugo = person("Hugo Hale", cast.oakfield, Role.HEAD, Role.STAFF)  # a co-head: sees Helen's cases
+    verified_login(client, hugo)
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
     response = upload(client, cast.oakfield, f"Email,Role\n{cast.sam.email},Teacher\n", deactivate=True)
     html = response.content.decode()
     assert counts(response)["deactivated"] == 4  # Helen, Dina, Gary, Carol; Tom and Priya keep their roles
-    leavers = re.search(r'<ul id="import-leavers">.*?</ul>\s*</li>\s*(?:<li>.*?</li>\s*)*</ul>', html, re.S)[0]
+    leavers = re.search(r'<ul id="import-leavers">.*</ul>', html, re.S)[0]
     assert cast.helen.email in leavers and f'href="/incidents/{case.reference}/"' in leavers
     assert case.description not in html
+    # Case references on the page: an audited read (accounts/audit_reads.py CASE_READS).
+    assert AuditEvent.objects.filter(id__gt=last, action="view", detail__view="staff_import").count() == 1
     assert Membership.objects.filter(user=cast.helen, school=cast.oakfield).count() == 2  # not yet
     client.post(CONFIRM, {"digest": digest(response)})
     assert not Membership.objects.filter(user=cast.helen, school=cast.oakfield).exists()
     assert User.objects.filter(pk=cast.helen.pk).exists()
+
+
+def test_the_preview_never_shows_a_case_the_viewer_may_not_see(client, cast):
+    """The chair owns a case about Helen, the head. Helen imports a list without the chair: the
+    preview must not show her that case's reference (the subject never sees a trace of it); a trust
+    admin sees no case reference at all."""
+    about_helen = report(cast.oakfield, cast.sam, involved=Involved.STAFF, subject=cast.helen)
+    assert about_helen.owner_id == cast.carol.pk
+    parent_post = report(cast.oakfield, cast.dina)  # owned by Helen
+    file = f"Email,Role\n{cast.sam.email},Teacher\n{cast.dina.email},DSL\n"
+    for viewer in (cast.helen, cast.tom):
+        verified_login(client, viewer)
+        last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        html = upload(client, cast.oakfield, file, deactivate=True).content.decode()
+        assert cast.carol.email in html  # she is leaving ...
+        assert about_helen.reference not in html  # ... but what she owns here is not for this viewer
+        if viewer == cast.tom:
+            assert parent_post.reference not in html
+        assert not AuditEvent.objects.filter(id__gt=last, action="view", detail__view="staff_import").exists()
+        client.logout()
 
 
 def test_trust_admin_imports_at_another_school_of_the_trust_but_not_another_trust(client, cast):
