@@ -85,6 +85,7 @@ CASE_READS = {
     "incidents:record_hearing_held": CASE,
     "casefile:form": CASE,  # the case file's choices; a refused download shows them again (400)
     "casefile:download": CASE,
+    "staff_import": IF_SHOWN,  # the preview: a leaver's open cases, by reference (accounts/staff_import_views.py)
 }
 DOWNLOADS = {"incidents:evidence_download", "incidents:evidence_preview", "casefile:download"}
 

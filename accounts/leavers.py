@@ -1,6 +1,8 @@
 """What a person leaving a school leaves behind: their open cases, tasks, official accounts ...
 
 Ending a membership is deleting its row (the audit trail and the case re-routing listen to that).
+The staff import ends and grants memberships in bulk, without those model signals: it sends
+`accounts.staff_import.roles_changed` once instead (school, user_ids, granted, ended).
 Before the staff import ends memberships (`import_staff --deactivate-missing`, [10]) it lists, for
 each leaver, what needs a new owner. The apps above this one (incidents, approvals ...) register
 what they hold here, so accounts/ imports nothing from them.

@@ -23,6 +23,17 @@ class Role(models.TextChoices):
     CHAIR = "chair", "Chair of governors"
     TRUST_ADMIN = "trust_admin", "Trust admin"
     DPO = "dpo", "Data-protection officer"
+    # The other people the policy covers ([10]): they acknowledge it and can report, as staff do.
+    VOLUNTEER = "volunteer", "Volunteer"
+    AGENCY_STAFF = "agency_staff", "Agency staff"
+    CONTRACT_STAFF = "contract_staff", "Contract staff"
+
+
+# Everyone who works at a school under its policy: they must acknowledge the policy in force.
+# (A head or DSL acknowledges as a member of staff: they hold the staff role too.)
+ACKNOWLEDGING_ROLES = frozenset({Role.STAFF, Role.VOLUNTEER, Role.AGENCY_STAFF, Role.CONTRACT_STAFF})
+# Who may report a concern at a school: the workforce, the heads and DSLs, and its governors.
+REPORTING_ROLES = ACKNOWLEDGING_ROLES | {Role.HEAD, Role.DSL, Role.GOVERNOR, Role.CHAIR}
 
 
 class UserManager(BaseUserManager):

@@ -23,7 +23,7 @@ from functools import wraps
 
 from django.core.exceptions import PermissionDenied
 
-from .models import Role
+from .models import REPORTING_ROLES, Role
 
 CURRENT = "current school"
 ANY = "any school"
@@ -35,6 +35,8 @@ STAFF_LIKE = frozenset({Role.STAFF, Role.HEAD, Role.DSL})
 OWNERS = frozenset({Role.HEAD, Role.DSL, Role.CHAIR})
 GOVERNORS = frozenset({Role.GOVERNOR, Role.CHAIR})
 MANAGERS = frozenset({Role.HEAD, Role.TRUST_ADMIN})
+# Staff, heads, DSLs, governors, chairs, volunteers, agency and contract staff (accounts.models).
+REPORTERS = REPORTING_ROLES
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ PAGES = {
     p.url_name: p
     for p in [
         Page("home", "Home", EVERYONE, ANY),
-        Page("incidents:report", "Report a concern", STAFF_LIKE, CURRENT),
+        Page("incidents:report", "Report a concern", REPORTERS, CURRENT),
         # Everyone: a person keeps following what they reported after their staff role ends.
         Page("incidents:mine", "My reports", EVERYONE, ANY),
         Page("incidents:queue", "Triage queue", OWNERS, ANY),
@@ -78,6 +80,9 @@ PAGES = {
         Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
         # The case file (dataprotection/casefile.py): owners of cases and the DPO find a case by reference.
         Page("casefile:find", "Case files", OWNERS | {Role.DPO}, ANY),
+        # The staff list import (accounts/staff_import_views.py): heads their school, trust admins their trust's.
+        Page("staff_import", "Import staff", MANAGERS, ANY),
+        Page("staff_import_confirm", None, MANAGERS, ANY),
     ]
 }
 

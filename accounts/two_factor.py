@@ -28,7 +28,8 @@ from .models import AuditAction, AuditEvent, Membership, Role
 
 log = logging.getLogger("policyhub.sign_in")
 
-PRIVILEGED_ROLES = frozenset(Role.values) - {Role.STAFF}
+# Volunteers, agency and contract staff see what staff see: their own reports and the policy.
+PRIVILEGED_ROLES = frozenset(Role.values) - {Role.STAFF, Role.VOLUNTEER, Role.AGENCY_STAFF, Role.CONTRACT_STAFF}
 RECOVERY_CODE_COUNT = 10
 APP_DEVICE_NAME = "Authenticator app"
 PENDING_DEVICE_NAME = "pending"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import otp_views, sso_views, views
+from . import otp_views, sso_views, staff_import_views, views
 from .two_factor import two_factor_exempt
 
 urlpatterns = [
@@ -45,4 +45,6 @@ urlpatterns = [
     path("two-factor/setup/", otp_views.two_factor_setup, name="two_factor_setup"),
     path("two-factor/verify/", otp_views.two_factor_verify, name="two_factor_verify"),
     path("two-factor/recovery-codes/", otp_views.recovery_codes, name="recovery_codes"),
+    path("staff-import/", staff_import_views.staff_import_page, name="staff_import"),
+    path("staff-import/confirm/", staff_import_views.staff_import_confirm, name="staff_import_confirm"),
 ]

@@ -11,7 +11,7 @@ class IncidentsConfig(AppConfig):
         # log hides a case's events from its subject. Imported here: the registry is full now.
         from accounts import case_lookups
 
-        from . import signals  # noqa: F401  (role changes re-route cases)
+        from . import leaving, signals  # noqa: F401  (role changes re-route cases; leavers' open cases)
         from .audit_lookups import LOOKUPS
 
         case_lookups.register(LOOKUPS)

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import record_case_change
-from accounts.models import Membership, Role, School, User
+from accounts.models import REPORTING_ROLES, Membership, Role, School, User
 from policyhub.models import Clause, PolicyVersion
 
 from . import allegations, clocks, evidence, references
@@ -174,8 +174,8 @@ def incident_report(
 ) -> Incident:
     """A member of staff reports a concern. Routes it, starts the response clock, alerts people."""
     now = _now(now)
-    if not Membership.objects.filter(user=reporter, school=school, role__in=STAFF_ROLES).exists():
-        raise NotAllowed("Only staff of the school can report a concern there.")
+    if not Membership.objects.filter(user=reporter, school=school, role__in=REPORTING_ROLES).exists():
+        raise NotAllowed("Only people the school's policy covers can report a concern there.")
     _choice(category, Category, "what the concern is about")
     _choice(platform, Platform, "where it was posted")
     _choice(involved, Involved, "who is involved")

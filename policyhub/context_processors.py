@@ -1,7 +1,7 @@
 from django.db.models import Exists, OuterRef
 from django.utils.functional import SimpleLazyObject
 
-from accounts.models import Role
+from accounts.models import ACKNOWLEDGING_ROLES
 
 from .models import Acknowledgement, PolicyVersion, VersionStatus
 
@@ -9,7 +9,7 @@ from .models import Acknowledgement, PolicyVersion, VersionStatus
 def _unacknowledged_version(request):
     """The version in force at the current school if this staff member has not acknowledged it (one query)."""
     ctx = request.ctx
-    if ctx.school is None or not ctx.has_role(Role.STAFF):
+    if ctx.school is None or not ctx.has_role(*ACKNOWLEDGING_ROLES):
         return None
     return (
         PolicyVersion.objects.filter(policy__adoptions__school=ctx.school, status=VersionStatus.ACTIVE)

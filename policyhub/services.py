@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import Membership, Role, School, Trust, User
+from accounts.models import ACKNOWLEDGING_ROLES, Membership, Role, School, Trust, User
 from incidents.notify import notify
 
 from . import dispatch
@@ -249,17 +249,24 @@ def acknowledgement_record(*, user: User, version: PolicyVersion) -> tuple[Ackno
         if current.status != VersionStatus.ACTIVE:
             raise PolicyStateError("This version is no longer in force; please read the current one.")
         if not Membership.objects.filter(
-            user=user, role=Role.STAFF, school__adoption__policy_id=current.policy_id, user__is_active=True
+            user=user,
+            role__in=ACKNOWLEDGING_ROLES,
+            school__adoption__policy_id=current.policy_id,
+            user__is_active=True,
         ).exists():
-            raise PermissionDenied("Only staff of a school that works under this policy acknowledge it.")
+            raise PermissionDenied(
+                "Only staff, volunteers and agency or contract staff of a school that works under this policy"
+                " acknowledge it."
+            )
         return Acknowledgement.objects.get_or_create(user=user, version=current)
 
 
 def staff_required_to_acknowledge(version: PolicyVersion):
-    """Active staff-role members of every school adopting the version's policy (version must be active)."""
+    """Active members of every school adopting the version's policy who must acknowledge it: staff,
+    volunteers, agency and contract staff (accounts.models.ACKNOWLEDGING_ROLES; version must be active)."""
     return User.objects.filter(
         is_active=True,
-        memberships__role=Role.STAFF,
+        memberships__role__in=ACKNOWLEDGING_ROLES,
         memberships__school__adoption__policy_id=version.policy_id,
     ).distinct()
 
@@ -272,7 +279,7 @@ def school_compliance(*, school: School, version: PolicyVersion) -> list[User]:
     """Staff of `school` with ``acknowledged_at`` (None if outstanding), in one query."""
     acknowledged = Acknowledgement.objects.filter(user=OuterRef("pk"), version=version).values("at")[:1]
     return list(
-        User.objects.filter(is_active=True, memberships__school=school, memberships__role=Role.STAFF)
+        User.objects.filter(is_active=True, memberships__school=school, memberships__role__in=ACKNOWLEDGING_ROLES)
         .annotate(acknowledged_at=Subquery(acknowledged))
         .order_by("full_name", "email")
         .distinct()

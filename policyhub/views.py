@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Membership, Role
+from accounts.models import ACKNOWLEDGING_ROLES, Membership, Role
 from accounts.pages import may_open, page
 from incidents import assignments
 from incidents import selectors as incident_selectors
@@ -128,7 +128,7 @@ def _tree(version):
 def _render_version(request, version, versions, *, is_policy_page):
     user = request.user
     must_acknowledge = acknowledged = None
-    if version.status == VersionStatus.ACTIVE and request.ctx.has_role(Role.STAFF):
+    if version.status == VersionStatus.ACTIVE and request.ctx.has_role(*ACKNOWLEDGING_ROLES):
         acknowledgement = Acknowledgement.objects.filter(user=user, version=version).first()
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None

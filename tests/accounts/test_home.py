@@ -23,8 +23,9 @@ SECTIONS = {
         ("sam", {"Report a concern", "My reports"}, {"Triage queue", "Governor reviews", "Trust overview"}),
         ("helen", {"Report a concern", "Triage queue"}, {"Governor reviews", "Trust overview"}),
         ("dina", {"Report a concern", "Triage queue"}, {"Governor reviews"}),
-        ("gary", {"Governor reviews"}, {"Report a concern", "Triage queue", "Trust overview"}),
-        ("carol", {"Triage queue", "Governor reviews"}, {"Report a concern", "Trust overview"}),
+        # Governors and chairs report concerns too ([10]: the policy covers them).
+        ("gary", {"Governor reviews", "Report a concern"}, {"Triage queue", "Trust overview"}),
+        ("carol", {"Triage queue", "Governor reviews", "Report a concern"}, {"Trust overview"}),
         ("tom", {"Trust overview"}, {"Report a concern", "Triage queue", "Governor reviews"}),
         ("priya", {"Data protection"}, {"Report a concern", "Triage queue", "Trust overview"}),
     ],

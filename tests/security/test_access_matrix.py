@@ -200,6 +200,11 @@ OAK_HEADS = {"helen", "hugo", "hana", "adam"}
 STAFF_LIKE = {"helen", "hugo", "dina", "sam", "rita", "olive", "bethan", "bea", "hana", "adam", "dora", "tina", "vera"}
 OWNER_ROLES = {"helen", "hugo", "dina", "carol", "olive", "bea", "colin", "hana", "adam", "vera"}  # head, DSL or chair
 GOVERNOR_ROLES = {"gary", "carol", "colin", "greta", "hana"}
+# Who may report at their current school ([10]): staff, heads, DSLs, governors and chairs.
+REPORTERS = STAFF_LIKE | GOVERNOR_ROLES
+# The staff list import ([10]): a head or trust admin at any of their schools (the school is chosen
+# on the page; one not theirs is 404, tests/accounts/test_staff_import_page.py).
+STAFF_IMPORTERS = {"helen", "hugo", "tom", "olive", "hana", "adam", "tina", "vera"}
 MANAGERS = {
     "helen",
     "hugo",
@@ -268,7 +273,7 @@ PAGES = [
     # Nothing imported in this session: managers are sent to the import page.
     ("policy:import_preview", "get", {}, only(MANAGERS, REDIRECT), LOGIN),
     ("policy:import_section", "get", {"index": 0}, only(MANAGERS, REDIRECT), LOGIN),
-    ("incidents:report", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("incidents:report", "get", {}, only(REPORTERS), LOGIN),
     ("incidents:mine", "get", {}, everyone(200), LOGIN),
     ("incidents:queue", "get", {}, only(OWNER_ROLES), LOGIN),
     ("incidents:reviews", "get", {}, only(GOVERNOR_ROLES), LOGIN),
@@ -277,6 +282,8 @@ PAGES = [
     ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
     ("sar:start", "get", {}, only(DPOS), LOGIN),
     ("casefile:find", "get", {}, only(OWNER_ROLES | DPOS), LOGIN),
+    ("staff_import", "get", {}, only(STAFF_IMPORTERS), LOGIN),
+    ("staff_import_confirm", "get", {}, only(STAFF_IMPORTERS, 405), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------

@@ -79,6 +79,7 @@ NO_CASE_CONTENT = {
     "audit:log",  # events name cases by reference (a name, not content); the CSV export is itself audited
     "sar:start",  # the people a DPO answers for, no case
     "casefile:find",  # a reference typed in: sent on to the case's case file (audited there)
+    "staff_import_confirm",  # saves the previewed staff list, then a redirect (the preview is staff_import)
 }
 
 # Case-content routes that never show the page themselves (a plain button, or a form whose
@@ -166,10 +167,35 @@ def _requests(w):
         ("casefile:form", "priya", "get", r("casefile:form", args=[parent]), None, "parent"),
         ("casefile:download", "helen", "post", case_file, {"purpose": "lado"}, "parent"),
         ("casefile:download", "priya", "post", case_file, {"purpose": "nonsense"}, "parent"),
+        # The staff import's preview lists a leaver's open cases: the other head, who sees them, previews.
+        ("staff_import", _other_head(w), "post", r("staff_import"), _leaver_upload(w), None),
     ]
     for name, (actor, key, data) in ACTIONS.items():
         rows.append((name, actor, "post", reverse(name, args=[case[key].reference]), data, key))
     return rows
+
+
+class _Upload:
+    """A CSV file for the test client's multipart POST, readable again for each request."""
+
+    name = "staff.csv"
+
+    def __init__(self, text):
+        self.text = text
+
+    def read(self):
+        return self.text.encode()
+
+
+def _other_head(w):
+    """The Oakfield head who does not own the parent's-post case (and so sees it as a co-head)."""
+    return "hugo" if w.cases["parent"].owner_id == w.helen.pk else "helen"
+
+
+def _leaver_upload(w):
+    """A staff list without the owner of the parent's-post case, ending the roles of those missing."""
+    keep = w.hugo if _other_head(w) == "hugo" else w.helen
+    return {"school": w.oakfield.pk, "file": _Upload(f"Email\n{keep.email}\n"), "deactivate_missing": "on"}
 
 
 def _refusals(w):
