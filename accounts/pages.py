@@ -76,6 +76,16 @@ PAGES = {
         # The trust's single sign-on providers (accounts/sso_views.py): each trust admin sees their trusts'.
         Page("sso_providers", "Sign-in providers", frozenset({Role.TRUST_ADMIN}), ANY),
         Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
+        # Official accounts and authorisations (approvals/): requests at the school being worked in; the
+        # do-not-publish list pages refuse everyone but approvers and the DSL (approvals/access.py).
+        Page("approvals:index", "Approvals", STAFF_LIKE, CURRENT),
+        Page("approvals:register", None, STAFF_LIKE, CURRENT),
+        Page("approvals:account_new", None, STAFF_LIKE, CURRENT),
+        Page("approvals:authorisations", None, STAFF_LIKE, CURRENT),
+        Page("approvals:authorisation_new", None, STAFF_LIKE, CURRENT),
+        Page("approvals:do_not_publish", None, STAFF_LIKE, CURRENT),
+        Page("approvals:do_not_publish_import", None, STAFF_LIKE, CURRENT),
+        Page("approvals:approvers", None, frozenset({Role.HEAD}), CURRENT),
     ]
 }
 
