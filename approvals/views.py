@@ -150,6 +150,17 @@ def _account_or_404(request, pk):
     return account, viewer
 
 
+def _deciding(request, obj, viewer):
+    """Seen but not theirs to decide: 403, before any form is read."""
+    if not access.may_decide(request.user, obj, viewer):
+        raise PermissionDenied("Only the head or an approver the head named decides this request, never their own.")
+
+
+def _approving(request, account, viewer):
+    if "approver" not in access.relations(request.user, account, access.ACCOUNT_RELATIONS, viewer):
+        raise PermissionDenied("Only the head or an approver the head named does this.")
+
+
 @require_GET
 def account(request, pk):
     account, viewer = _account_or_404(request, pk)
@@ -177,6 +188,7 @@ def _account_page(request, account, viewer, *, forms=None, status=200):
 @require_POST
 def account_decide(request, pk):
     account, viewer = _account_or_404(request, pk)
+    _deciding(request, account, viewer)
     form = DecisionForm(request.POST)
     if not form.is_valid():
         return _account_page(request, account, viewer, forms={"decide": form}, status=400)
@@ -196,7 +208,8 @@ def account_decide(request, pk):
 
 @require_POST
 def account_review(request, pk):
-    account, _ = _account_or_404(request, pk)
+    account, viewer = _account_or_404(request, pk)
+    _approving(request, account, viewer)
     try:
         services.account_reviewed(user=request.user, account=account)
     except ActionRefused as exc:
@@ -209,6 +222,7 @@ def account_review(request, pk):
 @require_POST
 def account_close(request, pk):
     account, viewer = _account_or_404(request, pk)
+    _approving(request, account, viewer)
     form = CloseForm(request.POST)
     if not form.is_valid():
         return _account_page(request, account, viewer, forms={"close": form}, status=400)
@@ -224,7 +238,8 @@ def account_close(request, pk):
 @require_POST
 def vacancy_fill(request, pk):
     vacancy = get_object_or_404(AdministratorVacancy.objects.select_related("account"), pk=pk)
-    account, _ = _account_or_404(request, vacancy.account_id)
+    account, viewer = _account_or_404(request, vacancy.account_id)
+    _approving(request, account, viewer)
     form = ReplacementForm(request.POST, members=services.active_members(account.school))
     if not form.is_valid():
         messages.error(request, "Choose a member of staff. Nothing was changed.")
@@ -302,6 +317,7 @@ def _authorisation_page(request, found, viewer, form=None, status=200):
 @require_POST
 def authorisation_decide(request, pk):
     found, viewer = _authorisation_or_404(request, pk)
+    _deciding(request, found, viewer)
     form = AuthorisationDecisionForm(request.POST, needs_consent=found.images_of_pupils)
     if not form.is_valid():
         return _authorisation_page(request, found, viewer, form=form, status=400)
@@ -329,6 +345,14 @@ def authorisation_decide(request, pk):
 def _list_school(request):
     school = request.ctx.school
     if school is None or not access.sees_list(request.user, school.pk):
+        # A refused look at the list is on record too (who tried, where), never silently dropped.
+        record(
+            AuditAction.REFUSED,
+            request=request,
+            object_type="do_not_publish",
+            school_id=school.pk if school else None,
+            detail={"view": request.resolver_match.view_name},
+        )
         raise PermissionDenied("The do-not-publish list is for approvers and the DSL only.")
     return school
 
