@@ -121,4 +121,7 @@ def parse(data: bytes) -> Parsed:
             result.rows.append({"name": name, "class_name": class_name, "flags": flags})
     except csv.Error as exc:
         result.errors.append((reader.line_num, f"The file cannot be read as CSV ({exc})."))
+    if not result.rows and not result.errors:
+        # An export that lost its rows must not silently empty the list: remove pupils one by one.
+        result.errors.append((1, "The file has no pupils. To empty the list, remove the pupils one by one."))
     return result
