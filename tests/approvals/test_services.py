@@ -149,7 +149,7 @@ def test_every_email_is_content_free(world):
         text = subject + body
         for canary in ("secret_handle", "PURPOSE-CANARY", "DETAILS-CANARY", "REASON-CANARY", "Instagram", "Sam"):
             assert canary not in text, (n.kind, canary)
-        assert f"/approvals/" in body
+        assert "/approvals/" in body
 
 
 # --- Authorisations -------------------------------------------------------------------------------------
