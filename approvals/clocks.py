@@ -28,11 +28,11 @@ from .models import AccountStatus, AuthorisationRequest, AuthorisationStatus
 
 
 def decision_working_days() -> int:
-    return int(getattr(settings, "APPROVALS_DECISION_WORKING_DAYS", 5))
+    return settings.APPROVALS_DECISION_WORKING_DAYS
 
 
 def review_days() -> int:
-    return int(getattr(settings, "APPROVALS_REVIEW_DAYS", 365))
+    return settings.APPROVALS_REVIEW_DAYS
 
 
 def _of(obj) -> dict:
