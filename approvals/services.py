@@ -78,7 +78,8 @@ def active_members(school):
 
 def approver_name(*, actor, school, user, now=None) -> Approver:
     """A head names someone to decide requests with them (a delegate)."""
-    if school.pk not in access.Viewer.of(actor).heads_at:
+    viewer = access.Viewer.of(actor)
+    if viewer is None or school.pk not in viewer.heads_at:
         raise NotAllowed("Only a head of the school names approvers.")
     if not active_members(school).filter(pk=user.pk).exists():
         raise Invalid("Name someone who works at the school.")
@@ -97,7 +98,8 @@ def approver_name(*, actor, school, user, now=None) -> Approver:
 
 
 def approver_remove(*, actor, approver: Approver) -> None:
-    if approver.school_id not in access.Viewer.of(actor).heads_at:
+    viewer = access.Viewer.of(actor)
+    if viewer is None or approver.school_id not in viewer.heads_at:
         raise NotAllowed("Only a head of the school removes approvers.")
     record(
         AuditAction.ROLE_CHANGE,

@@ -2,7 +2,10 @@
 Una), a deputy the head names as approver (Dev), and a staff member at Brookside (Bethan, in the
 cast)."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from accounts.models import Role
 from approvals import services
@@ -14,6 +17,8 @@ from tests.factories import member, person
 @pytest.fixture
 def world(cast):
     w = cast
+    # The kinds the migration seeds; again here, since a transactional (browser) test flushes them.
+    importlib.import_module("approvals.migrations.0002_seed_authorisation_kinds").seed(apps, None)
     w.tess = person("Tess Nolan", w.oakfield, Role.STAFF)
     w.una = person("Una Park", w.oakfield, Role.STAFF)
     w.dev = person("Dev Mistry", w.oakfield, Role.STAFF)
