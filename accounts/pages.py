@@ -83,6 +83,16 @@ PAGES = {
         # The staff list import (accounts/staff_import_views.py): heads their school, trust admins their trust's.
         Page("staff_import", "Import staff", MANAGERS, ANY),
         Page("staff_import_confirm", None, MANAGERS, ANY),
+        # Official accounts and authorisations (approvals/): requests at the school being worked in; the
+        # do-not-publish list pages refuse everyone but approvers and the DSL (approvals/access.py).
+        Page("approvals:index", "Approvals", STAFF_LIKE, CURRENT),
+        Page("approvals:register", None, STAFF_LIKE, CURRENT),
+        Page("approvals:account_new", None, STAFF_LIKE, CURRENT),
+        Page("approvals:authorisations", None, STAFF_LIKE, CURRENT),
+        Page("approvals:authorisation_new", None, STAFF_LIKE, CURRENT),
+        Page("approvals:do_not_publish", None, STAFF_LIKE, CURRENT),
+        Page("approvals:do_not_publish_import", None, STAFF_LIKE, CURRENT),
+        Page("approvals:approvers", None, frozenset({Role.HEAD}), CURRENT),
     ]
 }
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "policyhub",
     "incidents",
     "dataprotection",
+    "approvals",
 ]
 
 MIDDLEWARE = [
@@ -337,6 +338,11 @@ TAKEDOWN_FOLLOW_UP_HOURS = env_int("TAKEDOWN_FOLLOW_UP_HOURS", 48, minimum=1)
 
 # Closed cases of a category without its own retention rule (Django admin) are kept this many years.
 RETENTION_DEFAULT_YEARS = env_int("RETENTION_DEFAULT_YEARS", 6)
+
+# Official accounts and authorisations (approvals/clocks.py): working days an approver has to decide a
+# request before the approvers are reminded, and days between an official account's reviews.
+APPROVALS_DECISION_WORKING_DAYS = env_int("APPROVALS_DECISION_WORKING_DAYS", 5)
+APPROVALS_REVIEW_DAYS = env_int("APPROVALS_REVIEW_DAYS", 365)
 
 # The audit chain's newest hash is appended here (and logged) every minute: keep this file, or
 # ship the "audit anchor" log lines, somewhere the database's administrators cannot rewrite.

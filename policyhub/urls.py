@@ -22,5 +22,6 @@ urlpatterns = [
     path("retention/", include("dataprotection.retention_urls")),
     path("dpo/", include("dataprotection.sar_urls")),
     path("case-files/", include("dataprotection.casefile_urls")),
+    path("approvals/", include("approvals.urls")),
     path("admin/", admin.site.urls),
 ]

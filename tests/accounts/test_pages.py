@@ -30,6 +30,7 @@ MENU = [
     "sso_providers",
     "casefile:find",
     "staff_import",
+    "approvals:index",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).
@@ -230,6 +231,17 @@ OBJECT_PAGES = {
     "incidents:record_hearing_held",
     "casefile:form",
     "casefile:download",
+    # Official accounts and authorisations (approvals/access.py; tests/approvals/test_access.py).
+    "approvals:account",
+    "approvals:account_decide",
+    "approvals:account_review",
+    "approvals:account_close",
+    "approvals:vacancy_fill",
+    "approvals:authorisation",
+    "approvals:authorisation_decide",
+    "approvals:do_not_publish_remove",
+    "approvals:approver_remove",
+    "approvals:concern_link",
 }
 NOT_PAGES = PUBLIC | OWN_ACCOUNT | OBJECT_PAGES
 

@@ -221,7 +221,10 @@ DPOS = {"priya", "dora"}
 RETENTION_READERS = {"helen", "hugo", "olive", "priya", "hana", "adam", "vera", "dora"}
 
 
-TRUST_ADMINS_SSO = {"tom", "tina"}  # trust admins (as TRUST_ADMINS below, which is defined later)
+TRUST_ADMINS_SSO = {"tom", "tina"}
+# Heads at their current school (Vera: Brookside), and those plus the DSLs (the do-not-publish list).
+SCHOOL_HEADS = {"helen", "hugo", "hana", "adam", "olive", "vera"}
+LIST_READERS = SCHOOL_HEADS | {"dina", "bea"}  # trust admins (as TRUST_ADMINS below, which is defined later)
 
 
 def everyone(code):
@@ -284,6 +287,16 @@ PAGES = [
     ("casefile:find", "get", {}, only(OWNER_ROLES | DPOS), LOGIN),
     ("staff_import", "get", {}, only(STAFF_IMPORTERS), LOGIN),
     ("staff_import_confirm", "get", {}, only(STAFF_IMPORTERS, 405), LOGIN),
+    # Official accounts and authorisations: staff-like roles at the current school; the do-not-publish
+    # list only its approvers (heads) and DSLs; naming approvers, its heads.
+    ("approvals:index", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("approvals:register", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("approvals:account_new", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("approvals:authorisations", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("approvals:authorisation_new", "get", {}, only(STAFF_LIKE), LOGIN),
+    ("approvals:do_not_publish", "get", {}, only(LIST_READERS), LOGIN),
+    ("approvals:do_not_publish_import", "get", {}, only(LIST_READERS), LOGIN),
+    ("approvals:approvers", "get", {}, only(SCHOOL_HEADS), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
@@ -943,6 +956,20 @@ def _covered_names():
         "policy:publish",
         "policy:new_draft",
         "policy:adopt",
+    }
+    # One official account, authorisation request, list entry or approver each: their rows are in
+    # tests/approvals/test_access.py (a 404 for anything not visible, 403 for an action not allowed).
+    names |= {
+        "approvals:account",
+        "approvals:account_decide",
+        "approvals:account_review",
+        "approvals:account_close",
+        "approvals:vacancy_fill",
+        "approvals:authorisation",
+        "approvals:authorisation_decide",
+        "approvals:do_not_publish_remove",
+        "approvals:approver_remove",
+        "approvals:concern_link",
     }
     return names
 

@@ -80,6 +80,26 @@ NO_CASE_CONTENT = {
     "sar:start",  # the people a DPO answers for, no case
     "casefile:find",  # a reference typed in: sent on to the case's case file (audited there)
     "staff_import_confirm",  # saves the previewed staff list, then a redirect (the preview is staff_import)
+    # Official accounts and authorisations: no case content (a case is linked to an account from the
+    # case page; the account's pages never name the case). The do-not-publish list audits itself.
+    "approvals:index",
+    "approvals:register",
+    "approvals:account_new",
+    "approvals:account",
+    "approvals:account_decide",
+    "approvals:account_review",
+    "approvals:account_close",
+    "approvals:vacancy_fill",
+    "approvals:authorisations",
+    "approvals:authorisation_new",
+    "approvals:authorisation",
+    "approvals:authorisation_decide",
+    "approvals:do_not_publish",
+    "approvals:do_not_publish_import",
+    "approvals:do_not_publish_remove",
+    "approvals:approvers",
+    "approvals:approver_remove",
+    "approvals:concern_link",  # a POST that redirects to the case page
 }
 
 # Case-content routes that never show the page themselves (a plain button, or a form whose

@@ -75,6 +75,7 @@ def _ids(world):
         "clause": list(Clause.objects.values_list("pk", flat=True)),
         "policy": list(Policy.objects.values_list("pk", flat=True)),
         "sso": list(SingleSignOnProvider.objects.values_list("pk", flat=True)) or [1],
+        "approvals": [1],  # official accounts, authorisations ...: none in this world; a guess is a 404
     }
 
 
@@ -84,6 +85,8 @@ def _kind(name, argument):
         return "index"
     if argument == "user_id":
         return "user"
+    if name.startswith("approvals:"):
+        return "approvals"
     if name.startswith("incidents:evidence_"):
         return "evidence"
     if name == "policy:clause":

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    name = "approvals"
+    verbose_name = "Official accounts and authorisations"
+
+    def ready(self):
+        # The messages (incidents.emails.MESSAGES), the deadline effects, the leaver hooks: registered
+        # from here, so incidents and accounts import nothing from this app.
+        from incidents.clocks import EFFECTS
+
+        from . import emails, signals  # noqa: F401
+        from .clocks import EFFECTS as OURS
+
+        EFFECTS.update(OURS)
