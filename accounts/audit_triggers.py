@@ -21,6 +21,7 @@ TRACKED_TABLES = [
     "accounts_membership",
     "accounts_user",
     "policyhub_policyversion",
+    "obligations_declaration",
 ]
 APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
 RETENTION_GUARDED_TABLES = ["incidents_timelineentry"]

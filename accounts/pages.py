@@ -76,6 +76,13 @@ PAGES = {
         # The trust's single sign-on providers (accounts/sso_views.py): each trust admin sees their trusts'.
         Page("sso_providers", "Sign-in providers", frozenset({Role.TRUST_ADMIN}), ANY),
         Page("sso_provider_new", None, frozenset({Role.TRUST_ADMIN}), ANY),
+        # The policy's other half (obligations/): declarations, advice, training.
+        Page("obligations:declarations", "Declarations", MEMBERS, CURRENT),
+        Page("obligations:declare", None, MEMBERS, CURRENT),
+        Page("obligations:advice_list", "Ask for advice", MEMBERS, CURRENT),
+        Page("obligations:training", "Training", MANAGERS, CURRENT),
+        Page("obligations:training_csv", None, MANAGERS, CURRENT),
+        Page("obligations:my_training", None, EVERYONE, ANY),
     ]
 }
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "policyhub",
     "incidents",
     "dataprotection",
+    "obligations",
 ]
 
 MIDDLEWARE = [

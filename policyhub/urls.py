@@ -21,5 +21,6 @@ urlpatterns = [
     path("audit/", include(([*audit_urls.urlpatterns, *history_urls.urlpatterns], audit_urls.app_name))),
     path("retention/", include("dataprotection.retention_urls")),
     path("dpo/", include("dataprotection.sar_urls")),
+    path("staff/", include("obligations.urls")),
     path("admin/", admin.site.urls),
 ]
