@@ -238,6 +238,17 @@ PAGES = [
     ("audit:log", "get", {}, only(LOG_READERS), LOGIN),
     ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
     ("sar:start", "get", {}, only(DPOS), LOGIN),
+    # Declarations, training and advice (obligations/): every member keeps their own; training
+    # compliance is the managers'; another person's declaration or question is a 404 (by hand in
+    # tests/obligations/test_access.py), as is one that does not exist.
+    ("obligations:declarations", "get", {}, everyone(200), LOGIN),
+    ("obligations:declare", "get", {}, everyone(200), LOGIN),
+    ("obligations:declaration", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
+    ("obligations:training", "get", {}, only(MANAGERS), LOGIN),
+    ("obligations:training_csv", "get", {}, only(MANAGERS), LOGIN),
+    ("obligations:my_training", "get", {}, everyone(200), LOGIN),
+    ("obligations:advice_list", "get", {}, everyone(200), LOGIN),
+    ("obligations:advice", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
