@@ -24,6 +24,7 @@ TRACKED_TABLES = [
     "incidents_casemessage",
     "incidents_takedownrequest",
     "incidents_takedownstep",
+    "obligations_declaration",
 ]
 APPEND_ONLY_TABLES = ["accounts_auditevent", "accounts_auditseal"]
 RETENTION_GUARDED_TABLES = ["incidents_timelineentry", "incidents_casemessage"]

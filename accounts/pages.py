@@ -93,6 +93,13 @@ PAGES = {
         Page("approvals:do_not_publish", None, STAFF_LIKE, CURRENT),
         Page("approvals:do_not_publish_import", None, STAFF_LIKE, CURRENT),
         Page("approvals:approvers", None, frozenset({Role.HEAD}), CURRENT),
+        # The policy's other half (obligations/): declarations, advice, training.
+        Page("obligations:declarations", "Declarations", MEMBERS, CURRENT),
+        Page("obligations:declare", None, MEMBERS, CURRENT),
+        Page("obligations:advice_list", "Ask for advice", MEMBERS, CURRENT),
+        Page("obligations:training", "Training", MANAGERS, CURRENT),
+        Page("obligations:training_csv", None, MANAGERS, CURRENT),
+        Page("obligations:my_training", None, EVERYONE, ANY),
     ]
 }
 

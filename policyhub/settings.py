@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "incidents",
     "dataprotection",
     "approvals",
+    "obligations",
 ]
 
 MIDDLEWARE = [

@@ -23,5 +23,6 @@ urlpatterns = [
     path("dpo/", include("dataprotection.sar_urls")),
     path("case-files/", include("dataprotection.casefile_urls")),
     path("approvals/", include("approvals.urls")),
+    path("staff/", include("obligations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -31,6 +31,9 @@ MENU = [
     "casefile:find",
     "staff_import",
     "approvals:index",
+    "obligations:declarations",
+    "obligations:advice_list",
+    "obligations:training",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).
@@ -176,6 +179,8 @@ OWN_ACCOUNT = {
 # One object each (a case, a file, a policy version or clause, a person): checked per object by the
 # view, a 404 when hidden (tests/security/test_access_matrix.py).
 OBJECT_PAGES = {
+    "obligations:declaration",
+    "obligations:advice",
     "incidents:report_done",
     "incidents:detail",
     "incidents:acknowledge",

@@ -297,6 +297,17 @@ PAGES = [
     ("approvals:do_not_publish", "get", {}, only(LIST_READERS), LOGIN),
     ("approvals:do_not_publish_import", "get", {}, only(LIST_READERS), LOGIN),
     ("approvals:approvers", "get", {}, only(SCHOOL_HEADS), LOGIN),
+    # Declarations, training and advice (obligations/): every member keeps their own; training
+    # compliance is the managers'; another person's declaration or question is a 404 (by hand in
+    # tests/obligations/test_access.py), as is one that does not exist.
+    ("obligations:declarations", "get", {}, everyone(200), LOGIN),
+    ("obligations:declare", "get", {}, everyone(200), LOGIN),
+    ("obligations:declaration", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
+    ("obligations:training", "get", {}, only(MANAGERS), LOGIN),
+    ("obligations:training_csv", "get", {}, only(MANAGERS), LOGIN),
+    ("obligations:my_training", "get", {}, everyone(200), LOGIN),
+    ("obligations:advice_list", "get", {}, everyone(200), LOGIN),
+    ("obligations:advice", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------

@@ -100,6 +100,16 @@ NO_CASE_CONTENT = {
     "approvals:approvers",
     "approvals:approver_remove",
     "approvals:concern_link",  # a POST that redirects to the case page
+    # A member's own declarations, training and advice (obligations/): no case; a declaration or
+    # question opened by someone else is audited as a view of that record (tests/obligations).
+    "obligations:declarations",
+    "obligations:declare",
+    "obligations:declaration",
+    "obligations:training",
+    "obligations:training_csv",
+    "obligations:my_training",
+    "obligations:advice_list",
+    "obligations:advice",
 }
 
 # Case-content routes that never show the page themselves (a plain button, or a form whose
@@ -348,6 +358,8 @@ def _no_content_urls(w):
             urls.append(reverse(name, kwargs={"token": "not-a-link"}))
         elif name.startswith("sso_"):  # single sign-on: no provider in this world
             urls.append(reverse(name, kwargs={a: ("no-such-provider" if a == "slug" else 999999) for a in arguments}))
+        elif name.startswith("obligations:"):  # no declaration or question in this world: they hold no case
+            urls.append(reverse(name, kwargs={"public_id": "00000000-0000-4000-8000-000000000000"}))
         elif arguments == ["pk", "index"]:
             urls += [reverse(name, args=[pk, 0]) for pk in ids["version"]]
         else:
