@@ -57,10 +57,9 @@ _url = URLValidator(schemes=["http", "https"])
 
 
 def can_record_takedown(user, incident: Incident, roles: frozenset | None = None) -> bool:
-    """The hook: may `user` record take-downs on this case now? Its owners (head, DSL, the chair when
-    the case is theirs) while it is open. Widen TAKEDOWN_ROLES (transitions.py) to add a relation,
-    e.g. the assignee of a take-down task: the table's rows, the case-action view's 403 and the
-    services' checks all read that one set."""
+    """May `user` record take-downs on this case now? Its owners (head, DSL, the chair when the case
+    is theirs) and anyone with an open task on it, while it is open: TAKEDOWN_ROLES (transitions.py),
+    which the table's rows, the case-action view's 403 and the services' checks all read."""
     roles = case_roles(user, incident) if roles is None else roles
     return bool(roles & TAKEDOWN_ROLES) and incident.status in OPEN_STATUSES
 

@@ -124,9 +124,10 @@ S = "incidents.services."
 # Take-downs ([8] item 4): forms and services of their own (incidents/takedown_forms.py, takedowns.py).
 TF = "incidents.takedown_forms."
 TS = "incidents.takedowns."
-# Who records take-downs: the case's owners for now. The hook the tasks work widens (to the assignee
-# of a take-down task) is this one set, read by the rows below and takedowns.can_record_takedown.
-TAKEDOWN_ROLES = OWNERS
+# Who records take-downs: the case's owners, and whoever holds an open task on the case (the owner
+# delegates a take-down by giving a task: "ask the platform to remove the post"). One set, read by
+# the rows below and takedowns.can_record_takedown.
+TAKEDOWN_ROLES = OWNERS | {CaseRole.ASSIGNEE}
 
 TABLE: tuple[Transition, ...] = (
     Transition(

@@ -204,6 +204,8 @@ def _assignee_page(request, incident, roles, actions) -> tuple[str, dict]:
         "evidence": list(incident.evidence.filter(withdrawn_at__isnull=True)),
         "clauses": list(incident.clauses.order_by("order")),
         "tasks": assignments.tasks_of_assignee(incident, request.user),
+        # A task may be the take-down: the assignee records it (transitions.TAKEDOWN_ROLES).
+        "takedowns": takedowns.for_case(incident),
         # An assignee who also reported the case keeps their own thread with its owners.
         "thread": reporter_channel.thread_for_reporter(incident, request.user) if CaseRole.REPORTER in roles else None,
     }

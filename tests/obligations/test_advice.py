@@ -1,7 +1,6 @@
 """Advice requests ([10] item 4): staff ask the head; the answer cites clauses; the head may publish
 a reworded question and answer on those clauses, never naming who asked."""
 
-
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError

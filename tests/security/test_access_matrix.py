@@ -172,11 +172,11 @@ CASE_URLS = {
     "incidents:message_reporter": ("post", OWNERS),
     "incidents:message_owner": ("post", {"R"}),
     "incidents:what_we_did": ("post", {"O"}),
-    # Platform take-downs ([8] item 4): the case's owners record them.
-    "incidents:request_takedown": ("post", OWNERS),
-    "incidents:record_removal": ("post", OWNERS),
-    "incidents:record_platform_refusal": ("post", OWNERS),
-    "incidents:record_escalation_step": ("post", OWNERS),
+    # Platform take-downs ([8] item 4): the case's owners record them, and an assignee with an open task.
+    "incidents:request_takedown": ("post", OWNERS | {"A"}),
+    "incidents:record_removal": ("post", OWNERS | {"A"}),
+    "incidents:record_platform_refusal": ("post", OWNERS | {"A"}),
+    "incidents:record_escalation_step": ("post", OWNERS | {"A"}),
     # The allegation records (incidents/allegations.py, [8] item 5): the case's owners.
     "incidents:decide_to_investigate": ("post", OWNERS),
     "incidents:record_investigation_report": ("post", OWNERS),
