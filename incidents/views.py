@@ -99,9 +99,21 @@ def _mode(roles, incident) -> str:
 
 
 # The actions a page other than the owner's offers: the reporter adds evidence; governors decide the
-# review or step out of it (owners get every action the table allows them).
+# review or step out of it; an assignee completes their task and records take-downs (owners get
+# every action the table allows them).
 NON_OWNER_ACTIONS = frozenset(
-    {"add_evidence", "uphold", "refer_back", "declare_conflict", "complete_task", "message_owner"}
+    {
+        "add_evidence",
+        "uphold",
+        "refer_back",
+        "declare_conflict",
+        "complete_task",
+        "message_owner",
+        "request_takedown",
+        "record_removal",
+        "record_platform_refusal",
+        "record_escalation_step",
+    }
 )
 # Rows that act on one task: their forms sit beside each task (_case_tasks.html), not in the column.
 PER_TASK_ACTIONS = frozenset({"complete_task", "cancel_task"})
