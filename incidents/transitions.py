@@ -315,6 +315,11 @@ TABLE: tuple[Transition, ...] = (
     ),
     # Who opened the case and its files, and who was refused (history_views.py, under /audit/).
     Transition("access_history", "Access history", ANY, None, OWNERS, url="audit:case_history", read=True),
+    # The case file for the LADO, HR or a panel (dataprotection/casefile.py, above incidents: the table
+    # names its URLs). Its owners; the school's data-protection officer too, by casefile's own rule
+    # (as with a legal hold: the DPO has no relation to the case's content).
+    Transition("case_file", "Case file", ANY, None, OWNERS, url="casefile:form", read=True),
+    Transition("case_file_download", "Download the case file", ANY, None, OWNERS, url="casefile:download", read=True),
     # Retention (the dataprotection app, which sits above incidents: the table names its URLs, not
     # its code). The subject's pension age is the owner's to record (retention.py checks this row);
     # a legal hold is placed by the case's head teacher here, or by the school's data-protection

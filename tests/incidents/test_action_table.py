@@ -23,13 +23,16 @@ NOT_ACTIONS = {"incidents:detail", "incidents:report_done", "incidents:evidence_
 
 
 def _case_urls(patterns=None, prefix="", namespace=""):
-    """(name, route) of every URL pattern that takes a case reference or an evidence file's id."""
+    """(name, route) of every URL pattern that takes a case reference or an evidence file's id (other
+    apps' random ids, such as a declaration's, are not about a case)."""
     for p in get_resolver().url_patterns if patterns is None else patterns:
         route = prefix + str(p.pattern)
         if isinstance(p, URLResolver):
             ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
             yield from _case_urls(p.url_patterns, route, ns)
-        elif isinstance(p, URLPattern) and ("<ref:reference>" in route or "<uuid:public_id>" in route):
+        elif isinstance(p, URLPattern) and (
+            "<ref:reference>" in route or ("<uuid:public_id>" in route and namespace.startswith("incidents"))
+        ):
             yield f"{namespace}{p.name}", route
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import SingleSignOnProvider, User
 from incidents import clocks, notify
 from incidents.models import Evidence, Incident, Notification, TimelineEntry, TimelineKind
+from obligations.models import AdviceRequest, Declaration
 from policyhub.models import Clause, Policy, PolicyVersion
 from tests.factories import SchoolFactory
 from tests.security.test_access_matrix import ADMIN_NAMESPACE, _routes, client_for
@@ -76,6 +77,12 @@ def _ids(world):
         "policy": list(Policy.objects.values_list("pk", flat=True)),
         "sso": list(SingleSignOnProvider.objects.values_list("pk", flat=True)) or [1],
         "approvals": [1],  # official accounts, authorisations ...: none in this world; a guess is a 404
+        # Declarations and advice requests (obligations/): whatever exists, and a guess.
+        "obligations": [
+            *Declaration.objects.values_list("public_id", flat=True),
+            *AdviceRequest.objects.values_list("public_id", flat=True),
+            "00000000-0000-4000-8000-000000000000",
+        ],
     }
 
 
@@ -87,6 +94,8 @@ def _kind(name, argument):
         return "user"
     if name.startswith("approvals:"):
         return "approvals"
+    if name.startswith("obligations:"):
+        return "obligations"
     if name.startswith("incidents:evidence_"):
         return "evidence"
     if name == "policy:clause":
