@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.models import Role
 from policyhub.models import PolicyVersion
 
-from . import services
+from . import merging, services
 from .models import Category, Incident, Involved, Outcome, Platform, ReferralKind, ReviewDecision, Route, Severity
+from .references import parse
 
 # (key, reporter role, fields, subject role, steps). Steps run in order; each is (service, kwargs).
 DEMO = [
@@ -128,6 +129,18 @@ DEMO = [
         None,
         ["acknowledge_dsl", "referral_social_care"],
     ),
+    (
+        "trolling-again",
+        Role.DSL,
+        {
+            "category": Category.CYBERBULLYING,
+            "platform": Platform.TIKTOK,
+            "involved": Involved.PUPIL,
+            "description": "[demo] The same video mocking a teacher, seen by a second member of staff.",
+        },
+        None,
+        ["merge_into_trolling"],
+    ),
 ]
 
 
@@ -203,6 +216,16 @@ def _triage(route, severity=Severity.MEDIUM):
     return run
 
 
+def _merge_into(description):
+    """Merge the report into the open case with this description (incidents/merging.py)."""
+
+    def run(*, incident, head, **_):
+        survivor = Incident.objects.get(school=incident.school, description=description)
+        merging.incident_merge(incident=incident, actor=head, into=parse(survivor.reference))
+
+    return run
+
+
 def _propose(outcome, reason):
     def run(*, incident, head, **_):
         services.incident_propose_outcome(incident=incident, actor=head, outcome=outcome, reason=reason)
@@ -229,6 +252,9 @@ _STEPS = {
         incident=incident, actor=governor, decision=ReviewDecision.UPHOLD, comment="Upheld at the board meeting."
     ),
     "close": lambda *, incident, head, **_: services.incident_close(incident=incident, actor=head),
+    "merge_into_trolling": _merge_into(
+        "[demo] A video mocking a teacher, made by a pupil, is being shared in a class group."
+    ),
     "referral_social_care": lambda *, incident, dsl, **_: services.referral_record(
         incident=incident, actor=dsl, kind=ReferralKind.SOCIAL_CARE, made_on=timezone.localdate(), reference="CSC-1042"
     ),
