@@ -257,6 +257,26 @@ def vacancy_fill(*, user, vacancy: AdministratorVacancy, replacement, now=None) 
     return vacancy
 
 
+def administrators_left(*, user_ids, school_id: int, now=None) -> list[AdministratorVacancy]:
+    """administrator_left for many people at once (the staff import's leavers), in a fixed number
+    of queries whatever their number, plus the per-person work for those who ran an account."""
+    ids = set(user_ids)
+    ids -= set(Membership.objects.filter(user_id__in=ids, school_id=school_id).values_list("user_id", flat=True))
+    if not ids:
+        return []
+    Approver.objects.filter(user_id__in=ids, school_id=school_id).delete()
+    running = AccountAdministrator.objects.filter(
+        user_id__in=ids,
+        ended_at__isnull=True,
+        account__school_id=school_id,
+        account__status__in=[AccountStatus.OPEN, AccountStatus.REQUESTED],
+    )
+    vacancies = []
+    for user_id in sorted(set(running.values_list("user_id", flat=True))):
+        vacancies += administrator_left(user_id=user_id, school_id=school_id, now=now)
+    return vacancies
+
+
 def administrator_left(*, user_id: int, school_id: int, now=None) -> list[AdministratorVacancy]:
     """A person no longer belongs to the school (their last membership there ended): they stop
     running its accounts, the head is asked to name replacements for open ones, and a named approver

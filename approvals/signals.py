@@ -19,10 +19,9 @@ def _membership_ended(sender, instance, **kwargs):
 
 @receiver(staff_import.roles_changed, dispatch_uid="approvals-staff-import-leavers")
 def _import_ended_roles(sender, school, ended, **kwargs):
-    # The import deletes memberships in bulk (no post_delete): the same check for each person whose
-    # role there ended; administrator_left does nothing for someone who still holds another role.
-    for user_id in sorted({user_id for user_id, _role in ended}):
-        services.administrator_left(user_id=user_id, school_id=school.pk)
+    # The import deletes memberships in bulk (no post_delete): the same check for everyone whose role
+    # there ended, in bulk; nothing happens for someone who still holds another role.
+    services.administrators_left(user_ids=[user_id for user_id, _role in ended], school_id=school.pk)
 
 
 @leavers.holding
