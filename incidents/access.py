@@ -34,6 +34,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import Membership, Role
 
+from . import lookups  # noqa: F401 (registers pk__in_array)
 from .choices import DSL_CATEGORIES, ReviewDecision, Status
 
 
@@ -60,9 +61,10 @@ def about_a_head(outer: str = "") -> Q:
 
 
 def _open_task_for(user) -> Q:
-    # Looked up in the app registry, not imported: incidents.models imports this module.
+    # Looked up in the app registry, not imported: incidents.models imports this module. The cases
+    # come from the task's own index (one person's open tasks), not a scan of the school's cases.
     task = apps.get_model("incidents", "Task")
-    return Q(Exists(task.objects.filter(incident=OuterRef("pk"), assignee=user, state="open")))
+    return Q(pk__in_array=task.objects.filter(assignee=user, state="open").values("incident_id"))
 
 
 def _has_open_task(user, case) -> bool:
@@ -218,7 +220,13 @@ RELATIONS: tuple[Relation, ...] = (
     Relation(
         "survivor_owner",
         CaseRole.OWNER,
-        q=lambda v: Q(merged_into__in=_owned_by(v)),
+        # The school condition is implied (a merge stays within a school, and owning the survivor
+        # takes a role there); it lets the database read the merged reports of those schools through
+        # their own small index (incident_merged) instead of a school's whole history.
+        q=lambda v: (
+            Q(merged_into__isnull=False, school__in=v.at(Role.HEAD, Role.CHAIR, Role.DSL))
+            & Q(merged_into__in=_owned_by(v))
+        ),
         holds=lambda user, c: c.incident.merged_into_id is not None and c.owns_survivor(user),
     ),
     # The data-protection officer's records: every case of their schools, reached only through the

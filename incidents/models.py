@@ -246,6 +246,11 @@ class Incident(models.Model):
             models.Index(
                 fields=["school", "response_due_at"], condition=~Q(status="closed"), name="incident_open_queue"
             ),
+            # A merged report's owners are its survivor's (access.py, survivor_owner): the few merged
+            # reports of a school, read apart from its history.
+            models.Index(
+                fields=["school", "merged_into"], condition=Q(merged_into__isnull=False), name="incident_merged"
+            ),
             # "My reports" and the home page's newest reports: one person's, newest first.
             models.Index(fields=["reporter", "-received_at"], name="incident_reporter_received"),
             # The allegation figures of the termly report (incidents/allegations.termly_figures) read a
