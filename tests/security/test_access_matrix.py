@@ -299,7 +299,7 @@ PAGES = [
     ("approvals:approvers", "get", {}, only(SCHOOL_HEADS), LOGIN),
     # Declarations, training and advice (obligations/): every member keeps their own; training
     # compliance is the managers'; another person's declaration or question is a 404 (by hand in
-    # tests/obligations/test_access.py), as is one that does not exist.
+    # tests/obligations/test_declarations.py and test_advice.py), as is one that does not exist.
     ("obligations:declarations", "get", {}, everyone(200), LOGIN),
     ("obligations:declare", "get", {}, everyone(200), LOGIN),
     ("obligations:declaration", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
