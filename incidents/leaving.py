@@ -2,6 +2,7 @@
 
 - `open_cases`: a leaver's open cases as owner, by reference only (accounts.leavers), so the head
   sees what needs a new owner before confirming the import that ends the person's roles.
+- `open_tasks`: the leaver's open tasks on cases, by case reference and due day, for the same reason.
 - `_reroute_after_import`: the staff import writes memberships in bulk (no model signals), then
   sends accounts.staff_import.roles_changed once; the cases about those people, and the reviews in
   progress at the school, are routed again here, as incidents/signals.py does for a single change.
@@ -16,7 +17,7 @@ from accounts import leavers, staff_import
 from accounts.actor import current_actor
 from accounts.models import User
 
-from .models import Incident, Status
+from .models import Incident, Status, Task, TaskState
 
 
 @leavers.holding
@@ -31,6 +32,21 @@ def open_cases(user, school):
         cases = cases.filter(pk__in=Incident.objects.visible_to(actor.user).values("pk"))
     references = cases.order_by("created_at", "pk").values_list("reference", flat=True)
     return [leavers.Holding("Open case", ref, reverse("incidents:detail", args=[ref])) for ref in references]
+
+
+@leavers.holding
+def open_tasks(user, school):
+    """The leaver's open tasks at the school, by case reference and due day (never the task's
+    title): the owner gives them to someone else. Filtered like open_cases for the person looking."""
+    tasks = Task.objects.filter(assignee=user, state=TaskState.OPEN, incident__school=school)
+    actor = current_actor()
+    if actor is not None and actor.user is not None:
+        tasks = tasks.filter(incident__in=Incident.objects.visible_to(actor.user).values("pk"))
+    rows = tasks.order_by("due_at", "pk").values_list("incident__reference", "due_on")
+    return [
+        leavers.Holding("Open task", f"{ref}, due {due:%-d %b %Y}", reverse("incidents:detail", args=[ref]))
+        for ref, due in rows
+    ]
 
 
 @receiver(staff_import.roles_changed, dispatch_uid="incidents-staff-import-reroute")

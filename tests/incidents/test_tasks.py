@@ -225,6 +225,20 @@ def test_a_late_reminder_after_the_due_time_is_not_sent(cast, rita, case):
     assert _sent("task_overdue") == [rita.email]
 
 
+def test_the_staff_import_lists_a_leavers_open_tasks_by_reference_only(cast, rita, case):
+    from accounts import leavers
+
+    _assign(case, cast, rita)
+    done = _assign(case, cast, rita, title="Done already")
+    assignments.task_complete(incident=fresh(case), actor=rita, task=done, outcome="Done.", now=MONDAY)
+    held = [h for h in leavers.left_behind(rita, cast.oakfield) if h.kind == "Open task"]
+    assert [(h.label, h.url) for h in held] == [
+        (f"{case.reference}, due {WEDNESDAY:%-d %b %Y}", reverse("incidents:detail", args=[case.reference]))
+    ]
+    assert SECRET_TITLE not in held[0].label
+    assert not [h for h in leavers.left_behind(rita, cast.brookside) if h.kind == "Open task"]
+
+
 def test_a_leaver_gets_no_message_and_the_owner_is_still_told(cast, rita, case):
     _assign(case, cast, rita)
     Membership.objects.filter(user=rita).delete()
