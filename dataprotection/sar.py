@@ -40,6 +40,7 @@ from accounts.audit_cases import about
 from accounts.models import AuditAction, Membership, Role, School, User
 from incidents import evidence as storage
 from incidents.models import Evidence, GovernorReview, Incident, Referral, TimelineEntry
+from obligations.models import AdviceRequest, Declaration, TrainingRecord
 from policyhub.models import Acknowledgement
 
 log = logging.getLogger(__name__)
@@ -299,6 +300,55 @@ def person_data(person, school_ids: Iterable[int]) -> dict:
         "policy_acknowledgements": [
             {"policy": a.version.policy.title, "version": a.version.number, "acknowledged_at": _iso(a.at)} for a in acks
         ],
+        **_obligations(person, school_ids),
+    }
+
+
+def _obligations(person, school_ids: Iterable[int]) -> dict:
+    """What the person declared, was trained in and asked (obligations/), at the DPO's schools. Who
+    acknowledged or answered is left out (a third party); what they wrote about the person is in."""
+    schools = list(school_ids)
+    declarations = Declaration.objects.filter(declarer=person, school__in=schools).select_related("school")
+    training = TrainingRecord.objects.filter(person=person, school__in=schools).select_related("school")
+    advice = AdviceRequest.objects.filter(asker=person, school__in=schools).select_related("school")
+    return {
+        "declarations": [
+            {
+                "school": d.school.name,
+                "kind": d.get_kind_display(),
+                "details": d.details,
+                "what_you_did": d.response,
+                "status": d.get_status_display(),
+                "declared_at": _iso(d.declared_at),
+                "last_confirmed_at": _iso(d.confirmed_at),
+                "acknowledged_at": _iso(d.acknowledged_at),
+                "acknowledgement_note": d.acknowledgement_note,
+                "withdrawn_at": _iso(d.withdrawn_at),
+            }
+            for d in declarations.order_by("declared_at", "pk")
+        ],
+        "training": [
+            {
+                "school": t.school.name,
+                "topic": t.get_topic_display(),
+                "completed_on": _iso(t.completed_on),
+                "provider": t.provider,
+                "expires_on": _iso(t.expires_on),
+            }
+            for t in training.order_by("completed_on", "pk")
+        ],
+        "advice_requests": [
+            {
+                "school": a.school.name,
+                "question": a.question,
+                "draft": a.draft,
+                "status": a.get_status_display(),
+                "asked_at": _iso(a.asked_at),
+                "answer": a.answer,
+                "answered_at": _iso(a.answered_at),
+            }
+            for a in advice.order_by("asked_at", "pk")
+        ],
     }
 
 
@@ -453,7 +503,8 @@ def build_export(
             "about": "Personal data PolicyHub holds about you, from a subject access request.",
             "schools_covered": sorted(School.objects.filter(pk__in=school_ids).values_list("name", flat=True)),
             "included": {
-                "person": "person.json: your account, your roles at the schools, your policy acknowledgements.",
+                "person": "person.json: your account, your roles at the schools, your policy acknowledgements, "
+                "your declarations, training records and questions asking for advice.",
                 "cases": [
                     {
                         "reference": c.reference,

@@ -143,6 +143,32 @@ def test_the_export_holds_the_subjects_data_and_no_unredacted_third_party(client
     assert "[third party" in about["reporter"] and "[redacted]" in about["involved_detail"]
 
 
+def test_the_export_holds_the_persons_declarations_training_and_questions_and_nobody_elses(client, cast, world):
+    from datetime import date
+
+    from obligations import services as obligations
+
+    obligations.declare(declarer=cast.sam, school=cast.oakfield, kind="family", details="SAM-DECLARED my niece")
+    obligations.declare(declarer=cast.olive, school=cast.brookside, kind="family", details="OLIVE-DECLARED")
+    obligations.record_training(
+        actor=cast.helen,
+        school=cast.oakfield,
+        person=cast.sam,
+        topic="policy",
+        completed_on=date(2025, 9, 3),
+        provider="SAM-TRAINED by the trust",
+    )
+    obligations.ask_advice(asker=cast.sam, school=cast.oakfield, question="SAM-ASKED may I share the fair?")
+    obligations.ask_advice(asker=cast.dina, school=cast.oakfield, question="DINA-ASKED")
+
+    person = json.loads(export(client, cast, default_post(preview(client, cast))).read("person.json"))
+    assert [d["details"] for d in person["declarations"]] == ["SAM-DECLARED my niece"]
+    assert person["declarations"][0]["status"] == "Awaiting acknowledgement"
+    assert [t["provider"] for t in person["training"]] == ["SAM-TRAINED by the trust"]
+    assert [a["question"] for a in person["advice_requests"]] == ["SAM-ASKED may I share the fair?"]
+    assert "OLIVE-DECLARED" not in json.dumps(person) and "DINA-ASKED" not in json.dumps(person)
+
+
 def test_the_manifest_says_what_is_included_redacted_and_withheld(client, cast, world):
     data = default_post(preview(client, cast))
     manifest = json.loads(export(client, cast, data).read("manifest.json"))
