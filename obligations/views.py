@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -356,14 +355,3 @@ def advice(request, public_id):
     }
     status = 400 if errors_on is not None and errors_on.errors else 200
     return render(request, "obligations/advice.html", context, status=status)
-
-
-def published_for_clause(clause):
-    """Published questions on this clause, or on the clause with the same number in another version of
-    the same policy (a question stays with its clause when the policy is revised)."""
-    return (
-        AdviceRequest.objects.filter(published_at__isnull=False)
-        .filter(Q(clauses=clause) | Q(clauses__ref=clause.ref, clauses__version__policy_id=clause.version.policy_id))
-        .distinct()
-        .order_by("-published_at")[:20]
-    )

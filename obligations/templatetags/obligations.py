@@ -2,8 +2,9 @@
 `{% case_declarations incident %}` on the owner's case page, `{% clause_faq clause %}` on a clause page."""
 
 from django import template
+from django.db.models import Q
 
-from ..models import Declaration, DeclarationStatus
+from ..models import AdviceRequest, Declaration, DeclarationStatus
 
 register = template.Library()
 
@@ -21,6 +22,15 @@ def case_declarations(incident):
 
 @register.inclusion_tag("obligations/_clause_faq.html")
 def clause_faq(clause):
-    from ..views import published_for_clause
-
     return {"clause_faq": list(published_for_clause(clause))}
+
+
+def published_for_clause(clause):
+    """Published questions on this clause, or on the clause with the same number in another version of
+    the same policy (a question stays with its clause when the policy is revised)."""
+    return (
+        AdviceRequest.objects.filter(published_at__isnull=False)
+        .filter(Q(clauses=clause) | Q(clauses__ref=clause.ref, clauses__version__policy_id=clause.version.policy_id))
+        .distinct()
+        .order_by("-published_at")[:20]
+    )
