@@ -93,10 +93,15 @@ TEMPLATES = [
 ]
 
 # SQLite by default; DATABASE_URL=postgres://user:pass@host:5432/name selects PostgreSQL (psycopg2).
+_DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'policyhub.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'policyhub.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        _DATABASE_URL,
+        # PostgreSQL keeps each worker's connection for a minute: opening one per request (a new
+        # server process and a password exchange) cost more than a whole page (docs/performance.md).
+        # Checked before reuse, so a restarted database costs one reconnect, not an error.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if _DATABASE_URL.startswith("postgres") else 0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
