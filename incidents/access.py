@@ -314,10 +314,8 @@ def _matching(queryset, viewer: "Viewer", names: Iterable[str]):
             guarded |= q
         else:
             free |= q
-    if _never(insider_q(viewer)):  # head or DSL at no school: the guard removes nothing
-        rule = guarded | free
-    else:
-        rule = (guarded & ~insider_q(viewer)) | free
+    # Head or DSL at no school: the insider guard removes nothing, and is left out.
+    rule = (guarded & ~insider_q(viewer)) | free if not _never(insider_q(viewer)) else guarded | free
     # exclude(subject=user) also keeps the cases with no subject (NULL), as it must.
     return queryset.filter(rule).exclude(subject=user)
 

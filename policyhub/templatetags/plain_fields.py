@@ -23,7 +23,7 @@ def plain_select(field):
     selected = set(widget.format_value(field.value()))
     options = format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         ((value, " selected" if str(value) in selected else "", label) for value, label in choices),
     )
     return format_html("<select{}>{}</select>", _attributes(attrs), options)
@@ -34,5 +34,9 @@ def _attributes(attrs: dict):
     return format_html_join(
         "",
         "{}",
-        ((format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),) for k, v in attrs.items() if v is not False),
+        (
+            (format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),)
+            for k, v in attrs.items()
+            if v is not False
+        ),
     )
