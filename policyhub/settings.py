@@ -7,7 +7,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from .env import env_bool, env_choice, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_days, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("POLICYHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -337,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.
 POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
+
+# Heads (and, for a trust's model policy, trust admins) are reminded this many days before a policy
+# version's next review date, and told when it has passed (policyhub/review.py).
+POLICY_REVIEW_REMINDER_DAYS = env_days("POLICY_REVIEW_REMINDER_DAYS", [30, 7])
 
 # A take-down request the platform has not acted on after this many hours prompts the case's owner to
 # escalate (POSH, Report Harmful Content): incidents/takedowns.py, docs/take-downs.md.
