@@ -122,6 +122,11 @@ class IncidentQuerySet(models.QuerySet):
         """The retention pages: the DPO's records, and the cases the user owns as a head."""
         return access.matching(self, user, access.RETENTION)
 
+    def figures_for(self, user):
+        """Cases counted in `user`'s reports (reporting/figures.py): counted_for, plus a governor's
+        or chair's whole school. Counted only, never shown; never a case about `user`."""
+        return access.matching(self, user, access.FIGURES)
+
 
 class Incident(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="incidents")
@@ -429,7 +434,7 @@ class GovernorReview(models.Model):
             models.CheckConstraint(condition=Q(decision__in=ReviewDecision.values), name="review_decision_valid")
         ]
         indexes = [
-            # The governors' termly report: a term's upheld decisions, by date (incidents/selectors.termly).
+            # The governors' pack: a term's upheld decisions, by date (reporting/pack.upheld_page).
             models.Index(fields=["decided_at"], condition=Q(decision="uphold"), name="review_upheld_by_date"),
         ]
 
