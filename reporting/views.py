@@ -95,6 +95,11 @@ def pack_page(request):
             "One bar per outcome; the table after the chart gives the same figures.",
         ),
         "outcome_rows": outcome_rows,
+        # The month chart's figures, one row a month (a column a month would scroll sideways on a phone).
+        "month_rows": [
+            (month, sum(values[i] for _k, _l, values in p.series), [(lbl, v[i]) for _k, lbl, v in p.series if v[i]])
+            for i, month in enumerate(p.months)
+        ],
         "response_target": figures.RESPONSE_TARGET,
     }
     # The upheld breaches by reference, for governors (under_review_for): empty for a trust admin.
