@@ -180,3 +180,7 @@ def test_a_trust_admin_who_is_the_subject_is_not_counted(cast, pack_cases):
 def test_no_relation_no_figures(cast, pack_cases):
     # Olive is head at the other school: nothing of Oakfield counts for her.
     assert _figures(cast.olive, cast.oakfield, "2026-spring").received == 0
+    # A governor of the other school counts nothing of Oakfield, however many roles they hold there.
+    wyn = person("Wyn Evans", cast.brookside, Role.GOVERNOR, Role.CHAIR)
+    assert _figures(wyn, cast.oakfield, "2026-spring").received == 0
+    assert _figures(wyn, cast.brookside, "2026-spring").received == 1  # c8
