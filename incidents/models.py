@@ -263,6 +263,9 @@ class Incident(models.Model):
             models.Index(
                 fields=["school", "received_at"], condition=Q(route="allegation"), name="incident_allegations"
             ),
+            # The governors' pack and the trust view count a school's cases received in a term
+            # (reporting/figures.py): the term's rows, not the school's whole history.
+            models.Index(fields=["school", "received_at"], name="incident_school_received"),
         ]
 
     def __str__(self):
@@ -436,6 +439,8 @@ class GovernorReview(models.Model):
         indexes = [
             # The governors' pack: a term's upheld decisions, by date (reporting/pack.upheld_page).
             models.Index(fields=["decided_at"], condition=Q(decision="uphold"), name="review_upheld_by_date"),
+            # The pack's and the trust view's board decisions of a term, upheld or not (reporting/figures.py).
+            models.Index(fields=["decided_at"], name="review_decided_at"),
         ]
 
     def __str__(self):
