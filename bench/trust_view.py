@@ -69,10 +69,10 @@ def main() -> None:
     with connection.cursor() as cursor:
         # Most cases answered, some late, some escalated: the figures have something to count.
         cursor.execute(
-            "UPDATE incidents_incident SET acknowledged_at = received_at + (id %% 30) * interval '1 hour', "
-            "overdue_at = CASE WHEN id %% 30 > 24 THEN response_due_at END, "
-            "escalated_at = CASE WHEN id %% 30 > 26 THEN response_due_at END, "
-            "route = (ARRAY['breach', 'low_level', 'allegation', 'no_breach'])[1 + id %% 4]"
+            "UPDATE incidents_incident SET acknowledged_at = received_at + (id % 30) * interval '1 hour', "
+            "overdue_at = CASE WHEN id % 30 > 24 THEN response_due_at END, "
+            "escalated_at = CASE WHEN id % 30 > 26 THEN response_due_at END, "
+            "route = (ARRAY['breach', 'low_level', 'allegation', 'no_breach'])[1 + id % 4]"
         )
         cursor.execute("VACUUM ANALYZE")
     print(f"data: {Incident.objects.count():,} cases at {SCHOOLS} schools in {time.perf_counter() - started:.0f} s")
