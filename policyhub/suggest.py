@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -179,7 +180,8 @@ IMPLIES: dict[str, list[str]] = {
     "illegal": ["disrepute"],
 }
 
-_STEMMER = snowballstemmer.stemmer("english")
+# A snowball stemmer holds the word it is working on: one per thread (pages render in several threads).
+_STEMMERS = threading.local()
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u201c": '"', "\u201d": '"'})
 _CONCEPT_RES = {
@@ -208,7 +210,10 @@ _RULE = re.compile(
 
 @lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    stemmer = getattr(_STEMMERS, "english", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 # "Follow" is how staff connect with pupils, but "the following" and "as follows" are how policies
@@ -412,6 +417,7 @@ def docs_from_clauses(clauses) -> list[ClauseDoc]:
 
 _CACHE: OrderedDict[int, Index] = OrderedDict()
 _CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
 
 
 def index_for_version(version) -> Index:
@@ -419,15 +425,18 @@ def index_for_version(version) -> Index:
     their index is cached in this process by primary key; a draft's is rebuilt each time."""
 
     cacheable = version.status != VersionStatus.DRAFT
-    if cacheable and version.pk in _CACHE:
-        _CACHE.move_to_end(version.pk)
-        return _CACHE[version.pk]
+    if cacheable:
+        with _CACHE_LOCK:  # threads share the cache: a look-up must not meet another's eviction
+            if version.pk in _CACHE:
+                _CACHE.move_to_end(version.pk)
+                return _CACHE[version.pk]
     clauses = Clause.objects.filter(version=version).select_related("section", "parent").order_by("order")
     index = Index.build(docs_from_clauses(clauses))
     if cacheable:
-        _CACHE[version.pk] = index
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[version.pk] = index
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return index
 
 

@@ -43,10 +43,16 @@ def _outcome(tab: Client, response) -> str:
 
 
 def _errors(log: str) -> str:
-    """The tracebacks and 500 responses of the server's log, with a few lines after each."""
-    lines = log.splitlines()
-    keep = [i for i, line in enumerate(lines) if "Traceback" in line or '" 500 ' in line or "Error" in line]
-    return "\n".join("\n".join(lines[i : i + 40]) for i in keep[:5]) or log[-6000:]
+    """Each traceback of the server's log (its innermost frames) and every 500 line."""
+    lines, out = log.splitlines(), []
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = next((j for j in range(i + 1, len(lines)) if not lines[j].startswith(" ")), len(lines))
+            frames = [f for f in lines[i : end + 1] if f.strip(" ^~")]
+            out += [line, *frames[-24:]]
+        elif '" 500 ' in line:
+            out.append(line)
+    return "\n".join(out[:200]) or log[-6000:]
 
 
 def _eight_clicks(head: Client, pk: str) -> list[str]:
