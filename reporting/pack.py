@@ -15,7 +15,7 @@ from incidents.models import NON_BREACH_OUTCOMES, GovernorReview, Incident, Revi
 from policyhub.models import Clause
 
 from . import figures as F
-from .terms import Term, calendar_for
+from .terms import Term, calendar_for, parse
 
 PAGE_SIZE = 50
 
@@ -131,8 +131,6 @@ class Pack:
 def choose_term(calendar, slug: str, today: date) -> tuple[Term, bool]:
     """The term asked for by its key ("2026-spring"), or the current one; False if the key was not
     understood."""
-    from .terms import parse
-
     if slug:
         try:
             year, key = parse(slug)
