@@ -128,6 +128,36 @@ class IncidentQuerySet(models.QuerySet):
         return access.matching(self, user, access.FIGURES)
 
 
+class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
+    """`Incident.objects.visible_to(user)` and the other entry points, from every case: in a request
+    the rule is built once per entry point and copied for each further use (a home page asked for
+    `visible_to` twice; building the rule is the costliest part of a query, docs/performance.md).
+    The copy is a new queryset; the memo lives on the request's user (accounts/middleware.py), so
+    the next request builds the rule again from that request's memberships."""
+
+    def _rule(self, entry_point: str, user):
+        memo = getattr(user, "access_rules_of_request", None)
+        # A related manager (school.incidents...) or another database: not every case, no memo.
+        if memo is None or type(self) is not IncidentManager or self._db is not None or self._hints:
+            return getattr(self.get_queryset(), entry_point)(user)
+        key = (entry_point, user.pk, user.is_active)
+        if key not in memo:
+            memo[key] = getattr(self.get_queryset(), entry_point)(user)
+        return memo[key].all()
+
+    def visible_to(self, user):
+        return self._rule("visible_to", user)
+
+    def owned_by(self, user):
+        return self._rule("owned_by", user)
+
+    def under_review_for(self, user):
+        return self._rule("under_review_for", user)
+
+    def counted_for(self, user):
+        return self._rule("counted_for", user)
+
+
 class Incident(models.Model):
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="incidents")
     # OAK-7KQ2-M9XD: random, never in sequence (incidents/references.py); the case's URLs use it too.
@@ -215,7 +245,7 @@ class Incident(models.Model):
     merged_at = models.DateTimeField(null=True, blank=True)
     status_before_merge = models.CharField(max_length=20, choices=Status.choices, blank=True)
 
-    objects = IncidentQuerySet.as_manager()
+    objects = IncidentManager()
 
     class Meta:
         ordering = ["-received_at"]

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 
+from . import review
 from .importer import suggest_topics
 from .models import Acknowledgement, Policy, PolicyAdoption, PolicyVersion, VersionStatus
 from .services import _write_structure
@@ -157,6 +158,7 @@ def seed_policy(*, trust, schools):
             published_at=timezone.now(),
         )
     version = policy.versions.filter(status=VersionStatus.ACTIVE).first()
+    review.schedule_missing(timezone.now())  # its review date is a clock, as if published through the service
     for school in schools.values():
         PolicyAdoption.objects.get_or_create(school=school, defaults={"policy": policy})
         if version is None:

@@ -49,6 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_days(name: str, default: list[int]) -> list[int]:
+    """A comma-separated list of whole, positive numbers of days, e.g. "30,7"."""
+    items = env_list(name, [str(d) for d in default])
+    if not all(item.isdigit() and int(item) > 0 for item in items):
+        raise ImproperlyConfigured(f"{name} must be whole numbers of days separated by commas, e.g. 30,7.")
+    return [int(item) for item in items]
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:

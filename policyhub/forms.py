@@ -146,6 +146,12 @@ class PublishForm(forms.Form):
         return cleaned
 
 
+class ReviewForm(forms.Form):
+    """The version in force was reviewed and stays as it is: when is the next review due?"""
+
+    next_review_date = forms.DateField(label="Next review due", widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class SearchForm(forms.Form):
     """The clause search box. A form, so odd input (a NUL character, a huge string) is refused
     with a message instead of reaching the database."""

@@ -177,6 +177,10 @@ class PolicyVersion(models.Model):
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
 
+    @property
+    def is_in_force(self) -> bool:
+        return self.status == VersionStatus.ACTIVE
+
 
 class ClauseQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -23,5 +23,6 @@ urlpatterns = [
     path("versions/<int:pk>/edit/sections/<int:index>/", views.draft_section, name="draft_section"),
     path("versions/<int:pk>/publish/", views.publish, name="publish"),
     path("versions/<int:pk>/new-draft/", views.new_draft, name="new_draft"),
+    path("versions/<int:pk>/reviewed/", views.record_review, name="record_review"),
     path("<int:pk>/adopt/", views.adopt, name="adopt"),
 ]

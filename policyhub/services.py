@@ -15,10 +15,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import ACKNOWLEDGING_ROLES, Membership, Role, School, Trust, User
+from accounts.audit import record
+from accounts.models import ACKNOWLEDGING_ROLES, AuditAction, Membership, Role, School, Trust, User
 from incidents.notify import notify
 
-from . import dispatch
+from . import dispatch, review
 from .emails import ACKNOWLEDGEMENT_REMINDER
 from .models import (
     Acknowledgement,
@@ -207,12 +208,45 @@ def policy_version_publish(
         )
         if changed != 1:
             raise PolicyStateError("This version has already been published; only a draft can be published.")
+        version.refresh_from_db()
+        review.schedule(version, timezone.now())  # and the archived version's pending reminders stop
         if policy.school_id and not PolicyAdoption.objects.filter(school_id=policy.school_id).exists():
             PolicyAdoption.objects.create(school_id=policy.school_id, policy=policy)
         # Broker down: the reminder beat tells them later (the database holds who is outstanding).
         dispatch.queue_after_commit(dispatch.SEND_ACKNOWLEDGEMENT_NOTICES, args=[version.pk])
     version.refresh_from_db()
     log.info("policy %s: v%s published by user %s", policy.pk, version.number, actor.pk)
+    return version
+
+
+def policy_review_record(
+    *, actor: User, version: PolicyVersion, next_review_date: dt.date, today: dt.date | None = None
+) -> PolicyVersion:
+    """The version in force was reviewed and its text stays as it is: the next review is due on
+    `next_review_date`. (A review that changes the text publishes a new version instead.) Audited; the
+    clock restarts in the same transaction, so the old date's reminders never fire."""
+    today = today or timezone.localdate()
+    if next_review_date <= today:
+        raise PolicyStateError("The next review date must be in the future.")
+    with transaction.atomic():
+        policy = Policy.objects.select_for_update().get(pk=version.policy_id)
+        _require_manager(actor, policy)
+        if not PolicyVersion.objects.filter(pk=version.pk, status=VersionStatus.ACTIVE).update(
+            next_review_date=next_review_date
+        ):
+            raise PolicyStateError("Only the version in force is reviewed; a draft gets its date when it is published.")
+        version.refresh_from_db()
+        review.schedule(version, timezone.now())
+        record(
+            AuditAction.CHANGE,
+            actor=actor,
+            object_type="policy_version",
+            object_id=version.pk,
+            object_ref=f"{policy.title} v{version.number}",
+            school_id=policy.school_id,
+            detail={"op": "reviewed", "next_review_date": next_review_date.isoformat()},
+        )
+    log.info("policy %s: v%s reviewed by user %s", policy.pk, version.number, actor.pk)
     return version
 
 

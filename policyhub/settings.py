@@ -7,7 +7,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
-from .env import env_bool, env_choice, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_days, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("POLICYHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -94,10 +94,15 @@ TEMPLATES = [
 ]
 
 # SQLite by default; DATABASE_URL=postgres://user:pass@host:5432/name selects PostgreSQL (psycopg2).
+_DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'policyhub.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'policyhub.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        _DATABASE_URL,
+        # PostgreSQL keeps each worker's connection for a minute: opening one per request (a new
+        # server process and a password exchange) cost more than a whole page (docs/performance.md).
+        # Checked before reuse, so a restarted database costs one reconnect, not an error.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if _DATABASE_URL.startswith("postgres") else 0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -333,6 +338,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.
 POLICY_ACK_REMINDER_DAYS = env_int("POLICY_ACK_REMINDER_DAYS", 3)
+
+# Heads (and, for a trust's model policy, trust admins) are reminded this many days before a policy
+# version's next review date, and told when it has passed (policyhub/review.py).
+POLICY_REVIEW_REMINDER_DAYS = env_days("POLICY_REVIEW_REMINDER_DAYS", [30, 7])
 
 # A take-down request the platform has not acted on after this many hours prompts the case's owner to
 # escalate (POSH, Report Harmful Content): incidents/takedowns.py, docs/take-downs.md.

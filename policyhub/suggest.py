@@ -415,26 +415,29 @@ def docs_from_clauses(clauses) -> list[ClauseDoc]:
     ]
 
 
-_CACHE: OrderedDict[int, Index] = OrderedDict()
+_CACHE: OrderedDict[tuple, Index] = OrderedDict()
 _CACHE_SIZE = 32
 _CACHE_LOCK = threading.Lock()
 
 
 def index_for_version(version) -> Index:
     """The index of a policy version. Published versions never change (an edit is a new draft), so
-    their index is cached in this process by primary key; a draft's is rebuilt each time."""
+    their index is cached in this process; a draft's is rebuilt each time. The key is the row's
+    number and the moments it was made and published: a number alone can come back (SQLite hands out
+    a rolled-back row's number again), and then the cache would answer for another version."""
 
     cacheable = version.status != VersionStatus.DRAFT
+    key = (version.pk, version.created_at, version.published_at)
     if cacheable:
         with _CACHE_LOCK:  # threads share the cache: a look-up must not meet another's eviction
-            if version.pk in _CACHE:
-                _CACHE.move_to_end(version.pk)
-                return _CACHE[version.pk]
+            if key in _CACHE:
+                _CACHE.move_to_end(key)
+                return _CACHE[key]
     clauses = Clause.objects.filter(version=version).select_related("section", "parent").order_by("order")
     index = Index.build(docs_from_clauses(clauses))
     if cacheable:
         with _CACHE_LOCK:
-            _CACHE[version.pk] = index
+            _CACHE[key] = index
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return index

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import liveness, services
+from . import liveness, review, services
 from .models import PolicyVersion
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def send_acknowledgement_notices(version_id: int) -> int:
 @shared_task(name="policyhub.tasks.send_acknowledgement_reminders")
 def send_acknowledgement_reminders() -> int:
     """Beat: remind staff who have not acknowledged the policy in force (every few days, never twice a day)."""
+    review.schedule_missing(timezone.now())  # a review date set outside the services gets its clock
     today = timezone.localdate()
     due = services.acknowledgement_reminders_due(today=today, interval_days=settings.POLICY_ACK_REMINDER_DAYS)
     return sum(services.acknowledgement_reminder_send(user_id=u, version_id=v, today=today) for u, v in due)

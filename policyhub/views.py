@@ -18,8 +18,8 @@ from accounts.pages import may_open, page
 from incidents import assignments
 from incidents import selectors as incident_selectors
 
-from . import liveness, services
-from .forms import ImportForm, PublishForm, SearchForm, section_formsets, section_from_formsets
+from . import liveness, review, services
+from .forms import ImportForm, PublishForm, ReviewForm, SearchForm, section_formsets, section_from_formsets
 from .models import Acknowledgement, Clause, Policy, PolicyVersion, VersionStatus
 from .search import MAX_RESULTS, search_clauses
 from .structure import (
@@ -133,6 +133,7 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
     sections = _tree(version)
+    can_manage = services.can_manage(user, version.policy)
     breaches = incident_selectors.breach_counts(user, [c.pk for s in sections for c in s.clause_list])
     for section in sections:
         for clause in section.clause_list:
@@ -146,8 +147,10 @@ def _render_version(request, version, versions, *, is_policy_page):
             "sections": sections,
             "must_acknowledge": must_acknowledge,
             "acknowledged_at": acknowledged,
-            "can_manage": services.can_manage(user, version.policy),
+            "can_manage": can_manage,
             "is_policy_page": is_policy_page,
+            "review": review.state(version, timezone.localdate()),
+            "review_form": ReviewForm(prefix="review") if can_manage and version.is_in_force else None,
         },
     )
 
@@ -668,6 +671,25 @@ def publish(request, pk):
     return render(
         request, "policyhub/publish.html", {"version": version, "form": form}, status=400 if form.errors else 200
     )
+
+
+@require_POST
+def record_review(request, pk):
+    """The version in force was reviewed without changing its text: the next review date moves on."""
+    version = _managed_draft(request, pk)
+    form = ReviewForm(request.POST, prefix="review")
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed: give the date the next review is due.")
+        return redirect("policy:version", version.pk)
+    try:
+        services.policy_review_record(actor=request.user, version=version, **form.cleaned_data)
+    except services.PolicyStateError as error:
+        messages.error(request, f"Nothing was changed: {error}")
+        return redirect("policy:version", version.pk)
+    messages.success(
+        request, f"Review recorded. The next review is due on {version.next_review_date:%-d %B %Y}; reminders follow."
+    )
+    return redirect("policy:version", version.pk)
 
 
 @require_POST

@@ -118,6 +118,30 @@ def test_database_url_selects_postgresql():
     assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
 
 
+def test_postgresql_connections_are_kept_for_a_minute_and_checked_sqlite_ones_are_not():
+    """A new PostgreSQL connection per request cost more than the page (docs/performance.md)."""
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default'];"
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+
+    def conn(**env):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+            cwd=ROOT,
+            env={**_clean_env("DATABASE_URL", "DATABASE_CONN_MAX_AGE"), **env},
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    postgres = "postgres://u:p@db.internal:5432/policyhub"
+    assert conn(DATABASE_URL=postgres) == ["60", "True"]
+    assert conn(DATABASE_URL=postgres, DATABASE_CONN_MAX_AGE="0") == ["0", "True"]
+    assert conn() == ["0", "True"]  # SQLite: one connection per request, as before
+
+
 def test_sqlite_uses_wal_takes_the_write_lock_up_front_and_waits_for_it(tmp_path):
     code = (
         "from django.db import connection as c\n"

@@ -212,6 +212,7 @@ OBJECT_PAGES = {
     "policy:draft_section",
     "policy:publish",
     "policy:new_draft",
+    "policy:record_review",
     "policy:adopt",
     "sso_provider_edit",
     "sso_mapping_add",

@@ -395,6 +395,15 @@ def _policy_rows(w):
                 ),
                 Row(actor, f"policy:publish {key}", "get", reverse("policy:publish", args=[version.pk]), publish),
                 Row(actor, f"policy:new_draft {key}", "post", reverse("policy:new_draft", args=[version.pk]), new),
+                # Recording a review: the same people as a new draft; a manager without a date (or on a
+                # draft) gets a message and a redirect, and nothing changes.
+                Row(
+                    actor,
+                    f"policy:record_review {key}",
+                    "post",
+                    reverse("policy:record_review", args=[version.pk]),
+                    new,
+                ),
             ]
     for key, policy in {"trust_policy": w.trust_policy, "oak_policy": w.oak_policy}.items():
         for actor in ACTORS:
@@ -973,6 +982,7 @@ def _covered_names():
         "policy:draft_section",
         "policy:publish",
         "policy:new_draft",
+        "policy:record_review",
         "policy:adopt",
     }
     # One official account, authorisation request, list entry or approver each: their rows are in

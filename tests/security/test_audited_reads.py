@@ -74,6 +74,7 @@ NO_CASE_CONTENT = {
     "policy:draft_section",
     "policy:publish",
     "policy:new_draft",
+    "policy:record_review",  # a new review date: audited as a change (policyhub/services.py)
     "policy:adopt",
     "incidents:report",  # the form for a new report: no case exists yet
     "audit:log",  # events name cases by reference (a name, not content); the CSV export is itself audited

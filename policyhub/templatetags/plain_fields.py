@@ -1,0 +1,42 @@
+"""Form fields written straight out, for pages where Django's widget templates cost more than the
+page around them: a <select> renders one template per option, which was most of the triage queue's
+filter form (docs/performance.md). The markup is the same as `{{ field }}` (tests/policyhub/test_plain_fields.py
+compares the two)."""
+
+from django import template
+from django.forms import Select
+from django.utils.html import format_html, format_html_join
+
+register = template.Library()
+
+
+@register.simple_tag
+def plain_select(field):
+    """`{{ field }}` for a single-choice select with flat choices; anything else renders as usual."""
+    widget = field.field.widget
+    choices = list(widget.choices)
+    if type(widget) is not Select or any(isinstance(label, list | tuple) for _value, label in choices):
+        return str(field)
+    attrs = {"name": field.html_name, **widget.attrs, **field.build_widget_attrs({}, widget)}
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    selected = set(widget.format_value(field.value()))
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, " selected" if str(value) in selected else "", label) for value, label in choices),
+    )
+    return format_html("<select{}>{}</select>", _attributes(attrs), options)
+
+
+def _attributes(attrs: dict):
+    # As django/forms/widgets/attrs.html: True is a bare name, False is left out.
+    return format_html_join(
+        "",
+        "{}",
+        (
+            (format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),)
+            for k, v in attrs.items()
+            if v is not False
+        ),
+    )
