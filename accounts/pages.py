@@ -62,7 +62,8 @@ PAGES = {
         Page("incidents:queue", "Triage queue", OWNERS, ANY),
         Page("incidents:person", None, OWNERS, ANY),
         Page("incidents:reviews", "Governor reviews", GOVERNORS, ANY),
-        Page("incidents:termly_report", None, GOVERNORS, ANY),
+        # The governors' pack ([9], reporting/): trust admins open a school's pack from the trust view.
+        Page("incidents:termly_report", None, GOVERNORS | {Role.TRUST_ADMIN}, ANY),
         Page("policy:page", "Policy", MEMBERS, CURRENT),
         Page("policy:search", None, MEMBERS, CURRENT),
         Page("policy:diff", None, MEMBERS, CURRENT),
@@ -100,6 +101,10 @@ PAGES = {
         Page("obligations:training", "Training", MANAGERS, CURRENT),
         Page("obligations:training_csv", None, MANAGERS, CURRENT),
         Page("obligations:my_training", None, EVERYONE, ANY),
+        # The governors' pack downloads and the trust's figures ([9], reporting/).
+        Page("reporting:pack_csv", None, GOVERNORS | {Role.TRUST_ADMIN}, ANY),
+        Page("reporting:pack_pdf", None, GOVERNORS | {Role.TRUST_ADMIN}, ANY),
+        Page("reporting:trust", "Trust figures", frozenset({Role.TRUST_ADMIN}), ANY),
     ]
 }
 

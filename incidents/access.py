@@ -18,7 +18,8 @@ Two guards apply to every row afterwards, in both readings:
 
 Named sets of rows are the entry points: VISIBLE (what a person may open), OWNED (the triage
 queue), UNDER_REVIEW (the governors' list), COUNTED (aggregates, never shown), DPO_SCOPE (subject
-access export) and RETENTION (the retention pages). An inactive or anonymous user has no relation.
+access export), RETENTION (the retention pages) and FIGURES (the governors' pack). An inactive or
+anonymous user has no relation.
 
 To add a relation: add a row (both readings), put its name in the entry points it belongs to, and
 add a mutant of each reading to tests/security/test_visibility_mutants.py.
@@ -247,6 +248,14 @@ RELATIONS: tuple[Relation, ...] = (
         q=lambda v: Q(school__in=[s for ids in v.schools.values() for s in ids]) & _open_task_for(v.user),
         holds=lambda user, c: bool(c.roles) and _has_open_task(user, c),
     ),
+    # Governors and the chair count every case of their school for the termly pack ([9],
+    # reporting/figures.py): counts and rates, never a case (the pack opens none through this row).
+    Relation(
+        "governor_figures",
+        None,
+        q=lambda v: Q(school__in=v.at(Role.GOVERNOR, Role.CHAIR)),
+        holds=lambda user, c: bool(c.roles & {Role.GOVERNOR, Role.CHAIR}),
+    ),
 )
 BY_NAME: dict[str, Relation] = {r.name: r for r in RELATIONS}
 
@@ -276,6 +285,9 @@ COUNTED = (*VISIBLE, "trust_admin")
 DPO_SCOPE = ("dpo",)
 # The retention pages: a DPO's records, and the cases a head owns as head.
 RETENTION = ("dpo", "head")
+# The governors' pack and the trust's figures (reporting/): what may be counted, plus a governor's
+# whole school. Counted only, never shown; never a case about the viewer.
+FIGURES = (*COUNTED, "governor_figures")
 
 
 def matching(queryset, user, names: Iterable[str]):

@@ -345,7 +345,7 @@ class Figures:
         return all(pct is None or pct >= target for _label, target, _n, pct in self.resolved_within[:2])
 
 
-def termly_figures(user, start: date, end: date, *, today: date | None = None) -> Figures:
+def termly_figures(user, start: date, end: date, *, today: date | None = None, cases=None) -> Figures:
     """Case-age figures for the termly report, over the allegation cases `user` may count
     (Incident.objects.counted_for: never a case about the viewer). One query whatever the number of
     cases: the age band is worked out in SQL on London calendar dates, by the rule of
@@ -353,8 +353,9 @@ def termly_figures(user, start: date, end: date, *, today: date | None = None) -
     today = today or timezone.localdate()
     lo = datetime.combine(start, time.min, tzinfo=LONDON)
     hi = datetime.combine(end, time.min, tzinfo=LONDON)
+    # `cases`: a narrower starting set of cases that may be counted (the pack: one school's, FIGURES).
     cases = (
-        Incident.objects.counted_for(user)
+        (Incident.objects.counted_for(user) if cases is None else cases)
         .filter(route=Route.ALLEGATION)
         .annotate(closed_at=_closed_at())
         .annotate(

@@ -122,6 +122,11 @@ class IncidentQuerySet(models.QuerySet):
         """The retention pages: the DPO's records, and the cases the user owns as a head."""
         return access.matching(self, user, access.RETENTION)
 
+    def figures_for(self, user):
+        """Cases counted in `user`'s reports (reporting/figures.py): counted_for, plus a governor's
+        or chair's whole school. Counted only, never shown; never a case about `user`."""
+        return access.matching(self, user, access.FIGURES)
+
 
 class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
     """`Incident.objects.visible_to(user)` and the other entry points, from every case: in a request
@@ -288,6 +293,9 @@ class Incident(models.Model):
             models.Index(
                 fields=["school", "received_at"], condition=Q(route="allegation"), name="incident_allegations"
             ),
+            # The governors' pack and the trust view count a school's cases received in a term
+            # (reporting/figures.py): the term's rows, not the school's whole history.
+            models.Index(fields=["school", "received_at"], name="incident_school_received"),
         ]
 
     def __str__(self):
@@ -459,8 +467,10 @@ class GovernorReview(models.Model):
             models.CheckConstraint(condition=Q(decision__in=ReviewDecision.values), name="review_decision_valid")
         ]
         indexes = [
-            # The governors' termly report: a term's upheld decisions, by date (incidents/selectors.termly).
+            # The governors' pack: a term's upheld decisions, by date (reporting/pack.upheld_page).
             models.Index(fields=["decided_at"], condition=Q(decision="uphold"), name="review_upheld_by_date"),
+            # The pack's and the trust view's board decisions of a term, upheld or not (reporting/figures.py).
+            models.Index(fields=["decided_at"], name="review_decided_at"),
         ]
 
     def __str__(self):

@@ -9,16 +9,14 @@ tests/incidents/test_query_plans.py runs EXPLAIN on them at a realistic size).
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from accounts.audit_reads import shown
-from policyhub.models import Clause
 
-from .models import NON_BREACH_OUTCOMES, GovernorReview, Incident, ReviewDecision, Status
+from .models import NON_BREACH_OUTCOMES, Incident, Status
 
 PAGE_SIZE = 50
 HOME_LIMIT = 5
@@ -105,68 +103,6 @@ def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -
     return Home(
         my_reports=mine, waiting=counts["waiting"], overdue=counts["overdue"], open=counts["open"], reviews=reviews
     )
-
-
-# --- Governors' termly report --------------------------------------------------------------------------
-
-TERMS = (("autumn", "Autumn", 9, 12), ("spring", "Spring", 1, 3), ("summer", "Summer", 4, 8))
-
-
-def term_bounds(year: int, term: str) -> tuple[date, date]:
-    _key, _label, first, last = next(t for t in TERMS if t[0] == term)
-    end = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
-    return date(year, first, 1), end
-
-
-def current_term(today: date) -> tuple[int, str]:
-    for key, _label, first, last in TERMS:
-        if first <= today.month <= last:
-            return today.year, key
-    raise AssertionError("every month is in a term")
-
-
-def _local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-@dataclass(frozen=True)
-class Termly:
-    total: int
-    by_category: list  # [(label, n)], sorted by label
-    page: Page  # of GovernorReview, with incident, school and clauses
-
-
-def termly(user, start: date, end: date, page_number) -> Termly:
-    """Breaches upheld by the board in [start, end): how many, by category, and one page of them.
-
-    The term is compared as a range of instants (local midnights), not `decided_at__date`, whose
-    cast to a local date no index can answer; index review_upheld_by_date reads only the term's
-    upheld reviews. Four queries: the figures, the page's count, the page, its clauses."""
-    upheld = (
-        GovernorReview.objects.filter(
-            decision=ReviewDecision.UPHOLD,
-            decided_at__gte=_local_midnight(start),
-            decided_at__lt=_local_midnight(end),
-        )
-        .filter(
-            # Correlated on the review's case, so each of the term's upheld decisions is checked by primary
-            # key; `incident__in=` let PostgreSQL hash every case the governor may see instead.
-            Exists(Incident.objects.under_review_for(user).filter(pk=OuterRef("incident_id"), status=Status.CLOSED))
-        )
-        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
-    )
-    labels = dict(Incident._meta.get_field("category").flatchoices)
-    rows = upheld.values_list("incident__category").annotate(n=Count("pk")).order_by()
-    by_category = sorted((str(labels.get(category, category)), n) for category, n in rows)
-    total = sum(n for _label, n in by_category)
-    listed = (
-        upheld.select_related("incident", "incident__school")
-        .prefetch_related(Prefetch("incident__clauses", queryset=Clause.objects.only("pk", "ref", "order")))
-        .order_by("decided_at", "pk")
-    )
-    paginator = Paginator(listed, PAGE_SIZE)
-    paginator.count = total  # known already: saves the paginator's COUNT query
-    return Termly(total=total, by_category=by_category, page=paginator.get_page(page_number))
 
 
 # --- Clauses -----------------------------------------------------------------------------------------------

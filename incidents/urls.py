@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from reporting import views as reporting_views
+
 from . import references, views
 from .transitions import TABLE
 
@@ -15,7 +17,7 @@ urlpatterns = [
     path("mine/", views.my_reports, name="mine"),
     path("queue/", views.queue, name="queue"),
     path("reviews/", views.reviews, name="reviews"),
-    path("reviews/termly/", views.termly_report, name="termly_report"),
+    path("reviews/termly/", reporting_views.pack_page, name="termly_report"),  # the governors' pack ([9])
     path("people/<int:user_id>/", views.person, name="person"),
     path("<ref:reference>/", views.detail, name="detail"),
     path("evidence/<uuid:public_id>/download/", views.evidence_download, name="evidence_download"),

@@ -393,48 +393,6 @@ def reviews(request):
     return render(request, "incidents/reviews.html", {"page": listing})
 
 
-TERMS = selectors.TERMS
-_term_bounds = selectors.term_bounds
-_current_term = selectors.current_term
-
-
-@require_GET
-@page("incidents:termly_report")
-def termly_report(request):
-    """Upheld breaches per term, for the governors' termly report (journey 5)."""
-    year, term = _current_term(timezone.localdate())
-    asked = request.GET.get("term", "")
-    if asked:
-        try:
-            y, t = asked.split("-", 1)
-            _term_bounds(int(y), t)
-            year, term = int(y), t
-        except (ValueError, StopIteration):
-            messages.error(request, "That term was not recognised; showing the current term.")
-    start, end = _term_bounds(year, term)
-    figures = selectors.termly(request.user, start, end, request.GET.get("page"))
-    # The last two years' terms in date order (TERMS starts with autumn, which ends the year).
-    terms = sorted(
-        ((_term_bounds(y, k)[0], f"{y}-{k}", f"{label} {y}") for y in (year - 1, year) for k, label, _f, _l in TERMS),
-    )
-    terms = [(key, label) for _start, key, label in terms]
-    label = next(lbl for k, lbl, _f, _l in TERMS if k == term)
-    return render(
-        request,
-        "incidents/termly_report.html",
-        {
-            "page": figures.page,
-            "total": figures.total,
-            "by_category": figures.by_category,
-            "query": f"term={year}-{term}",
-            "term_label": f"{label} term {year}",
-            "term_key": f"{year}-{term}",
-            "terms": terms,
-            "allegation_figures": allegations.termly_figures(request.user, start, end),
-        },
-    )
-
-
 # --- One case ------------------------------------------------------------------------------------
 
 

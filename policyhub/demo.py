@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accounts.models import Membership, Nation, Role, School, Trust, User
 from incidents.demo import seed_incidents
+from reporting.demo import seed_reporting
 
 from .demo_policy import seed_policy
 
@@ -92,4 +93,5 @@ def seed() -> list[DemoLogin]:
     # Each feature adds its demo rows; each step is idempotent on its own.
     seed_policy(trust=trust, schools=schools)
     seed_incidents(schools=schools, people=people)
+    seed_reporting(schools=schools, people=people)
     return list(logins.values())

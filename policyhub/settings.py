@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dataprotection",
     "approvals",
     "obligations",
+    "reporting",
 ]
 
 MIDDLEWARE = [

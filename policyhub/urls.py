@@ -24,5 +24,6 @@ urlpatterns = [
     path("case-files/", include("dataprotection.casefile_urls")),
     path("approvals/", include("approvals.urls")),
     path("staff/", include("obligations.urls")),
+    path("reports/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "incidents", "policyhub", "dataprotection", "approvals")
+APPS = ("accounts", "incidents", "policyhub", "dataprotection", "approvals", "reporting")
 
 # Circles still to take apart (each a set of modules). Remove an entry once its circle is gone;
 # the test below also fails while an entry here no longer matches a real circle. None today: tasks are

@@ -34,6 +34,7 @@ MENU = [
     "obligations:declarations",
     "obligations:advice_list",
     "obligations:training",
+    "reporting:trust",
 ]
 # Pages whose URL needs arguments: a person who may open the page gets past the role check to the
 # object's own check (404) or a redirect; one who may not is refused first (403).

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.models import Outcome, Status
+from incidents.models import Incident, Outcome, Status
 from tests.auth import verified_login
 from tests.factories import Role, person
 from tests.incidents.bulk_cases import bulk_cases
@@ -70,7 +70,7 @@ def scans(node):
         yield from scans(child)
 
 
-def problems(sql: str) -> list[str]:
+def problems(sql: str, most_rows: int = MOST_ROWS) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
         plan = cursor.fetchone()[0]
@@ -79,7 +79,7 @@ def problems(sql: str) -> list[str]:
     for kind, relation, index, read in scans(plan[0]["Plan"]):
         if relation in BIG_TABLES and kind == "Seq Scan":
             found.append(f"sequential scan of {relation}")
-        if relation in BIG_TABLES and read > MOST_ROWS:
+        if relation in BIG_TABLES and read > most_rows:
             found.append(f"{kind} of {relation} ({index or 'no index'}) read {read} rows")
     return [f"{p}\n  in: {sql[:300]}" for p in found]
 
@@ -98,6 +98,16 @@ PAGES = [
 ]
 
 
+def _pack_cases(cast) -> int:
+    """Oakfield's cases received in the pack's current and previous terms (what the pack counts)."""
+    from reporting.terms import calendar_for
+
+    calendar = calendar_for(cast.oakfield)
+    term = calendar.containing(timezone.localdate())
+    start, end = calendar.previous(term).bounds[0], term.bounds[1]
+    return Incident.objects.filter(school=cast.oakfield, received_at__gte=start, received_at__lt=end).count()
+
+
 def test_each_query_of_the_busy_pages_reads_through_an_index_made_for_it(client, cast, realistic):
     # One test for all pages: the realistic data is built once (about 20 s), not once per page.
     found = []
@@ -109,7 +119,10 @@ def test_each_query_of_the_busy_pages_reads_through_an_index_made_for_it(client,
         assert response.status_code == 200, (who, name)
         selects = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
         assert selects
-        found += [f"{who} {name}{query}: {p}" for sql in selects for p in problems(sql)]
+        # The governors' pack counts every case its school received in this term and the last ([9],
+        # reporting/figures.py): it may read those rows, never the school's older history nor another school.
+        most = MOST_ROWS if name != "incidents:termly_report" else max(MOST_ROWS, _pack_cases(cast))
+        found += [f"{who} {name}{query}: {p}" for sql in selects for p in problems(sql, most)]
     assert found == [], "\n".join(found)
 
     # The termly report pages its cases (it listed every one of them on one page).

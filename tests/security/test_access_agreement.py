@@ -33,6 +33,7 @@ ENTRY_POINTS = {
     "counted_for": access.COUNTED,
     "dpo_scope": access.DPO_SCOPE,
     "retention_scope": access.RETENTION,
+    "figures_for": access.FIGURES,
 }
 
 

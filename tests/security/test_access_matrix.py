@@ -280,7 +280,8 @@ PAGES = [
     ("incidents:mine", "get", {}, everyone(200), LOGIN),
     ("incidents:queue", "get", {}, only(OWNER_ROLES), LOGIN),
     ("incidents:reviews", "get", {}, only(GOVERNOR_ROLES), LOGIN),
-    ("incidents:termly_report", "get", {}, only(GOVERNOR_ROLES), LOGIN),
+    # The governors' pack ([9]): governors and chairs, and trust admins drilling down from the trust view.
+    ("incidents:termly_report", "get", {}, only(GOVERNOR_ROLES | {"tom", "tina"}), LOGIN),
     ("audit:log", "get", {}, only(LOG_READERS), LOGIN),
     ("retention:upcoming", "get", {}, only(RETENTION_READERS), LOGIN),
     ("sar:start", "get", {}, only(DPOS), LOGIN),
@@ -308,6 +309,10 @@ PAGES = [
     ("obligations:my_training", "get", {}, everyone(200), LOGIN),
     ("obligations:advice_list", "get", {}, everyone(200), LOGIN),
     ("obligations:advice", "get", {"public_id": "00000000-0000-4000-8000-000000000000"}, everyone(404), LOGIN),
+    # The governors' pack downloads and the trust's figures ([9], reporting/).
+    ("reporting:pack_csv", "get", {}, only(GOVERNOR_ROLES | {"tom", "tina"}), LOGIN),
+    ("reporting:pack_pdf", "get", {}, only(GOVERNOR_ROLES | {"tom", "tina"}), LOGIN),
+    ("reporting:trust", "get", {}, only({"tom", "tina"}), LOGIN),
 ]
 
 # --- Policy objects, by hand ------------------------------------------------------------------------
@@ -517,7 +522,9 @@ REVIEWS = {
     "colin": {"brookside_upheld"},
     "greta": {"brookside_upheld"},
 }
-TERMLY = {
+TERMLY = {  # the pack lists, for governors, the breaches the board upheld; a trust admin sees none
+    "tom": set(),
+    "tina": set(),
     "gary": {"closed_upheld"},
     "carol": {"closed_upheld"},
     "hana": {"closed_upheld"},

@@ -111,6 +111,11 @@ NO_CASE_CONTENT = {
     "obligations:my_training",
     "obligations:advice_list",
     "obligations:advice",
+    # The governors' pack downloads and the trust view ([9]): counts and rates only; the downloads
+    # write their own export event (tests/reporting/test_views.py).
+    "reporting:pack_csv",
+    "reporting:pack_pdf",
+    "reporting:trust",
 }
 
 # Case-content routes that never show the page themselves (a plain button, or a form whose

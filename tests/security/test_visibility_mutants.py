@@ -281,6 +281,9 @@ OBJECT_MUTANTS = [
         "only a governor who reads the review decides it",
         source(transitions, "case_roles", "if CaseRole.GOVERNOR in roles and any(", "if any("),
     ),
+    # The governors' pack ([9]): governors and chairs count their school's cases, and open none of them.
+    ("governor figures: governors and chairs only", row("governor_figures", holds=lambda user, c: bool(c.roles))),
+    ("governor figures open no case (counted only)", row("governor_figures", role=CaseRole.GOVERNOR)),
 ]
 
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    """The governors' termly pack and the trust's figures ([9]): counts and rates over the cases a
+    person may count (incidents/access.py FIGURES), per school and per school term. Reads only."""
+
+    name = "reporting"
+    verbose_name = "Governors' and trust reporting"

@@ -1,0 +1,184 @@
+"""The governors' termly pack for one school and one term ([9] item 1): the figures of the term next
+to the previous term's, as rows that the page, the CSV and the PDF all read (so the three never
+disagree). Counts and rates only; the page adds, for governors, the list of breaches the board
+upheld (by case reference, as the governors' review list shows them).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef, Prefetch
+from django.utils import timezone
+
+from incidents.models import NON_BREACH_OUTCOMES, GovernorReview, Incident, ReviewDecision, Status
+from policyhub.models import Clause
+
+from . import figures as F
+from .terms import Term, calendar_for, parse
+
+PAGE_SIZE = 50
+
+
+def _n(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value} %"
+
+
+def _hours(value) -> str:
+    return "—" if value is None else f"{value:g} h"
+
+
+@dataclass
+class Pack:
+    school: object
+    term: Term
+    previous: Term
+    this: F.Figures
+    before: F.Figures
+    months: list
+    series: list
+    policy: F.PolicyState
+    terms: list  # recent terms, for the choice of term
+
+    @property
+    def sections(self) -> list:
+        """[(heading, [(label, this term, previous term)])]: every figure of the pack, as text."""
+        a, b = self.this, self.before
+
+        def counts(names: dict, mine: dict, theirs: dict) -> list:
+            keys = [k for k in names if k in mine or k in theirs]
+            return [(names[k], _n(mine.get(k, 0)), _n(theirs.get(k, 0))) for k in keys]
+
+        ages_a, ages_b = a.allegation_ages, b.allegation_ages
+        ages = [("Allegation cases resolved", _n(ages_a.resolved), _n(ages_b.resolved))]
+        for (label, target, n, share), (_l, _t, n_b, share_b) in zip(
+            ages_a.resolved_within, ages_b.resolved_within, strict=True
+        ):
+            target_text = "all but the exceptional" if target == 100 else f"target {target} %"
+            ages.append((f"Resolved {label} ({target_text})", f"{n} ({_pct(share)})", f"{n_b} ({_pct(share_b)})"))
+        ages.append(("Resolved beyond twelve months", _n(ages_a.beyond), _n(ages_b.beyond)))
+        ages.append(("Allegation cases open now", _n(ages_a.open), "—"))
+        clocks_b = {label: rest for label, *rest in b.clocks}
+        clocks = []
+        for label, met, late, missed, running in a.clocks:
+            before = clocks_b.get(label)
+            clocks.append(
+                (
+                    label,
+                    f"{met} met, {late} late, {missed} missed, {running} running",
+                    "—" if before is None else "{} met, {} late, {} missed, {} running".format(*before),
+                )
+            )
+        for label, rest in clocks_b.items():
+            if label not in {c[0] for c in a.clocks}:
+                clocks.append((label, "—", "{} met, {} late, {} missed, {} running".format(*rest)))
+        policy = self.policy
+        version = policy.version
+        review = "—"
+        if policy.next_review_date:
+            review = f"{policy.next_review_date:%-d %B %Y}" + (" (overdue)" if policy.review_overdue else "")
+        return [
+            (
+                "Cases received",
+                [("All cases", _n(a.received), _n(b.received))]
+                + counts(F.CATEGORY_LABELS, a.by_category, b.by_category),
+            ),
+            ("By route", counts(F.ROUTE_LABELS, a.by_route, b.by_route)),
+            ("By outcome", counts(F.OUTCOME_LABELS, a.by_outcome, b.by_outcome)),
+            (
+                "First responses",
+                [
+                    ("Due in the term", _n(a.due), _n(b.due)),
+                    ("Within the deadline", _n(a.within), _n(b.within)),
+                    (f"Within the deadline (target {F.RESPONSE_TARGET} %)", _pct(a.within_pct), _pct(b.within_pct)),
+                    ("Median time to first response", _hours(a.median_hours), _hours(b.median_hours)),
+                    ("Longest time to first response", _hours(a.worst_hours), _hours(b.worst_hours)),
+                    ("Overdue (no first response by the deadline)", _n(a.overdue), _n(b.overdue)),
+                    ("Escalated to the chair", _n(a.escalated), _n(b.escalated)),
+                ],
+            ),
+            (
+                "The board's decisions",
+                [
+                    ("Breaches upheld", _n(a.upheld), _n(b.upheld)),
+                    ("Not upheld (referred back)", _n(a.not_upheld), _n(b.not_upheld)),
+                ],
+            ),
+            ("Allegations against staff: case age against the targets", ages),
+            ("Allegation clocks that fell due", clocks),
+            ("Low-level concerns (counts only)", [("Low-level concerns received", _n(a.low_level), _n(b.low_level))]),
+            ("Referrals made", counts(F.REFERRAL_LABELS, a.referrals, b.referrals)),
+            ("Take-down requests made, by where they stand", counts(F.TAKEDOWN_LABELS, a.takedowns, b.takedowns)),
+            (
+                "Policy in force (today)",
+                [
+                    ("Version", f"version {version.number}" if version else "none in force", "—"),
+                    (
+                        "Acknowledged by staff",
+                        f"{policy.acknowledged} of {policy.required} ({_pct(policy.pct)})" if version else "—",
+                        "—",
+                    ),
+                    ("Next review", review, "—"),
+                ],
+            ),
+        ]
+
+
+def choose_term(calendar, slug: str, today: date) -> tuple[Term, bool]:
+    """The term asked for by its key ("2026-spring"), or the current one; False if the key was not
+    understood."""
+    if slug:
+        try:
+            year, key = parse(slug)
+        except ValueError:
+            return calendar.containing(today), False
+        if 2000 <= year <= today.year + 1:
+            return calendar.term(year, key), True
+        return calendar.containing(today), False
+    return calendar.containing(today), True
+
+
+def build(user, school, term: Term, *, calendar=None, now: datetime | None = None) -> Pack:
+    """The pack: about twenty queries whatever the number of cases."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    calendar = calendar or calendar_for(school)
+    cases = F.counted(user).filter(school=school)
+    previous = calendar.previous(term)
+    months, series = F.per_month(cases, term)
+    return Pack(
+        school=school,
+        term=term,
+        previous=previous,
+        this=F.term_figures(user, cases, term, now=now),
+        before=F.term_figures(user, cases, previous, now=now),
+        months=months,
+        series=series,
+        policy=F.policy_state(school, today),
+        terms=calendar.recent(today),
+    )
+
+
+def upheld_page(user, school, term: Term, page_number) -> Page:
+    """The breaches the board upheld in the term at `school`, among the cases `user` reads as a
+    governor (under_review_for): none for a trust admin. Three queries: count, page, clauses."""
+    lo, hi = term.bounds
+    upheld = (
+        GovernorReview.objects.filter(decision=ReviewDecision.UPHOLD, decided_at__gte=lo, decided_at__lt=hi)
+        .filter(
+            Exists(
+                Incident.objects.under_review_for(user).filter(
+                    pk=OuterRef("incident_id"), school=school, status=Status.CLOSED
+                )
+            )
+        )
+        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
+        .select_related("incident")
+        .prefetch_related(Prefetch("incident__clauses", queryset=Clause.objects.only("pk", "ref", "order")))
+        .order_by("decided_at", "pk")
+    )
+    return Paginator(upheld, PAGE_SIZE).get_page(page_number)

@@ -1,0 +1,66 @@
+"""The governors' pack as a PDF ([9] item 3): fpdf2 with the bundled DejaVu font, as the case file
+(dataprotection/casefile.py). The same rows as the page and the CSV (pack.Pack.sections): counts and
+rates only, no case reference, no name of anyone involved in a case."""
+
+from datetime import datetime
+
+from dataprotection.casefile import FONT, _font_files
+from incidents.deadlines import LONDON
+
+from .pack import Pack
+
+
+def build(pack: Pack, *, made_at: datetime) -> bytes:
+    from fpdf import FPDF
+
+    title = f"Governors' pack: {pack.school.name}, {pack.term.label}"
+
+    class Document(FPDF):
+        def footer(self):
+            self.set_y(-12)
+            self.set_font(FONT, "", 8)
+            self.cell(0, 5, f"{title} · page {self.page_no()} of {{nb}}", align="C")
+
+    regular, bold = _font_files()
+    pdf = Document(format="A4")
+    pdf.set_title(title)
+    pdf.set_creator("PolicyHub")
+    pdf.set_creation_date(made_at)
+    pdf.add_font(FONT, "", regular)
+    pdf.add_font(FONT, "B", bold)
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_margins(15, 15, 15)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 16)
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 9)
+    term, previous = pack.term, pack.previous
+    local = made_at.astimezone(LONDON)
+    pdf.multi_cell(
+        0,
+        4.5,
+        f"{term.label}: {term.starts_on:%-d %b %Y} to {term.ends_on:%-d %b %Y} (reported up to "
+        f"{term.last_day:%-d %b %Y}, the holiday after it included). Previous term: {previous.label}. "
+        f"Made on {local:%-d %b %Y, %H:%M} {local.tzname()} from PolicyHub. Counts and rates only: "
+        "no case, pupil or member of staff is named.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        align="L",
+    )
+    for heading, rows in pack.sections:
+        if pdf.get_y() > pdf.h - 40:
+            pdf.add_page()
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 12)
+        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 9)
+        if not rows:
+            pdf.multi_cell(0, 5, "None in either term.", new_x="LMARGIN", new_y="NEXT")
+            continue
+        with pdf.table(col_widths=(2, 1, 1), line_height=5, padding=1, borders_layout="HORIZONTAL_LINES") as table:
+            for values in [("", term.label, previous.label), *rows]:
+                row = table.row()
+                for value in values:
+                    row.cell(value)
+    return bytes(pdf.output())

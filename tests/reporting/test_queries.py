@@ -1,0 +1,94 @@
+"""Every report page is a fixed number of queries whatever the number of cases ([9] item 6): the
+same count at two sizes, with cases in this term and the last, answered, overdue, reviewed,
+referred and taken down."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from incidents.models import (
+    Category,
+    GovernorReview,
+    Incident,
+    Referral,
+    ReferralKind,
+    ReviewDecision,
+    Route,
+    TakedownRequest,
+)
+from tests.factories import member
+from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
+
+from .fixtures import NOW
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
+
+
+def _make(cast, n):
+    """n cases at each school, spread over spring 2026 and autumn 2025, a third never answered."""
+    for school, reporter in ((cast.oakfield, cast.sam), (cast.brookside, cast.bethan)):
+        made = IncidentFactory.create_batch(n, school=school, reporter=reporter, category=Category.PARENT_POST)
+        for i, incident in enumerate(made):
+            received = NOW - timedelta(days=8 + (i * 37) % 200, hours=i % 24)
+            Incident.objects.filter(pk=incident.pk).update(
+                received_at=received,
+                response_due_at=received + timedelta(hours=24),
+                acknowledged_at=received + timedelta(hours=i % 30) if i % 3 else None,
+                overdue_at=None if i % 3 else received + timedelta(hours=24),
+                route=[Route.BREACH, Route.LOW_LEVEL, Route.ALLEGATION, ""][i % 4],
+            )
+        GovernorReview.objects.bulk_create(
+            GovernorReview(incident=i, decision=ReviewDecision.UPHOLD, decided_by=cast.gary) for i in made[::5]
+        )
+        Referral.objects.bulk_create(
+            Referral(incident=i, kind=ReferralKind.LADO, made_on=NOW.date(), recorded_by=cast.helen) for i in made[::7]
+        )
+        TakedownRequest.objects.bulk_create(
+            TakedownRequest(
+                incident=i, platform="facebook", url="https://example.org/x", requested_on=NOW.date(),
+                requested_by=cast.helen,
+            )
+            for i in made[::9]
+        )  # fmt: skip
+
+
+# Spring 2026 and, beside it, autumn 2025: both have cases at either size.
+PAGES = [
+    ("gary", "incidents:termly_report", "?term=2026-spring"),
+    ("tom", "incidents:termly_report", "?term=2026-spring"),
+    ("gary", "reporting:pack_csv", "?term=2026-spring"),
+    ("gary", "reporting:pack_pdf", "?term=2026-spring"),
+    ("tom", "reporting:trust", "?term=2026-spring"),
+    ("tom", "reporting:trust", ""),
+]
+
+
+def _count(client, person, url):
+    sign_in(client, person)
+    with time_machine.travel(NOW, tick=False):
+        client.get(url)  # warm per-process caches (content types, sessions) out of the count
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.parametrize(("who", "name", "query"), PAGES)
+def test_report_page_query_count_does_not_grow(client, cast, who, name, query):
+    member(cast.tom, cast.brookside, Role.TRUST_ADMIN)
+    policy_for(cast.oakfield)
+    url = reverse(name) + query
+    person = getattr(cast, who)
+    _make(cast, 10)
+    small = _count(client, person, url)
+    _make(cast, 290)
+    assert Incident.objects.count() == 600
+    large = _count(client, person, url)
+    assert large == small, f"{url}: {small} queries at 20 cases, {large} at 600"
+    assert small <= 40, small
