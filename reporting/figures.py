@@ -43,6 +43,7 @@ from incidents.models import (
     TakedownRequest,
     TakedownStatus,
 )
+from policyhub import review
 from policyhub.models import Acknowledgement, PolicyVersion, VersionStatus
 
 from .terms import Term
@@ -270,7 +271,9 @@ class PolicyState:
 
     @property
     def review_overdue(self) -> bool:
-        return self.next_review_date is not None and self.next_review_date < self.today
+        # The same rule as the policy page and the review clock (policyhub/review.py).
+        state = review.state(self.version, self.today) if self.version else None
+        return state is not None and state.overdue
 
 
 def policy_state(school, today: date) -> PolicyState:
