@@ -33,7 +33,7 @@ ROLES = {
     "dpo": "dpo@example.org",
 }
 # Pages every signed-in role can open beside its menu.
-EXTRA_PAGES = ["/accounts/security/", "/incidents/reviews/termly/", "/no-such-page/"]  # termly: a 403 unless governor
+EXTRA_PAGES = ["/accounts/security/", "/incidents/reviews/termly/", "/no-such-page/"]  # the pack: a 403 unless governor or trust admin
 ANONYMOUS_PAGES = [
     "/accounts/login/",
     "/accounts/password/reset/",
