@@ -32,8 +32,8 @@ ROLES = {
     "trust-admin": "trust-admin@example.org",
     "dpo": "dpo@example.org",
 }
-# Pages every signed-in role can open beside its menu.
-EXTRA_PAGES = ["/accounts/security/", "/incidents/reviews/termly/", "/no-such-page/"]  # the pack: a 403 unless governor or trust admin
+# Pages every signed-in role can open beside its menu (the pack: a 403 unless governor or trust admin).
+EXTRA_PAGES = ["/accounts/security/", "/incidents/reviews/termly/", "/no-such-page/"]
 ANONYMOUS_PAGES = [
     "/accounts/login/",
     "/accounts/password/reset/",
