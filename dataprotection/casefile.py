@@ -18,10 +18,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -32,6 +29,7 @@ from incidents import evidence as storage
 from incidents.deadlines import LONDON
 from incidents.models import CaseLink, Evidence, Incident, TimelineEntry, TimelineKind
 from policyhub.models import Clause
+from policyhub.pdf import FONT, document
 
 from .sar import CASE_WORK, Redactor, third_parties
 
@@ -127,9 +125,6 @@ def redactor(incident: Incident, choices: Choices):
 
 
 # --- The document ---------------------------------------------------------------------------------
-
-FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
-FONT = "DejaVu"
 
 
 @dataclass
@@ -467,35 +462,10 @@ CLOSING = redactions
 # --- Building -------------------------------------------------------------------------------------
 
 
-@cache
-def _font_files() -> tuple[str, str]:
-    return str(FONT_DIR / "DejaVuSans.ttf"), str(FONT_DIR / "DejaVuSans-Bold.ttf")
-
-
 def _pdf(incident: Incident, made_by, made_at: datetime, purpose: str):
-    from fpdf import FPDF
-
-    class Document(FPDF):
-        def footer(self):
-            self.set_y(-12)
-            self.set_font(FONT, "", 8)
-            footer = f"Case file {incident.reference} · confidential · page {self.page_no()} of {{nb}}"
-            self.cell(0, 5, footer, align="C")
-
-    regular, bold = _font_files()
-    pdf = Document(format="A4")
-    pdf.set_title(f"Case file {incident.reference}")
-    pdf.set_creator("PolicyHub")
-    pdf.set_creation_date(made_at)
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 16)
-    pdf.multi_cell(0, 8, f"Case file {incident.reference}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 9)
+    pdf = document(
+        f"Case file {incident.reference}", footer=f"Case file {incident.reference} · confidential", made_at=made_at
+    )
     purpose_label = dict(Purpose.CHOICES).get(purpose, "")
     pdf.multi_cell(
         0,

@@ -1,40 +1,18 @@
 """The governors' pack as a PDF ([9] item 3): fpdf2 with the bundled DejaVu font, as the case file
-(dataprotection/casefile.py). The same rows as the page and the CSV (pack.Pack.sections): counts and
+(policyhub/pdf.py). The same rows as the page and the CSV (pack.Pack.sections): counts and
 rates only, no case reference, no name of anyone involved in a case."""
 
 from datetime import datetime
 
-from dataprotection.casefile import FONT, _font_files
 from incidents.deadlines import LONDON
+from policyhub.pdf import FONT, document
 
 from .pack import Pack
 
 
 def build(pack: Pack, *, made_at: datetime) -> bytes:
-    from fpdf import FPDF
-
     title = f"Governors' pack: {pack.school.name}, {pack.term.label}"
-
-    class Document(FPDF):
-        def footer(self):
-            self.set_y(-12)
-            self.set_font(FONT, "", 8)
-            self.cell(0, 5, f"{title} · page {self.page_no()} of {{nb}}", align="C")
-
-    regular, bold = _font_files()
-    pdf = Document(format="A4")
-    pdf.set_title(title)
-    pdf.set_creator("PolicyHub")
-    pdf.set_creation_date(made_at)
-    pdf.add_font(FONT, "", regular)
-    pdf.add_font(FONT, "B", bold)
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_margins(15, 15, 15)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 16)
-    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 9)
+    pdf = document(title, footer=title, made_at=made_at)
     term, previous = pack.term, pack.previous
     local = made_at.astimezone(LONDON)
     pdf.multi_cell(

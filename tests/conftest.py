@@ -41,6 +41,19 @@ def cast(db):
     )
 
 
+@pytest.fixture
+def sweep(monkeypatch):
+    """The beat's deadline sweep at `now`, with the clock the countdown tasks read set to the same
+    moment (clocks due within the precision horizon of `now` are queued, as beat would)."""
+    from incidents import clocks
+
+    def run(*, now):
+        monkeypatch.setattr(clocks, "timezone_now", lambda: now)
+        return clocks.deadlines_sweep(now=now)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def seeded_var_template(tmp_path_factory):
     """A migrated, seeded var folder (what `make seed` leaves), built once per worker: the tests of

@@ -9,22 +9,10 @@ from django.utils import timezone
 
 from approvals import services
 from approvals.models import AuthorisationRequest, AuthorisationStatus
-from incidents import clocks
 from incidents.models import Deadline, DeadlineKind, DeadlineState, Notification
 from tests.approvals.conftest import account_for, open_account
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sweep(monkeypatch):
-    """The beat's sweep at `now`, with the clock the countdown tasks read set to the same moment."""
-
-    def run(*, now):
-        monkeypatch.setattr(clocks, "timezone_now", lambda: now)
-        return clocks.deadlines_sweep(now=now)
-
-    return run
 
 
 def _to(kind):

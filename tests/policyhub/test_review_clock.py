@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Role
-from incidents import clocks
 from incidents.models import Deadline, DeadlineKind, DeadlineState, Notification
 from incidents.notify import notification_send
 from policyhub import review, services, tasks
@@ -46,17 +45,6 @@ def _pending(version=None):
 
 def _told(kind):
     return sorted(Notification.objects.filter(kind=kind).values_list("recipient__full_name", flat=True))
-
-
-@pytest.fixture
-def sweep(monkeypatch):
-    """The beat's sweep at `now`, with the clock the countdown tasks read set to the same moment."""
-
-    def run(*, now):
-        monkeypatch.setattr(clocks, "timezone_now", lambda: now)
-        return clocks.deadlines_sweep(now=now)
-
-    return run
 
 
 def _send_all():
