@@ -51,7 +51,7 @@ lint: venv
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	POLICYHUB_ENV=production SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))') \
 		ALLOWED_HOSTS=policyhub.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
-	$(BIN)/bandit -q -r accounts incidents policyhub dataprotection approvals obligations -ll
+	$(BIN)/bandit -q -r accounts incidents policyhub dataprotection approvals obligations reporting -ll
 
 # Timings, not tests: each benchmark on a throwaway PostgreSQL cluster (pg_virtualenv).
 bench: venv
