@@ -29,7 +29,7 @@ from incidents import evidence as storage
 from incidents.deadlines import LONDON
 from incidents.models import CaseLink, Evidence, Incident, TimelineEntry, TimelineKind
 from policyhub.models import Clause
-from policyhub.pdf import FONT, document
+from policyhub.pdf import FONT, document, section_heading
 
 from .sar import CASE_WORK, Redactor, third_parties
 
@@ -173,14 +173,8 @@ class CaseFile:
 
     # Layout helpers.
     def heading(self, text: str) -> None:
-        pdf = self.pdf
-        if pdf.get_y() > pdf.h - 40:
-            pdf.add_page()
-        pdf.ln(4)
-        pdf.set_font(FONT, "B", 13)
-        pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, "", 10)
-        pdf.ln(1)
+        section_heading(self.pdf, text, size=13, body=10, gap=4)
+        self.pdf.ln(1)
 
     def subheading(self, text: str) -> None:
         self.pdf.set_font(FONT, "B", 10)

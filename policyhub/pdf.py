@@ -43,3 +43,14 @@ def document(title: str, *, footer: str, made_at: datetime):
     pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     return pdf
+
+
+def section_heading(pdf, text: str, *, size: float, body: float, gap: float) -> None:
+    """A bold heading `gap` mm below what came before, never alone at the foot of a page; the body
+    font (`body` pt) is set again after it."""
+    if pdf.get_y() > pdf.h - 40:
+        pdf.add_page()
+    pdf.ln(gap)
+    pdf.set_font(FONT, "B", size)
+    pdf.multi_cell(0, size / 2, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", body)

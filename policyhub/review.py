@@ -18,12 +18,15 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 from accounts.models import Role, User
 from incidents.clocks import _schedule_soon
 from incidents.deadlines import LONDON
 from incidents.models import Deadline, DeadlineKind, DeadlineState
 from incidents.notify import notify
+
+from .models import PolicyVersion, VersionStatus
 
 KIND = DeadlineKind.POLICY_REVIEW
 DUE_SOON = "policy_review_soon"
@@ -61,14 +64,12 @@ class ReviewState:
 
 def state(version, today: date) -> ReviewState | None:
     """None for a version with no review date or not in force (an archived version's date is history)."""
-    if version.next_review_date is None or version.status != "active":
+    if version.next_review_date is None or version.status != VersionStatus.ACTIVE:
         return None
     return ReviewState(due=version.next_review_date, days=(version.next_review_date - today).days)
 
 
 def _versions_of(policy_id):
-    from .models import PolicyVersion
-
     return PolicyVersion.objects.filter(policy_id=policy_id).values_list("pk", flat=True)
 
 
@@ -79,7 +80,7 @@ def schedule(version, now: datetime) -> list[Deadline]:
     Deadline.objects.filter(
         target_type=version_type, target_id__in=_versions_of(version.policy_id), kind=KIND, state=DeadlineState.PENDING
     ).update(state=DeadlineState.CANCELLED, closed_at=now)
-    if version.next_review_date is None or version.status != "active":
+    if version.next_review_date is None or version.status != VersionStatus.ACTIVE:
         return []
     generation = 1 + Deadline.objects.filter(target_type=version_type, target_id=version.pk, kind=KIND).count()
     due = due_at(version.next_review_date)
@@ -116,8 +117,6 @@ def schedule(version, now: datetime) -> list[Deadline]:
 def answerable(policy) -> list[User]:
     """The heads of every school working under the policy (its own school included), and the trust
     admins of a trust's model policy."""
-    from django.db.models import Q
-
     where = Q(memberships__role=Role.HEAD, memberships__school__adoption__policy=policy)
     if policy.school_id:
         where |= Q(memberships__role=Role.HEAD, memberships__school_id=policy.school_id)
@@ -130,10 +129,8 @@ def effect(*, deadline, incident, now):
     """Run inside deadline_fire's transaction. The version is locked and read again: a review recorded
     a moment before the sweep has already cancelled this row, and a version no longer in force, or
     with another date, is not reminded about."""
-    from .models import PolicyVersion
-
     version = PolicyVersion.objects.select_for_update().select_related("policy").filter(pk=deadline.target_id).first()
-    if version is None or version.status != "active" or version.next_review_date is None:
+    if version is None or version.status != VersionStatus.ACTIVE or version.next_review_date is None:
         return
     if version.next_review_date.isoformat() != deadline.data.get("on"):
         return
@@ -145,11 +142,9 @@ def effect(*, deadline, incident, now):
 def schedule_missing(now: datetime) -> int:
     """Versions in force whose date has no clock (published before the clock existed, or the date
     changed in the Django admin): give them one. Idempotent; the hourly policy beat runs it
-    (policyhub/tasks.py), and so does `loaddemo`. Two queries: one active version per policy."""
-    from .models import PolicyVersion
-
+    (policyhub/tasks.py), and so does `seed_demo`. Two queries: one active version per policy."""
     version_type = ContentType.objects.get_for_model(PolicyVersion)
-    versions = list(PolicyVersion.objects.filter(status="active", next_review_date__isnull=False))
+    versions = list(PolicyVersion.objects.filter(status=VersionStatus.ACTIVE, next_review_date__isnull=False))
     clocked = {
         (target_id, (data or {}).get("on"))
         for target_id, data in Deadline.objects.filter(

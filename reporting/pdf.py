@@ -5,7 +5,7 @@ rates only, no case reference, no name of anyone involved in a case."""
 from datetime import datetime
 
 from incidents.deadlines import LONDON
-from policyhub.pdf import FONT, document
+from policyhub.pdf import document, section_heading
 
 from .pack import Pack
 
@@ -27,12 +27,7 @@ def build(pack: Pack, *, made_at: datetime) -> bytes:
         align="L",
     )
     for heading, rows in pack.sections:
-        if pdf.get_y() > pdf.h - 40:
-            pdf.add_page()
-        pdf.ln(3)
-        pdf.set_font(FONT, "B", 12)
-        pdf.multi_cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(FONT, "", 9)
+        section_heading(pdf, heading, size=12, body=9, gap=3)
         if not rows:
             pdf.multi_cell(0, 5, "None in either term.", new_x="LMARGIN", new_y="NEXT")
             continue

@@ -58,6 +58,19 @@ def _manage(*args, **env):
     )
 
 
+def _shell(code: str, *, drop=(), **env) -> list[str]:
+    """What `code` prints, run by `manage.py shell` with `drop` taken out of the environment and `env` added."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+        cwd=ROOT,
+        env={**_clean_env(*drop), **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
 def test_production_settings_pass_the_deploy_check():
     result = _manage(
         "check",
@@ -91,16 +104,11 @@ def test_deploy_check_rejects_the_development_key():
 
 
 def test_defaults_are_sqlite_filesystem_broker_console_email_and_no_debug():
-    env = _clean_env("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_BACKEND")
     code = (
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.EMAIL_BACKEND, s.DEBUG)"
     )
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
+    assert _shell(code, drop=("DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_BACKEND")) == [
         "django.db.backends.sqlite3",
         "filesystem://",
         "django.core.mail.backends.console.EmailBackend",
@@ -109,13 +117,12 @@ def test_defaults_are_sqlite_filesystem_broker_console_email_and_no_debug():
 
 
 def test_database_url_selects_postgresql():
-    env = {**_clean_env(), "DATABASE_URL": "postgres://u:p@db.internal:5432/policyhub"}
     code = "from django.conf import settings as s; d=s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.postgresql", "db.internal", "policyhub"]
+    assert _shell(code, DATABASE_URL="postgres://u:p@db.internal:5432/policyhub") == [
+        "django.db.backends.postgresql",
+        "db.internal",
+        "policyhub",
+    ]
 
 
 def test_postgresql_connections_are_kept_for_a_minute_and_checked_sqlite_ones_are_not():
@@ -126,15 +133,7 @@ def test_postgresql_connections_are_kept_for_a_minute_and_checked_sqlite_ones_ar
     )
 
     def conn(**env):
-        result = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-v0", "-c", code],
-            cwd=ROOT,
-            env={**_clean_env("DATABASE_URL", "DATABASE_CONN_MAX_AGE"), **env},
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.split()
+        return _shell(code, drop=("DATABASE_URL", "DATABASE_CONN_MAX_AGE"), **env)
 
     postgres = "postgres://u:p@db.internal:5432/policyhub"
     assert conn(DATABASE_URL=postgres) == ["60", "True"]
@@ -150,26 +149,13 @@ def test_sqlite_uses_wal_takes_the_write_lock_up_front_and_waits_for_it(tmp_path
         "    cur.execute('PRAGMA ' + pragma); print(cur.fetchone()[0])\n"
         "print(c.transaction_mode)\n"
     )
-    env = {**_clean_env("DATABASE_URL"), "POLICYHUB_VAR_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr
     # WAL; a writer waits 20 s for the lock; FULL (2) fsyncs every commit; BEGIN IMMEDIATE.
-    assert result.stdout.split() == ["wal", "20000", "2", "IMMEDIATE"]
+    assert _shell(code, drop=("DATABASE_URL",), POLICYHUB_VAR_DIR=str(tmp_path)) == ["wal", "20000", "2", "IMMEDIATE"]
 
 
 def _worker_pool(**env):
     code = "from policyhub.celery import app; print(app.conf.worker_pool)"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", code],
-        cwd=ROOT,
-        env={**_clean_env("DATABASE_URL", "CELERY_BROKER_URL"), **env},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
+    return " ".join(_shell(code, drop=("DATABASE_URL", "CELERY_BROKER_URL"), **env))
 
 
 def test_embedded_worker_runs_one_task_at_a_time_and_postgresql_with_redis_keeps_prefork():

@@ -16,8 +16,6 @@ from accounts.models import Role
 from incidents import services
 from incidents.clocks import deadlines_sweep, school_calendar
 from incidents.models import Incident, Notification, Severity, Status, TakedownRequest, TakedownStatus
-from tests.auth import login_verified
-from tests.conftest import login
 from tests.factories import person
 from tests.incidents.factories import fresh
 
@@ -33,26 +31,6 @@ def session_cookies(settings):
     # The server's clock moves two days ahead of the browser's: no cookie may carry a date.
     settings.SESSION_EXPIRE_AT_BROWSER_CLOSE = True
     settings.CSRF_COOKIE_AGE = None
-
-
-@pytest.fixture
-def tab(browser, live_server):
-    contexts = []
-
-    def open_tab(user):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        if user.memberships.exclude(role=Role.STAFF).exists():
-            login_verified(page, user)
-        else:
-            login(page, user.email)
-        return page
-
-    yield open_tab
-    for context in contexts:
-        context.close()
 
 
 def _report(page, words: str) -> str:
@@ -82,17 +60,17 @@ def _status(page):
     return page.get_by_role("status").first
 
 
-def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(tab, cast, session_cookies):
+def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(open_as, cast, session_cookies):
     staff = [cast.sam] + [
         person(n, cast.oakfield, Role.STAFF) for n in ("Rhys Evans", "Tara Quinn", "Uma Roy", "Will Ode")
     ]
     deputy = person("Dev Patel", cast.oakfield, Role.STAFF)
     words = [f"{who.full_name.split()[0]}'s account: a parent is mocking a colleague in a post." for who in staff]
-    references = [_report(tab(who), text) for who, text in zip(staff, words, strict=True)]
+    references = [_report(open_as(who), text) for who, text in zip(staff, words, strict=True)]
     survivor, others = references[0], references[1:]
 
     # The head: each later report warns that an open case cites the same link; she merges them.
-    head = tab(cast.helen)
+    head = open_as(cast.helen)
     for reference in others:
         head.goto(f"/incidents/{reference}/")
         expect(head.get_by_test_id("duplicate-warning")).to_contain_text(survivor)
@@ -117,7 +95,7 @@ def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(tab, cas
     expect(_status(head)).to_contain_text("Task given")
 
     # The deputy: the task on their home page, the take-down recorded from the task page.
-    dev = tab(deputy)
+    dev = open_as(deputy)
     dev.goto("/")
     dev.get_by_role("region", name="Your tasks").get_by_role("link", name=re.compile(survivor)).click()
     ask = _form(dev, "Record a take-down request")
@@ -137,7 +115,7 @@ def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(tab, cas
         assert Notification.objects.filter(kind="takedown_no_action", recipient=cast.helen).exists()
 
         # Two days on, everyone signs in again (sessions end after a period without use).
-        dev = tab(deputy)
+        dev = open_as(deputy)
         dev.goto(f"/incidents/{survivor}/")
         expect(dev.get_by_role("region", name="Take-downs")).to_contain_text("No response from the platform")
         step = _form(dev, "Record an escalation")
@@ -165,7 +143,7 @@ def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(tab, cas
             route="no_breach",
         )
         services.incident_start_investigation(incident=fresh(incident), actor=cast.helen)
-        head = tab(cast.helen)
+        head = open_as(cast.helen)
         head.goto(f"/incidents/{survivor}/")
         head.get_by_label(re.compile(r"^\s*Outcome")).select_option(label="Content removed by the platform")
         head.get_by_label("Reasons").fill(OUTCOME_REASON)
@@ -177,7 +155,7 @@ def test_five_reports_of_one_post_merged_delegated_escalated_and_closed(tab, cas
 
         # Each reporter: resolved, and nothing of the case work, the other reports or the outcome.
         for n, (who, reference) in enumerate(zip(staff, references, strict=True)):
-            page = tab(who)
+            page = open_as(who)
             page.goto(f"/incidents/{reference}/")
             main = page.get_by_role("main")
             expect(main).to_contain_text("Closed" if n == 0 else "Resolved")

@@ -7,38 +7,12 @@ from playwright.sync_api import expect
 
 from incidents.models import Incident, Status
 from policyhub.demo_policy import seed_policy
-from tests.conftest import login
 from tests.incidents.factories import png_bytes, policy_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    contexts = []
-
-    def open_page(user, viewport=None):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        try:
-            from tests.auth import login_verified
-        except ImportError:
-            login(page, user.email)
-        else:
-            if user.memberships.exclude(role="staff").exists():
-                login_verified(page, user)
-            else:
-                login(page, user.email)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def _report_parent_post(page, *, phone=False):
