@@ -396,6 +396,17 @@ class QueueFilterForm(forms.Form):
 # --- Tasks on a case (incidents/assignments.py) ------------------------------------------------------
 
 
+class _FetchedChoices(forms.models.ModelChoiceIterator):
+    """The choices from the queryset fetched as one list. Django's iterator reads them through
+    `.iterator()`, a server-side cursor on PostgreSQL (DECLARE, fetch, close) for a handful of rows."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
 class AssignTaskForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="Who", queryset=User.objects.none(), empty_label="Choose…", help_text="A member of staff at the school."
@@ -415,6 +426,7 @@ class AssignTaskForm(forms.Form):
         from .assignments import assignable_people
 
         super().__init__(*args, **kwargs)
+        self.fields["assignee"].iterator = _FetchedChoices  # before the queryset, which hands it to the widget
         self.fields["assignee"].queryset = assignable_people(incident)
         self.fields["assignee"].label_from_instance = lambda user: user.full_name or user.email
 

@@ -339,12 +339,16 @@ def progress(incident: Incident) -> str:
     return "Resolved" if closed else "Being handled with a related report"
 
 
-def duplicates(user, incident: Incident) -> list[Incident]:
+def duplicates(user, incident: Incident, evidence: list | None = None) -> list[Incident]:
     """Other open cases of the school, owned by `user`, citing a post this case cites, that are not
-    linked to it or merged into it already."""
+    linked to it or merged into it already. `evidence`: the case's files, when already fetched."""
     if incident.status not in OPEN_STATUSES:
         return []
-    mine = urlmatch.keys(incident.links, *incident.evidence.values_list("captured_url", flat=True))
+    if evidence is None:
+        captured = incident.evidence.values_list("captured_url", flat=True)
+    else:
+        captured = [item.captured_url for item in evidence]
+    mine = urlmatch.keys(incident.links, *captured)
     if not mine:
         return []
     others = (
@@ -370,12 +374,22 @@ def duplicates(user, incident: Incident) -> list[Incident]:
     return found
 
 
-def owner_context(request, incident: Incident, roles) -> dict:
+def owner_context(request, incident: Incident, roles, evidence: list | None = None) -> dict:
     """What the owner's page shows of links, merged reports and possible duplicates. The merged
     reports' content is shown here, so each one shown is recorded as read (the page's own event
-    names the survivor only)."""
+    names the survivor only). `evidence`: the case's files the page has fetched already."""
     user = request.user
-    related = list(Incident.objects.owned_by(user).filter(linked_q(incident)).order_by("received_at", "pk"))
+    # Most cases are linked to none: a plain look at the links first, and the owner's access rule
+    # (costly to build) only when there is one to filter.
+    linked = [
+        pk
+        for pair in CaseLink.objects.filter(Q(first=incident) | Q(second=incident)).values_list("first", "second")
+        for pk in pair
+        if pk != incident.pk
+    ]
+    related = (
+        list(Incident.objects.owned_by(user).filter(pk__in=linked).order_by("received_at", "pk")) if linked else []
+    )
     merged = []
     for report in (
         Incident.objects.filter(merged_into=incident).select_related("reporter", "subject").order_by("merged_at", "pk")
@@ -394,7 +408,7 @@ def owner_context(request, incident: Incident, roles) -> dict:
     return {
         "related_cases": related,
         "merged_reports": merged,
-        "possible_duplicates": duplicates(user, incident) if may["link"] else [],
+        "possible_duplicates": duplicates(user, incident, evidence) if may["link"] else [],
         "may_merge": may["merge"],
         "may_split": bool(roles & OWNERS),
     }

@@ -52,8 +52,14 @@ def _triaged(incident: Incident) -> str | None:
     return None
 
 
-def _lado_referred(incident: Incident) -> str | None:
-    if incident.route == Route.ALLEGATION and not incident.referrals.filter(kind=ReferralKind.LADO).exists():
+def _lado_referred(incident: Incident, referrals: list | None = None) -> str | None:
+    if incident.route != Route.ALLEGATION:
+        return None
+    if referrals is None:
+        referred = incident.referrals.filter(kind=ReferralKind.LADO).exists()
+    else:
+        referred = any(r.kind == ReferralKind.LADO for r in referrals)
+    if not referred:
         return "This case meets the harm threshold: record the LADO referral first."
     return None
 
@@ -70,19 +76,41 @@ def _outcome_is_breach(incident: Incident) -> str | None:
     return None
 
 
-def _removal_recorded(incident: Incident) -> str | None:
-    if (
-        incident.outcome == Outcome.CONTENT_REMOVED
-        and not incident.takedowns.filter(status=TakedownStatus.REMOVED).exists()
-    ):
+# The take-down requirements read the case's requests from the database, or from `requests`, the
+# list the case page has fetched already (`known_answers`): one rule, two sources.
+def _removal_recorded(incident: Incident, requests: list | None = None) -> str | None:
+    if incident.outcome != Outcome.CONTENT_REMOVED:
+        return None
+    if requests is None:
+        removed = incident.takedowns.filter(status=TakedownStatus.REMOVED).exists()
+    else:
+        removed = any(r.status == TakedownStatus.REMOVED for r in requests)
+    if not removed:
         return "The outcome says the content was removed: record the platform's removal under Take-downs first."
     return None
 
 
-def _takedown_waiting(incident: Incident) -> str | None:
-    if not incident.takedowns.exclude(status=TakedownStatus.REMOVED).exists():
+def _takedown_waiting(incident: Incident, requests: list | None = None) -> str | None:
+    if requests is None:
+        waiting = incident.takedowns.exclude(status=TakedownStatus.REMOVED).exists()
+    else:
+        waiting = any(r.status != TakedownStatus.REMOVED for r in requests)
+    if not waiting:
         return "No take-down request is waiting for the platform: record a request first."
     return None
+
+
+def known_answers(incident: Incident, *, takedowns: list | None = None, referrals: list | None = None) -> dict:
+    """Requirements answered from lists the case page has fetched already (all of the case's
+    take-down requests, takedowns.for_case; all of its referrals), to seed `unmet`'s `known`:
+    no query, however many actions ask."""
+    known = {}
+    if takedowns is not None:
+        known[_takedown_waiting] = _takedown_waiting(incident, takedowns)
+        known[_removal_recorded] = _removal_recorded(incident, takedowns)
+    if referrals is not None:
+        known[_lado_referred] = _lado_referred(incident, referrals)
+    return known
 
 
 @dataclass(frozen=True)
@@ -702,8 +730,22 @@ def available(roles: frozenset[CaseRole], incident: Incident) -> dict[str, Trans
     return {t.name: t for t in TABLE if allowed(roles, incident, t.name)}
 
 
-def unmet(incident: Incident, name: str) -> list[str]:
-    return [problem for check in TRANSITIONS[name].requires if (problem := check(incident))]
+def unmet(incident: Incident, name: str, known: dict | None = None) -> list[str]:
+    """The row's requirements not met. `known` (check -> its answer) is a page's memo: each check
+    runs once however many of the page's actions share it (three take-down rows ask the same
+    question), and the page may seed it with answers from what it fetched (`takedown_answers`).
+    Services pass none: they check afresh inside their transaction."""
+    problems = []
+    for check in TRANSITIONS[name].requires:
+        if known is None:
+            problem = check(incident)
+        else:
+            if check not in known:
+                known[check] = check(incident)
+            problem = known[check]
+        if problem:
+            problems.append(problem)
+    return problems
 
 
 def check(user, incident: Incident, name: str) -> Transition:

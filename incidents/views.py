@@ -37,6 +37,7 @@ from .transitions import (
     allowed,
     available,
     case_roles,
+    known_answers,
     review_panel,
     unmet,
 )
@@ -138,12 +139,15 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     ):
         actions.pop("declare_conflict")  # declared already (the service refuses a second)
     template, context = CASE_PAGES[mode](request, incident, roles, actions)
-    context.update(incident=incident, panels=_panels(incident, actions, bound or {}), bound=bound or {})
+    # Each requirement is checked once for the page, from the take-downs and referrals the page has
+    # fetched when it has them (the three take-down rows ask the same question: one answer, no query).
+    known = known_answers(incident, takedowns=context.get("takedowns"), referrals=context.get("referrals"))
+    context.update(incident=incident, panels=_panels(incident, actions, bound or {}, known), bound=bound or {})
     context.setdefault("task_actions", {name for name in actions if name in PER_TASK_ACTIONS})
     return render(request, template, context, status=status)
 
 
-def _panels(incident, actions, bound: dict) -> list[dict]:
+def _panels(incident, actions, bound: dict, known: dict) -> list[dict]:
     """A form per action this page posts to views.case_action (rows with a `path`); the rows served
     elsewhere (evidence files, access history, retention) are links or forms of their own."""
     return [
@@ -151,7 +155,7 @@ def _panels(incident, actions, bound: dict) -> list[dict]:
             "name": name,
             "transition": t,
             "form": bound.get(name) or _form_for(t, incident),
-            "problems": unmet(incident, name),
+            "problems": unmet(incident, name, known),
             "url": reverse(t.url_name, args=[incident.reference]),
             "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],
         }
@@ -164,22 +168,25 @@ def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
     """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
     history = T["access_history"]
     timeline = list(incident.timeline.select_related("actor"))
+    # Fetched once and lent to the parts that read them again (duplicates, referral prompts).
+    files = list(incident.evidence.select_related("uploaded_by", "withdrawn_by"))
+    referrals = list(incident.referrals.select_related("recorded_by"))
     return "incidents/case_owner.html", {
         "timeline": timeline,
-        "evidence": list(incident.evidence.select_related("uploaded_by", "withdrawn_by")),
+        "evidence": files,
         "withdraw_form": forms.WithdrawForm(prefix="withdraw")
         if allowed(roles, incident, "withdraw_evidence")
         else None,
         "clauses": list(incident.clauses.order_by("order")),
-        "referrals": list(incident.referrals.select_related("recorded_by")),
-        "referral_prompts": _referral_prompts(incident),
+        "referrals": referrals,
+        "referral_prompts": _referral_prompts(incident, referrals),
         "reviews": list(incident.governor_reviews.select_related("decided_by")),
         "review": _review_box(request, incident, roles),
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)
         else "",
         "tasks": assignments.tasks_of_case(incident),
-        **merging.owner_context(request, incident, roles),
+        **merging.owner_context(request, incident, roles, evidence=files),
         "thread": reporter_channel.thread_for_owner(incident),
         "takedowns": takedowns.for_case(incident),
         "allegation": allegations.case_panel(incident, timeline),
@@ -251,13 +258,14 @@ PROMPTS = {
 }
 
 
-def _referral_prompts(incident) -> list[str]:
+def _referral_prompts(incident, referrals: list) -> list[str]:
+    """`referrals`: the case's referrals, as the owner's page lists them."""
     wanted = []
     if incident.category in PROMPTS:
         wanted.append(PROMPTS[incident.category])
     if incident.route == Route.ALLEGATION:
         wanted.append((ReferralKind.LADO, "The harm threshold is met: refer to the LADO within one working day."))
-    made = set(incident.referrals.values_list("kind", flat=True)) if wanted else set()
+    made = {r.kind for r in referrals}
     return [text for kind, text in wanted if kind not in made]
 
 
