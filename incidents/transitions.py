@@ -634,6 +634,20 @@ def case_roles(user, incident: Incident, school_roles: frozenset[str] | None = N
     return frozenset(roles)
 
 
+def page_roles(
+    user, incident: Incident, school_roles: frozenset[str]
+) -> tuple[frozenset[CaseRole], "ReviewPanel | None"]:
+    """`case_roles` for showing the case page, with the review panel of a review in progress (the
+    page's "who may decide" box reads it too: worked out once). Every row DECIDER may use acts in
+    review only (tests/incidents/test_action_table.py), so in any other state DECIDER changes nothing
+    on the page and the panel (three queries) is not worked out."""
+    roles = set(access.relation_roles(user, incident, school_roles))
+    panel = review_panel(incident) if incident.status == Status.GOVERNOR_REVIEW else None
+    if panel is not None and CaseRole.GOVERNOR in roles and any(p.pk == user.pk for p in panel.deciders):
+        roles.add(CaseRole.DECIDER)
+    return frozenset(roles), panel
+
+
 # --- Who decides the governors' review (separation of duties) ------------------------------------
 
 # Owner actions on the timeline: whoever took one acted as the case's owner.

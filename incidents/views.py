@@ -38,6 +38,7 @@ from .transitions import (
     available,
     case_roles,
     known_answers,
+    page_roles,
     review_panel,
     unmet,
 )
@@ -56,9 +57,12 @@ def _incident_or_404(request, reference) -> Incident:
     )
 
 
+def _school_roles(request, incident) -> frozenset:
+    return frozenset(m.role for m in request.ctx.memberships if m.school_id == incident.school_id)
+
+
 def _roles(request, incident) -> frozenset:
-    school_roles = frozenset(m.role for m in request.ctx.memberships if m.school_id == incident.school_id)
-    return case_roles(request.user, incident, school_roles)
+    return case_roles(request.user, incident, _school_roles(request, incident))
 
 
 def _require_role(roles, name) -> None:
@@ -123,7 +127,8 @@ PER_TASK_ACTIONS = frozenset({"complete_task", "cancel_task"})
 def _detail(request, incident, *, bound: dict | None = None, status=200):
     """The case page: `_mode` says which of the three pages the person gets, and that page's own
     function says what goes on it; the actions column is common."""
-    roles = _roles(request, incident)
+    roles, panel = page_roles(request.user, incident, _school_roles(request, incident))
+    request.case_review_panel = panel  # for _review_box: the panel is worked out once per page
     mode = _mode(roles, incident)
     if mode == "owner" and incident.status == Status.MERGED:
         # A merged report is read inside its survivor (its owners own both: incidents/merging.py).
@@ -243,7 +248,7 @@ def _review_box(request, incident, roles) -> dict | None:
     who may not, why (their own reason only: the others' would name the reporter)."""
     if incident.status != Status.GOVERNOR_REVIEW:
         return None
-    panel = review_panel(incident)
+    panel = getattr(request, "case_review_panel", None) or review_panel(incident)
     mine = panel.excluded.get(request.user.pk) if CaseRole.GOVERNOR in roles else None
     return {"deciders": panel.deciders, "by_trust": panel.by_trust, "mine": mine}
 

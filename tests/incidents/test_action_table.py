@@ -147,3 +147,12 @@ def test_a_legal_hold_takes_the_heads_side_from_the_table(client, cast, monkeypa
     monkeypatch.undo()
     assert client.post(url, {"reason": "Tribunal claim"}).status_code == 302
     assert fresh(incident).legal_hold
+
+
+def test_decider_rows_act_only_in_review_so_the_page_works_out_the_panel_only_then():
+    """transitions.page_roles skips the review panel outside GOVERNOR_REVIEW: that is right only while
+    every row DECIDER may use acts in review alone."""
+    decider_rows = [t for t in TABLE if transitions.CaseRole.DECIDER in t.roles]
+    assert decider_rows
+    for t in decider_rows:
+        assert t.sources == frozenset({Status.GOVERNOR_REVIEW}), t.name
