@@ -396,15 +396,30 @@ class QueueFilterForm(forms.Form):
 # --- Tasks on a case (incidents/assignments.py) ------------------------------------------------------
 
 
-class _FetchedChoices(forms.models.ModelChoiceIterator):
-    """The choices from the queryset fetched as one list. Django's iterator reads them through
-    `.iterator()`, a server-side cursor on PostgreSQL (DECLARE, fetch, close) for a handful of rows."""
+class FetchedChoices(forms.models.ModelChoiceIterator):
+    """A model choice field's options from one fetched list: `objects`, rows the page has fetched
+    already, or else the field's queryset read once. Django's own iterator reads them through
+    `.iterator()`, a server-side cursor on PostgreSQL (DECLARE, fetch, close) for a handful of rows.
+    Only the options shown: a posted choice is still looked up in the field's queryset."""
+
+    def __init__(self, field, objects=None):
+        super().__init__(field)
+        self.objects = objects
+
+    def _rows(self):
+        return self.queryset if self.objects is None else self.objects
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
+        for obj in self._rows():
             yield self.choice(obj)
+
+    def __len__(self):
+        return len(self._rows()) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self._rows())
 
 
 class AssignTaskForm(forms.Form):
@@ -426,7 +441,7 @@ class AssignTaskForm(forms.Form):
         from .assignments import assignable_people
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].iterator = _FetchedChoices  # before the queryset, which hands it to the widget
+        self.fields["assignee"].iterator = FetchedChoices  # before the queryset, which hands it to the widget
         self.fields["assignee"].queryset = assignable_people(incident)
         self.fields["assignee"].label_from_instance = lambda user: user.full_name or user.email
 

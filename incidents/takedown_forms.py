@@ -4,7 +4,7 @@ arguments of the services in incidents/takedowns.py, which check everything agai
 from django import forms
 from django.utils import timezone
 
-from .forms import DateInput
+from .forms import DateInput, FetchedChoices
 from .models import EscalationRoute, Platform, TakedownRequest, TakedownStatus
 from .takedowns import MAX_URL
 
@@ -27,15 +27,20 @@ class _OnOneRequest(forms.Form):
 
     waiting = (TakedownStatus.REQUESTED, TakedownStatus.NO_RESPONSE, TakedownStatus.REFUSED)
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, takedowns=None, **kwargs):
+        """`takedowns`: all of the case's requests, when the case page has fetched them already
+        (takedowns.for_case): the options come from them, not from a query per form."""
         super().__init__(*args, **kwargs)
-        self.fields["takedown"] = TakedownChoice(
+        field = TakedownChoice(
             label="Which request",
             queryset=TakedownRequest.objects.filter(incident=incident, status__in=self.waiting),
             to_field_name="public_id",
             empty_label="Choose…",
             error_messages={"invalid_choice": "Please choose one of this case's take-down requests from the list."},
         )
+        if takedowns is not None:  # in the queryset's order (TakedownRequest.Meta), as for_case reads them
+            field.widget.choices = FetchedChoices(field, [t for t in takedowns if t.status in self.waiting])
+        self.fields["takedown"] = field
         self.order_fields(["takedown"])
 
 

@@ -74,8 +74,9 @@ def _version_for(incident):
     return PolicyVersion.objects.in_force_on(incident.school, services.incident_date(incident))
 
 
-def _form_for(t: Transition, incident, data=None, files=None):
-    """The action's form from its table row (None: a plain button), given the case when it asks for it."""
+def _form_for(t: Transition, incident, data=None, files=None, fetched: dict | None = None):
+    """The action's form from its table row (None: a plain button), given the case when it asks for
+    it, and what the page has fetched already when it takes that (`fetched`: the take-downs)."""
     if not t.form:
         return None
     form_class = import_string(t.form)
@@ -83,6 +84,9 @@ def _form_for(t: Transition, incident, data=None, files=None):
     kwargs = {"prefix": t.name}
     if "incident" in params:
         kwargs["incident"] = incident
+    for name, value in (fetched or {}).items():
+        if name in params and value is not None:
+            kwargs[name] = value
     if "version" in params:  # triage offers the clauses of the version in force on the incident date
         kwargs["version"] = _version_for(incident)
     return form_class(data, files, **kwargs) if data is not None else form_class(**kwargs)
@@ -147,19 +151,20 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     # Each requirement is checked once for the page, from the take-downs and referrals the page has
     # fetched when it has them (the three take-down rows ask the same question: one answer, no query).
     known = known_answers(incident, takedowns=context.get("takedowns"), referrals=context.get("referrals"))
-    context.update(incident=incident, panels=_panels(incident, actions, bound or {}, known), bound=bound or {})
+    fetched = {"takedowns": context.get("takedowns")}
+    context.update(incident=incident, panels=_panels(incident, actions, bound or {}, known, fetched), bound=bound or {})
     context.setdefault("task_actions", {name for name in actions if name in PER_TASK_ACTIONS})
     return render(request, template, context, status=status)
 
 
-def _panels(incident, actions, bound: dict, known: dict) -> list[dict]:
+def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[dict]:
     """A form per action this page posts to views.case_action (rows with a `path`); the rows served
     elsewhere (evidence files, access history, retention) are links or forms of their own."""
     return [
         {
             "name": name,
             "transition": t,
-            "form": bound.get(name) or _form_for(t, incident),
+            "form": bound.get(name) or _form_for(t, incident, fetched=fetched),
             "problems": unmet(incident, name, known),
             "url": reverse(t.url_name, args=[incident.reference]),
             "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],

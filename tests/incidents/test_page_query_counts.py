@@ -6,9 +6,20 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from incidents.models import Incident
-from tests.incidents.factories import IncidentFactory, fast_passwords, sign_in
+from incidents import reporter_channel, takedowns
+from incidents.models import Incident, Outcome, Platform, Status
+from tests.incidents.factories import (
+    IncidentFactory,
+    advance,
+    fast_passwords,
+    fresh,
+    policy_for,
+    report,
+    sign_in,
+    upload,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -33,3 +44,58 @@ def test_the_case_page_and_the_sign_in_page_do_not_grow_with_the_school(cast):
         counts.append([_count(client, url) for client, url in pages])
     assert counts[0] == counts[1], counts
     assert counts[0][1] <= 2, "the sign-in page reads at most its session"
+
+
+# The case page's queries, at most, on SQLite (PostgreSQL adds the audit actor's two set_config
+# calls). Before [12]'s case-page work: 36, 12, 17 and 28. The head's page asked whether a take-down
+# was waiting three times and read the requests once per take-down form (three), read the evidence
+# twice, the referrals twice, the task form's people through a server-side cursor; the review
+# panel was worked out twice in review. What is left on the head's page of an open case: the
+# request plumbing (session, user, device, memberships, policy banner, audit: 7), the case and the
+# access checks (2), one query per section shown, the duplicate search (this case cites a link), the
+# triage form's clauses and the forms' choices.
+CASE_PAGE_QUERIES = {
+    "head, open case with a take-down, a file and a message": 29,
+    "reporter, the same case": 12,
+    "governor, case in review": 14,
+    "head, case in review": 25,
+}
+
+
+def test_each_case_page_runs_a_fixed_and_lowered_number_of_queries(cast):
+    policy_for(cast.oakfield)
+    case = report(cast.oakfield, cast.sam, files=[upload()], links="https://www.facebook.com/groups/x/posts/1")
+    case = advance(case, Status.INVESTIGATING, cast)
+    takedowns.takedown_request(
+        incident=fresh(case),
+        actor=cast.helen,
+        platform=Platform.FACEBOOK,
+        url="https://www.facebook.com/groups/x/posts/1",
+        requested_on=timezone.localdate(),
+        platform_reference="FB-1",
+    )
+    reporter_channel.message_reporter(incident=fresh(case), actor=cast.helen, body="Thank you: we are on it.")
+    in_review = advance(report(cast.oakfield, cast.sam), Status.GOVERNOR_REVIEW, cast, outcome=Outcome.PARENT_ASKED)
+    clients = {}
+    for who in (cast.helen, cast.sam, cast.gary):
+        clients[who.pk] = Client()
+        sign_in(clients[who.pk], who)
+    pages = {
+        "head, open case with a take-down, a file and a message": (cast.helen, case),
+        "reporter, the same case": (cast.sam, case),
+        "governor, case in review": (cast.gary, in_review),
+        "head, case in review": (cast.helen, in_review),
+    }
+    counts = []
+    for size in (10, 500):
+        IncidentFactory.create_batch(size - Incident.objects.count(), school=cast.oakfield, reporter=cast.sam)
+        counts.append(
+            {
+                name: _count(clients[who.pk], reverse("incidents:detail", args=[incident.reference]))
+                for name, (who, incident) in pages.items()
+            }
+        )
+    assert counts[0] == counts[1], counts
+    extra = 2 if connection.vendor == "postgresql" else 0
+    for name, most in CASE_PAGE_QUERIES.items():
+        assert counts[0][name] <= most + extra, (name, counts[0])
