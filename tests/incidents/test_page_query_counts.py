@@ -47,19 +47,20 @@ def test_the_case_page_and_the_sign_in_page_do_not_grow_with_the_school(cast):
 
 
 # The case page's queries, at most, on SQLite (PostgreSQL adds the audit actor's two set_config
-# calls). Before [12]'s case-page work: 36, 16, 17 and 29. The head's page asked whether a take-down
+# calls). Before [12]'s case-page work: 36, 16, 17 and 29 (and one more each for the audit's look-up
+# of the case by reference, gone since 62932b7). The head's page asked whether a take-down
 # was waiting three times and read the requests once per take-down form (three), read the evidence
 # twice, the referrals twice, the task form's people through a server-side cursor; the review
 # panel was worked out twice in review; the reporter's timeline fetched the author of each entry
 # only to write nothing (`entry.actor and detailed`). What is left on the head's page of an open case: the
-# request plumbing (session, user, device, memberships, policy banner, audit: 7), the case and the
+# request plumbing (session, user, device, memberships, policy banner, audit row: 6), the case and the
 # access checks (2), one query per section shown, the duplicate search (this case cites a link), the
 # triage form's clauses and the forms' choices.
 CASE_PAGE_QUERIES = {
-    "head, open case with a take-down, a file and a message": 29,
-    "reporter, the same case": 12,
-    "governor, case in review": 14,
-    "head, case in review": 25,
+    "head, open case with a take-down, a file and a message": 28,
+    "reporter, the same case": 11,
+    "governor, case in review": 13,
+    "head, case in review": 24,
 }
 
 
