@@ -65,6 +65,20 @@ def local_time(value) -> str:
 # --- Badges ---------------------------------------------------------------------------------------
 
 
+def _status_pill(status) -> str:
+    if status == Status.CLOSED:
+        tone = "secondary"
+    elif status == Status.SUBMITTED:
+        tone = "warning"
+    else:
+        tone = "primary"
+    return format_html('<span class="badge rounded-pill text-bg-{}">{}</span>', tone, _label(STATUS_LABELS, status))
+
+
+# Every status's pill, written once per process (the pill depends on the status alone).
+_STATUS_PILLS = {status: _status_pill(status) for status in Status.values}
+
+
 def status_badge(incident):
     """The case's status as a pill. A merged report shows its survivor's progress only (all its
     reporter may know of the other case): one query, as before."""
@@ -72,15 +86,8 @@ def status_badge(incident):
         progress = merging.progress(incident)
         tone = "secondary" if progress == "Resolved" else "primary"
         return format_html('<span class="badge rounded-pill text-bg-{}">{}</span>', tone, progress)
-    if incident.status == Status.CLOSED:
-        tone = "secondary"
-    elif incident.status == Status.SUBMITTED:
-        tone = "warning"
-    else:
-        tone = "primary"
-    return format_html(
-        '<span class="badge rounded-pill text-bg-{}">{}</span>', tone, _label(STATUS_LABELS, incident.status)
-    )
+    pill = _STATUS_PILLS.get(incident.status)
+    return pill if pill is not None else _status_pill(incident.status)
 
 
 def deadline_parts(incident, now=None) -> dict:
@@ -114,18 +121,23 @@ def _minutes(delta):
     return timezone.timedelta(minutes=max(1, int(delta.total_seconds() // 60)))
 
 
+_BADGE = '<span class="badge text-bg-{}">{}</span>'
+_DUE_BADGE = '<span class="badge text-bg-{}" data-due="{}">{}</span>'
+_DETAIL = ' <span class="small text-body-secondary">{}</span>'
+
+
 def deadline_badge(incident, now=None):
+    """The first-response badge (deadline_parts), with `data-due` for the page's countdown script
+    and the due time beside it. One format_html call."""
     parts = deadline_parts(incident, now)
-    due_iso = parts.get("due_iso")
+    due_iso, detail = parts.get("due_iso"), parts["detail"]
     if due_iso:
-        badge = format_html(
-            '<span class="badge text-bg-{}" data-due="{}">{}</span>', parts["tone"], due_iso, parts["label"]
-        )
-    else:
-        badge = format_html('<span class="badge text-bg-{}">{}</span>', parts["tone"], parts["label"])
-    if parts["detail"]:
-        return format_html('{} <span class="small text-body-secondary">{}</span>', badge, parts["detail"])
-    return badge
+        if detail:
+            return format_html(_DUE_BADGE + _DETAIL, parts["tone"], due_iso, parts["label"], detail)
+        return format_html(_DUE_BADGE, parts["tone"], due_iso, parts["label"])
+    if detail:
+        return format_html(_BADGE + _DETAIL, parts["tone"], parts["label"], detail)
+    return format_html(_BADGE, parts["tone"], parts["label"])
 
 
 _CHILD_AT_RISK = format_html('{}<span class="badge text-bg-danger">{}</span>', " ", "Child at risk")

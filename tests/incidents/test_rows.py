@@ -211,3 +211,33 @@ def test_labels_that_are_not_choices_show_as_themselves():
     # As get_FOO_display: an old value no longer in the choices is shown, not dropped.
     assert rows._label(rows.CATEGORY_LABELS, "retired_kind") == "retired_kind"
     assert rows._label(rows.SEVERITY_LABELS, "") == ""
+
+
+@pytest.mark.parametrize(
+    ("due", "acknowledged", "tone", "label", "detail"),
+    [
+        (timedelta(hours=10), False, "info", "10 hours left", "due Thu 11 Jun 10:30"),
+        (
+            timedelta(hours=2, minutes=13, seconds=30),
+            False,
+            "warning",
+            "2 hours 13 minutes left",
+            "due Thu 11 Jun 02:43",
+        ),
+        (-timedelta(hours=3, minutes=1), False, "danger", "Overdue by 3 hours 1 minute", "was due Wed 10 Jun 21:29"),
+        (-timedelta(seconds=20), False, "danger", "Overdue by 1 minute", "was due Thu 11 Jun 00:30"),
+        (None, False, "secondary", "Due time being worked out", ""),
+        (timedelta(hours=1), True, "success", "Acknowledged", ""),
+    ],
+)
+def test_the_deadline_badge_says_how_long_is_left(cast, frozen, due, acknowledged, tone, label, detail):
+    incident = IncidentFactory(
+        school=cast.oakfield,
+        reporter=cast.sam,
+        response_due_at=None if due is None else NOW + due,
+        acknowledged_at=NOW if acknowledged else None,
+    )
+    badge = rows.deadline_badge(incident)
+    assert f'class="badge text-bg-{tone}"' in badge and f">{label}</span>" in badge
+    assert (f'<span class="small text-body-secondary">{detail}</span>' in badge) is bool(detail)
+    assert ("data-due=" in badge) is (due is not None and not acknowledged)
