@@ -245,3 +245,29 @@ def citing_items(incidents):
             for i in incidents
         ),
     )
+
+
+def person_items(incidents, *, low_level: bool):
+    """The person page's two lists (person.html): low-level concerns with the day they came in, the
+    other cases with their route."""
+    url = case_urls()
+
+    def third(incident):
+        if low_level:
+            return local_time(incident.received_at)
+        return _label(ROUTE_LABELS, incident.route) or "not yet triaged"
+
+    return format_html_join(
+        "",
+        '<li><a href="{}">{}</a> — {}, {}, {}</li>',
+        (
+            (
+                url(i.reference),
+                i.reference,
+                _label(CATEGORY_LABELS, i.category),
+                third(i),
+                _label(STATUS_LABELS, i.status),
+            )
+            for i in incidents
+        ),
+    )

@@ -62,3 +62,8 @@ def home_report_items(incidents):
 @register.simple_tag
 def citing_items(incidents):
     return rows.citing_items(incidents)
+
+
+@register.simple_tag
+def person_items(incidents, low_level):
+    return rows.person_items(incidents, low_level=low_level)

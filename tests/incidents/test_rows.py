@@ -14,7 +14,7 @@ from django.template import Context, Engine
 from django.urls import reverse
 
 from incidents import rows
-from incidents.models import Category, GovernorReview, Outcome, ReviewDecision, Severity, Status
+from incidents.models import Category, GovernorReview, Involved, Outcome, ReviewDecision, Route, Severity, Status
 from incidents.references import is_canonical
 from tests.factories import Role, member
 from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
@@ -199,6 +199,27 @@ def test_clause_citing_items_are_the_old_markup(client, cast, spread, who):
     new = start + _between(response.content.decode(), start, "</ul>") + "</ul>"
     assert new == _old("clause_incidents", citing=citing)
     assert "11 Jun 2026" in new  # the London date, not the UTC one
+
+
+def test_person_page_items_are_the_old_markup(client, cast, frozen):
+    about_sam = {"school": cast.oakfield, "reporter": cast.dina, "involved": Involved.STAFF, "subject": cast.sam}
+    for n, status in enumerate((Status.TRIAGE, Status.CLOSED)):
+        IncidentFactory(**about_sam, route=Route.LOW_LEVEL, status=status, received_at=NOW - timedelta(days=n))
+    for route, status in (
+        ("", Status.SUBMITTED),
+        (Route.BREACH, Status.OUTCOME_PROPOSED),
+        (Route.ALLEGATION, Status.INVESTIGATING),
+    ):
+        IncidentFactory(**about_sam, route=route, status=status, category=Category.STAFF_CONDUCT)
+    response = _get(client, cast.helen, reverse("incidents:person", args=[cast.sam.pk]))
+    assert len(response.context["low_level"]) == 2 and len(response.context["others"]) == 3
+    html = response.content.decode()
+    new = "".join(
+        "<ul>" + _between(html.split(f'id="{heading}"', 1)[1], "<ul>", "</ul>") + "</ul>"
+        for heading in ("low-level-heading", "other-heading")
+    )
+    assert new == _old("person", low_level=response.context["low_level"], others=response.context["others"])
+    assert "not yet triaged" in new and "Thu 11 Jun 00:30" in new
 
 
 def test_the_case_url_is_reversed_once_with_a_canonical_placeholder(cast, frozen):
