@@ -1,10 +1,17 @@
-"""The page frame's menu (templates/base.html), written in Python once per process for each pair of
-role sets and page, not by a template loop and a reverse() per entry on every page
-(docs/performance.md). The markup is the loop's (tests/accounts/test_page_frame_markup.py)."""
+"""The page frame (templates/base.html) and the sign-in page, without per-request work whose answer
+never changes within a process (docs/performance.md):
+- the menu, written in Python once per pair of role sets and page, not by a template loop and a
+  reverse() per entry on every page (the markup is the loop's: tests/accounts/test_page_frame.py);
+- the addresses of static files and of pages without arguments, kept once computed.
+Each memo's key holds what the answer depends on (the URL prefix and urlconf of the request);
+changed settings (tests) empty them."""
 
 from functools import lru_cache
 
 from django import template
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
@@ -13,6 +20,28 @@ from accounts import pages
 
 register = template.Library()
 CURRENT_PAGE = SafeString(' active" aria-current="page')
+
+
+@register.simple_tag
+def fixed_url(name: str) -> str:
+    """{% url name %} for a page without arguments."""
+    return _reverse(name, get_script_prefix(), get_urlconf())
+
+
+@register.simple_tag
+def fixed_static(path: str) -> str:
+    """{% static path %}: the storage's answer for a path is fixed once the process has started."""
+    return _static(path, get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _reverse(name: str, _prefix: str, _urlconf) -> str:
+    return reverse(name)
+
+
+@lru_cache(maxsize=256)
+def _static(path: str, _prefix: str) -> str:
+    return static(path)
 
 
 @register.simple_tag(takes_context=True)
@@ -39,3 +68,9 @@ def _menu(current: frozenset, anywhere: frozenset, shown: str | None, _prefix: s
             for p in pages.menu_for(current, anywhere)
         ),
     )
+
+
+@receiver(setting_changed, dispatch_uid="page-frame-memos")
+def _forget(**kwargs):
+    for memo in (_reverse, _static, _menu):
+        memo.cache_clear()

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.template import RequestContext, engines
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
@@ -21,6 +22,7 @@ from accounts.models import Membership, Role
 from accounts.pages import PAGES, may_open, menu, open_pages
 from policyhub import services
 from policyhub.context_processors import first_unacknowledged, unacknowledged_versions
+from policyhub.models import Acknowledgement, PolicyVersion, VersionStatus
 from tests.auth import verified_login
 from tests.factories import UserFactory, member
 from tests.policyhub.policy_data import draft, trust_policy
@@ -38,7 +40,7 @@ OLD_NAV_SOURCE = """<nav class="collapse navbar-collapse" id="main-nav" aria-lab
           <li class="nav-item"><a class="nav-link{% if request.resolver_match.view_name == item.url_name %} active" aria-current="page{% endif %}" href="{% url item.url_name %}">{{ item.label }}</a></li>
           {% endfor %}
         </ul>
-        {% include "_school_switcher.html" %}
+        OLD_SWITCHER
         <ul class="navbar-nav ms-auto">
           <li class="nav-item"><a class="nav-link" href="{% url 'account_security' %}">Security</a></li>
           <li class="nav-item">
@@ -48,6 +50,35 @@ OLD_NAV_SOURCE = """<nav class="collapse navbar-collapse" id="main-nav" aria-lab
           </li>
         </ul>
       </nav>"""  # noqa: E501
+# templates/_school_switcher.html and _policy_banner.html as they were.
+OLD_SWITCHER = """{% if ctx.schools|length > 1 %}
+<form method="post" action="{% url 'switch_school' %}" class="d-flex align-items-center me-md-3 my-2 my-md-0 gap-2">
+  {% csrf_token %}
+  <input type="hidden" name="next" value="{{ request.get_full_path }}">
+  <label for="school-switch" class="text-white small mb-0">School</label>
+  <select id="school-switch" name="school" class="form-select form-select-sm">
+    {% for school in ctx.schools %}
+    <option value="{{ school.pk }}"{% if school == ctx.school %} selected{% endif %}>{{ school.name }}</option>
+    {% endfor %}
+  </select>
+  <button type="submit" class="btn btn-sm btn-light">Switch</button>
+</form>
+{% elif ctx.school %}
+<span class="navbar-text text-white me-md-3">{{ ctx.school.name }}</span>
+{% endif %}"""
+OLD_BANNER = engines["django"].from_string(
+    """{% if policy_to_acknowledge and policy_to_acknowledge.pk != policy_banner_hidden_version %}
+{# Compact (one line on a phone) and hideable for this session; it returns until acknowledged. #}
+<aside class="alert alert-warning policy-banner d-flex flex-wrap align-items-center column-gap-3 row-gap-1" aria-label="Policy acknowledgement">
+  <p class="mb-0 fw-semibold me-auto">A new version of the social-media policy is in force: <a class="alert-link" href="{% url 'policy:page' %}#acknowledge">Read the policy</a> and acknowledge it.</p>
+  <form method="post" action="{% url 'policy:hide_banner' %}" class="m-0">{% csrf_token %}
+    <input type="hidden" name="version" value="{{ policy_to_acknowledge.pk }}">
+    <button type="submit" class="btn btn-sm btn-outline-dark py-0">Hide for now</button>
+  </form>
+</aside>
+{% endif %}"""  # noqa: E501
+)
+OLD_NAV_SOURCE = OLD_NAV_SOURCE.replace("OLD_SWITCHER", OLD_SWITCHER)
 OLD_NAV = engines["django"].from_string(OLD_NAV_SOURCE)
 OLD_NAV_ON_ERROR = engines["django"].from_string("{% with request=None %}" + OLD_NAV_SOURCE + "{% endwith %}")
 OLD_MENU = engines["django"].from_string(
@@ -204,3 +235,22 @@ def test_the_banner_is_asked_on_every_page_and_follows_publication_and_acknowled
     assert BANNER not in client.get(reverse("incidents:mine")).content.decode()
     services.policy_version_publish(actor=cast.tom, version=draft(v1.policy), effective_date=dt.date(2026, 1, 1))
     assert BANNER in client.get(reverse("incidents:mine")).content.decode()
+
+
+def test_the_banner_is_the_markup_it_was(client, cast):
+    trust_policy(cast)
+    _sign_in(client, cast.sam)
+    response = client.get(reverse("incidents:mine"))
+    banner = re.search(r"<aside .*?</aside>", response.content.decode(), re.S)[0]
+    # The version as the context processor found it before (a model instance, through the ORM).
+    version = (
+        PolicyVersion.objects.filter(policy__adoptions__school=cast.oakfield, status=VersionStatus.ACTIVE)
+        .annotate(done=Exists(Acknowledgement.objects.filter(user=cast.sam, version=OuterRef("pk"))))
+        .filter(done=False)
+        .only("pk", "number")
+        .first()
+    )
+    old = OLD_BANNER.template.render(RequestContext(response.wsgi_request, {"policy_to_acknowledge": version}))
+    assert parse_html(CSRF.sub('name="csrfmiddlewaretoken" value="x"', banner)) == parse_html(
+        CSRF.sub('name="csrfmiddlewaretoken" value="x"', old)
+    )
