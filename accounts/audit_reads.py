@@ -99,6 +99,12 @@ def shown(request, incident_id=None) -> None:
         request._audit_incident = int(incident_id)
 
 
+def fetched(request, reference: str, incident_id: int) -> None:
+    """Called by the code that fetched the case a URL names by `reference`: the event takes its
+    database id from here instead of looking the reference up again."""
+    request._audit_case = {str(reference): incident_id}
+
+
 class AuditMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -144,7 +150,9 @@ def _audited_object(request, match, kind) -> tuple[str, str, str, dict]:
     keeps the database id too, so the case's history and the subject filter find it."""
     if kind == CASE:
         reference = str(match.kwargs["reference"])
-        pk = lookups().case_of_reference(reference)  # registered by incidents (accounts/case_lookups.py)
+        pk = getattr(request, "_audit_case", {}).get(reference)  # the view fetched it: no second look-up
+        if pk is None:
+            pk = lookups().case_of_reference(reference)  # registered by incidents (accounts/case_lookups.py)
         return "incident", str(pk or ""), reference, about(pk) if pk else {}
     if kind == FILE:
         key = str(match.kwargs["public_id"])

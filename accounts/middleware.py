@@ -29,8 +29,7 @@ class CurrentSchoolMiddleware:
     def __call__(self, request):
         request.ctx = SimpleLazyObject(lambda: SchoolContext(request))
         # The visibility rules (incidents/models.py) read the user's roles: from this request's
-        # memberships, fetched once, instead of a query of their own each time they are applied.
+        # memberships, fetched once, instead of a query of their own each time they are applied;
+        # the rules built from them are kept under those memberships (IncidentManager).
         request.user.memberships_of_request = lambda: request.ctx.memberships
-        # And the access rules built from them (incidents.models.IncidentManager), once each.
-        request.user.access_rules_of_request = {}
         return self.get_response(request)

@@ -4,7 +4,9 @@ Every `choices` field has a CheckConstraint: choices alone do not constrain the 
 Writes go through incidents/services.py; who may see what is Incident.objects.visible_to(user).
 """
 
+import threading
 import uuid
+from collections import OrderedDict
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -128,22 +130,69 @@ class IncidentQuerySet(models.QuerySet):
         return access.matching(self, user, access.FIGURES)
 
 
+class _BuiltRules(threading.local):
+    """The access rules built in this thread, newest last (a few hundred; the oldest go first).
+
+    Per thread: a built queryset's parts (its subqueries) are shared by the copies handed out, and
+    the ORM does not promise that compiling them is safe from two threads at once."""
+
+    SIZE = 512
+
+    def __init__(self):
+        self.rules: OrderedDict = OrderedDict()
+
+
+_built_rules = _BuiltRules()
+
+
+def _rule_code() -> list:
+    """What the rule is built from besides the person: every name of incidents/access.py, and every
+    attribute of the classes it defines (Viewer.at reads the roles)."""
+    names = vars(access)
+    parts = list(names.values())
+    for value in names.values():
+        if isinstance(value, type) and value.__module__ == access.__name__:
+            parts.extend(vars(value).values())
+    return parts
+
+
 class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
-    """`Incident.objects.visible_to(user)` and the other entry points, from every case: in a request
-    the rule is built once per entry point and copied for each further use (a home page asked for
-    `visible_to` twice; building the rule is the costliest part of a query, docs/performance.md).
-    The copy is a new queryset; the memo lives on the request's user (accounts/middleware.py), so
-    the next request builds the rule again from that request's memberships."""
+    """`Incident.objects.visible_to(user)` and the other entry points, from every case: in a request,
+    the rule is built once per person, roles and entry point, kept for the requests that follow, and
+    each use gets a copy (a new queryset). Building the rule was the costliest part of a signed-in
+    page (docs/performance.md); what it is built from is all in the key, so nothing goes stale:
+
+    - the person (pk; an inactive person matches nothing and is never kept);
+    - their memberships as this request fetched them (accounts/middleware.py: a role granted or
+      removed gives a new key at the next request);
+    - the rule itself: every name of incidents/access.py, the attributes of its classes and the
+      entry point's method (a changed relation, entry point, guard or Viewer.at gives a new key; the
+      entry keeps those objects, so their ids cannot be reused while it exists).
+
+    Outside a request (Celery, commands), through a related manager or another database: built
+    every time, as before."""
 
     def _rule(self, entry_point: str, user):
-        memo = getattr(user, "access_rules_of_request", None)
-        # A related manager (school.incidents...) or another database: not every case, no memo.
-        if memo is None or type(self) is not IncidentManager or self._db is not None or self._hints:
+        of_request = getattr(user, "memberships_of_request", None)
+        if (
+            of_request is None
+            or not user.is_active
+            or type(self) is not IncidentManager
+            or self._db is not None
+            or self._hints
+        ):
             return getattr(self.get_queryset(), entry_point)(user)
-        key = (entry_point, user.pk, user.is_active)
-        if key not in memo:
-            memo[key] = getattr(self.get_queryset(), entry_point)(user)
-        return memo[key].all()
+        parts = (getattr(IncidentQuerySet, entry_point), *_rule_code())
+        key = (entry_point, user.pk, tuple(sorted((m.school_id, m.role) for m in of_request())), *map(id, parts))
+        rules = _built_rules.rules
+        kept = rules.get(key)
+        if kept is None:
+            kept = rules[key] = (parts, getattr(self.get_queryset(), entry_point)(user))
+            if len(rules) > _built_rules.SIZE:
+                rules.popitem(last=False)
+        else:
+            rules.move_to_end(key)
+        return kept[1].all()
 
     def visible_to(self, user):
         return self._rule("visible_to", user)
@@ -156,6 +205,9 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
 
     def counted_for(self, user):
         return self._rule("counted_for", user)
+
+    def figures_for(self, user):
+        return self._rule("figures_for", user)
 
 
 class Incident(models.Model):

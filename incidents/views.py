@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import audit_reads
 from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
@@ -49,10 +50,12 @@ PAGE_SIZE = 50
 
 
 def _incident_or_404(request, reference) -> Incident:
-    return get_object_or_404(
+    incident = get_object_or_404(
         Incident.objects.visible_to(request.user).select_related("school", "reporter", "subject", "owner", "dsl"),
         reference=reference,
     )
+    audit_reads.fetched(request, reference, incident.pk)
+    return incident
 
 
 def _roles(request, incident) -> frozenset:
