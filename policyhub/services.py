@@ -55,8 +55,16 @@ def is_trust_admin(user, trust: Trust | None) -> bool:
     ).exists()
 
 
-def can_manage(user, policy: Policy) -> bool:
-    """Heads manage their school's own policy; trust admins manage their trust's model policies."""
+def can_manage(user, policy: Policy, memberships=None) -> bool:
+    """Heads manage their school's own policy; trust admins manage their trust's model policies.
+    `memberships`: the person's memberships as the request fetched them (request.ctx, active people
+    only), read instead of asking the database again."""
+    if memberships is not None:
+        if policy.school_id:
+            return any(m.role == Role.HEAD and m.school_id == policy.school_id for m in memberships)
+        return policy.trust_id is not None and any(
+            m.role == Role.TRUST_ADMIN and m.school.trust_id == policy.trust_id for m in memberships
+        )
     if policy.school_id:
         return is_head(user, policy.school)
     return is_trust_admin(user, policy.trust)

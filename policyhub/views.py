@@ -133,7 +133,7 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
     sections = _tree(version)
-    can_manage = services.can_manage(user, version.policy)
+    can_manage = services.can_manage(user, version.policy, request.ctx.memberships)
     breaches = incident_selectors.breach_counts(user, [c.pk for s in sections for c in s.clause_list])
     for section in sections:
         for clause in section.clause_list:
