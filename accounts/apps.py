@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: signals reads the model registry, which is filled only now.
-        from . import actor, audit_triggers, signals
+        from . import actor, audit_triggers, signals, sso_buttons  # noqa: F401 (sso_buttons: its signals)
 
         signals.connect_row_change_fallback()
         actor.connect()

@@ -19,7 +19,7 @@ To add a page: a row below, @page("<url name>") on its view, and a row in the ac
 Only url names here: accounts imports nothing from the apps above it."""
 
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.core.exceptions import PermissionDenied
 
@@ -130,13 +130,40 @@ def schools_for(ctx, url_name: str) -> list:
     return list(schools.values())
 
 
+def role_sets(ctx) -> tuple[frozenset, frozenset]:
+    """What may_open reads of a person: their roles at the school they work in now (CURRENT pages)
+    and at any of their schools (ANY pages). Everything the menu depends on, as a memo key."""
+    here = ctx.school.pk if ctx.school is not None else None
+    current = frozenset(m.role for m in ctx.memberships if here is not None and m.school_id == here)
+    return current, frozenset(m.role for m in ctx.memberships)
+
+
+@lru_cache(maxsize=512)
+def _open_for(current: frozenset, anywhere: frozenset) -> tuple[frozenset, tuple[Page, ...]]:
+    """may_open over the table for one pair of role sets. The table is fixed at import, so the answer
+    for a pair never changes: computed once per process, not once per request. The key is read from
+    the request's memberships, so a role granted or revoked counts from the next request.
+    tests/accounts/test_pages.py checks it against may_open for every pair."""
+    opened = frozenset(
+        p.url_name
+        for p in PAGES.values()
+        if p.roles is EVERYONE or not p.roles.isdisjoint(current if p.scope == CURRENT else anywhere)
+    )
+    return opened, tuple(p for p in PAGES.values() if p.label and p.url_name in opened)
+
+
 def open_pages(ctx) -> frozenset:
     """Url names of every page of the table the person may open (for links in templates)."""
-    return frozenset(name for name in PAGES if may_open(ctx, name))
+    return _open_for(*role_sets(ctx))[0]
 
 
-def menu(ctx) -> list[Page]:
-    return [p for p in PAGES.values() if p.label and may_open(ctx, p.url_name)]
+def menu(ctx) -> tuple[Page, ...]:
+    return menu_for(*role_sets(ctx))
+
+
+def menu_for(current: frozenset, anywhere: frozenset) -> tuple[Page, ...]:
+    """The menu for a pair of role sets (role_sets), in table order."""
+    return _open_for(current, anywhere)[1]
 
 
 def _refusal(page: Page) -> str:

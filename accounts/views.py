@@ -12,6 +12,7 @@ from .middleware import SESSION_KEY
 from .models import SingleSignOnProvider
 from .sign_in_link import LINK_LIFETIME, grant_pass, link_is_live, request_link, use_link
 from .sso import Refused, callback_throttled, finish, record_refusal, refusal_message, start
+from .sso_buttons import sign_in_buttons
 from .two_factor import SSO_MFA_SESSION_KEY
 
 
@@ -20,9 +21,8 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs) | {
-            "sso_providers": SingleSignOnProvider.objects.filter(is_active=True).order_by("label")
-        }
+        # Kept per process for a minute (accounts/sso_buttons.py); sso_start re-checks the database.
+        return super().get_context_data(**kwargs) | {"sso_providers": sign_in_buttons()}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -18,6 +18,15 @@ def pytest_collection_modifyitems(config, items):
     apply_service_markers(items)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sign_in_buttons():
+    """The sign-in page's per-process list of providers (accounts/sso_buttons.py) outlives a test's
+    rolled-back rows; each test starts without it."""
+    from accounts import sso_buttons
+
+    sso_buttons.forget()
+
+
 @pytest.fixture
 def cast(db):
     """The people every test can lean on (STYLE.md): Oakfield's staff and Olive at Brookside."""

@@ -1,22 +1,19 @@
 """Template helpers for incidents. They format what the view gives them and run no queries: lists,
 counts and figures are fetched by incidents/selectors.py, through the queryset rules in
-incidents/models.py (visible_to, owned_by, under_review_for, counted_for)."""
+incidents/models.py (visible_to, owned_by, under_review_for, counted_for). The list rows and the
+badges are written in incidents/rows.py (one place for each badge's markup)."""
 
 from django import template
-from django.utils import timezone
 
-from incidents.deadlines import format_duration, format_local
-from incidents.models import Status
+from incidents import rows
 
 register = template.Library()
-
-DUE_SOON_SECONDS = 4 * 3600  # static/js/deadline-badge.js uses the same threshold
 
 
 @register.filter
 def local_time(value):
     """ "Tue 26 May 17:00" in Europe/London, the way deadlines are written everywhere."""
-    return format_local(value) if value else ""
+    return rows.local_time(value)
 
 
 @register.filter
@@ -27,32 +24,46 @@ def due_why(reason):
     return rest if sep and head.startswith("due ") else reason
 
 
-@register.inclusion_tag("incidents/_deadline_badge.html")
+@register.simple_tag
 def deadline_badge(incident, now=None):
     """Time left or overdue for the first response; "acknowledged" once the clock stopped."""
-    now = now or timezone.now()
-    due = incident.response_due_at
-    if incident.acknowledged_at is not None or incident.status != Status.SUBMITTED:
-        return {"tone": "success", "label": "Acknowledged", "detail": ""}
-    if due is None:
-        return {"tone": "secondary", "label": "Due time being worked out", "detail": ""}
-    left = due - now
-    if left.total_seconds() <= 0:
-        late = format_duration(_minutes(-left))
-        return {
-            "tone": "danger",
-            "label": f"Overdue by {late}",
-            "detail": f"was due {format_local(due)}",
-            "due_iso": due.isoformat(),
-        }
-    tone = "warning" if left.total_seconds() < DUE_SOON_SECONDS else "info"
-    return {
-        "tone": tone,
-        "label": f"{format_duration(_minutes(left))} left",
-        "detail": f"due {format_local(due)}",
-        "due_iso": due.isoformat(),
-    }
+    return rows.deadline_badge(incident, now)
 
 
-def _minutes(delta):
-    return timezone.timedelta(minutes=max(1, int(delta.total_seconds() // 60)))
+@register.simple_tag
+def status_badge(incident):
+    """The case's status pill (a merged report: its survivor's progress only)."""
+    return rows.status_badge(incident)
+
+
+# One tag per list: the rows of the whole table body or list, written in Python (incidents/rows.py).
+
+
+@register.simple_tag
+def queue_rows(incidents, many_schools):
+    return rows.queue_rows(incidents, many_schools)
+
+
+@register.simple_tag
+def my_report_rows(incidents):
+    return rows.my_report_rows(incidents)
+
+
+@register.simple_tag
+def review_rows(incidents):
+    return rows.review_rows(incidents)
+
+
+@register.simple_tag
+def home_report_items(incidents):
+    return rows.home_report_items(incidents)
+
+
+@register.simple_tag
+def citing_items(incidents):
+    return rows.citing_items(incidents)
+
+
+@register.simple_tag
+def person_items(incidents, low_level):
+    return rows.person_items(incidents, low_level=low_level)
