@@ -247,7 +247,7 @@ def citing_items(incidents):
     )
 
 
-def person_items(incidents, *, low_level: bool):
+def person_items(incidents, low_level: bool):
     """The person page's two lists (person.html): low-level concerns with the day they came in, the
     other cases with their route."""
     url = case_urls()

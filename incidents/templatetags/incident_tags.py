@@ -37,33 +37,12 @@ def status_badge(incident):
 
 
 # One tag per list: the rows of the whole table body or list, written in Python (incidents/rows.py).
-
-
-@register.simple_tag
-def queue_rows(incidents, many_schools):
-    return rows.queue_rows(incidents, many_schools)
-
-
-@register.simple_tag
-def my_report_rows(incidents):
-    return rows.my_report_rows(incidents)
-
-
-@register.simple_tag
-def review_rows(incidents):
-    return rows.review_rows(incidents)
-
-
-@register.simple_tag
-def home_report_items(incidents):
-    return rows.home_report_items(incidents)
-
-
-@register.simple_tag
-def citing_items(incidents):
-    return rows.citing_items(incidents)
-
-
-@register.simple_tag
-def person_items(incidents, low_level):
-    return rows.person_items(incidents, low_level=low_level)
+for _rows in (
+    rows.queue_rows,
+    rows.my_report_rows,
+    rows.review_rows,
+    rows.home_report_items,
+    rows.citing_items,
+    rows.person_items,
+):
+    register.simple_tag(_rows)
