@@ -1,10 +1,10 @@
 from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import ACKNOWLEDGING_ROLES
+from accounts.prepared import Prepared
 
 from .models import Acknowledgement, PolicyVersion, VersionStatus
 
@@ -24,35 +24,22 @@ def unacknowledged_versions(school_id, user_id):
     )
 
 
+def _first_unacknowledged(school_id, user_id):
+    queryset = unacknowledged_versions(school_id, user_id)
+    return queryset[:1] if queryset.ordered else queryset.order_by("pk")[:1]  # as .first()
+
+
 # The banner's query runs on every page, and building and compiling it through the ORM cost more than
-# running it. Its SQL is compiled once per process and database, with two marker values where the
-# school and the person go; each request runs that text with the real values. Still one query per
-# page, so the banner follows a publication or an acknowledgement on the very next request in every
-# process. tests/policyhub/test_banner_query.py checks the answers against the queryset's.
-_SCHOOL, _USER = -7_300_001, -7_300_002
-_compiled: dict[tuple[str, str], tuple[str, list, int, int]] = {}
-
-
-def _compile() -> tuple[str, list, int, int]:
-    key = (connection.alias, connection.vendor)
-    if key not in _compiled:
-        queryset = unacknowledged_versions(_SCHOOL, _USER)
-        queryset = queryset[:1] if queryset.ordered else queryset.order_by("pk")[:1]  # as .first()
-        sql, params = queryset.query.get_compiler(connection=connection).as_sql()
-        params = list(params)
-        assert params.count(_SCHOOL) == 1 and params.count(_USER) == 1, params
-        _compiled[key] = (sql, params, params.index(_SCHOOL), params.index(_USER))
-    return _compiled[key]
+# running it: its SQL is written once (accounts/prepared.py) and run with each request's school and
+# person. Still one query per page, so the banner follows a publication or an acknowledgement on the
+# very next request in every process. tests/accounts/test_page_frame.py checks the answers against
+# the queryset's.
+_BANNER = Prepared(_first_unacknowledged, 2)
 
 
 def first_unacknowledged(school_id: int, user_id: int) -> Unacknowledged | None:
-    sql, params, school_at, user_at = _compile()
-    params = list(params)
-    params[school_at], params[user_at] = school_id, user_id
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return Unacknowledged(*row) if row else None
+    rows = _BANNER.rows(school_id, user_id)
+    return Unacknowledged(*rows[0]) if rows else None
 
 
 def _unacknowledged_version(request):

@@ -1,0 +1,56 @@
+"""Queries of a fixed shape that run on every page, written by the ORM once instead of on each request.
+
+Building and compiling a query through the ORM costs more CPU than PostgreSQL takes to answer it
+(0.2–0.7 ms against a few hundredths, docs/performance.md), and a signed-in page runs the same few
+shapes every time: the person's memberships, the policy banner. `Prepared(build, n)` asks `build`
+for the queryset once per thread and database, with `n` marker values where each call's values go,
+keeps the SQL Django wrote, and on each call runs that SQL with the real values. The rows go through
+the compiler's own converters (dates on SQLite, JSON...), so they are what the queryset would give.
+
+Still one query per call: nothing is cached but the text of the SQL, so nothing can be stale.
+Per thread because a compiler keeps the connection it was made for.
+"""
+
+import threading
+from collections.abc import Callable
+
+from django.db import connection
+from django.db.models import QuerySet
+
+# Values no id ever takes: each must appear exactly once among the compiled query's parameters.
+_MARKERS = tuple(-7_300_001 - i for i in range(8))
+
+
+class Prepared:
+    def __init__(self, build: Callable[..., QuerySet], arity: int):
+        self.build = build
+        self.markers = _MARKERS[:arity]
+        self._local = threading.local()
+
+    def _compiled(self):
+        per_db = getattr(self._local, "per_db", None)
+        if per_db is None:
+            per_db = self._local.per_db = {}
+        key = (connection.alias, connection.vendor)
+        if key not in per_db:
+            compiler = self.build(*self.markers).query.get_compiler(connection=connection)
+            sql, params = compiler.as_sql()
+            params = list(params)
+            positions = []
+            for marker in self.markers:
+                if params.count(marker) != 1:
+                    raise ValueError(f"a marker of {self.build.__qualname__} is not one parameter: {params!r}")
+                positions.append(params.index(marker))
+            per_db[key] = (sql, params, positions, compiler)
+        return per_db[key]
+
+    def rows(self, *values) -> list:
+        """The rows of the query built with `values`, as its values_list() would give them."""
+        sql, params, positions, compiler = self._compiled()
+        params = list(params)
+        for position, value in zip(positions, values, strict=True):
+            params[position] = value
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        return [tuple(row) for row in compiler.results_iter(results=[fetched])]

@@ -1,0 +1,65 @@
+"""Queries written once (accounts/prepared.py): each call runs one query with its own values and gives
+what the queryset would, and the memberships every signed-in page reads are Membership.objects.for_user's,
+school and trust included."""
+
+import threading
+from datetime import datetime
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from accounts.middleware import memberships_of
+from accounts.models import Membership, Role, School
+from accounts.prepared import Prepared
+from tests.factories import SchoolFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_memberships_are_those_of_for_user_with_school_and_trust_loaded(cast):
+    lone = SchoolFactory(trust=None, name="Lone School", slug="lone", code="LON", urn="100009")
+    Membership.objects.create(user=cast.helen, school=lone, role=Role.GOVERNOR)
+    Membership.objects.create(user=cast.helen, school=cast.brookside, role=Role.DSL)
+    for user in (cast.helen, cast.sam, cast.tom, cast.olive, cast.bethan):
+        expected = list(Membership.objects.for_user(user))
+        with CaptureQueriesContext(connection) as queries:
+            found = memberships_of(user)
+            # School and trust come with them: reading them costs nothing more.
+            names = [(m.school.name, m.school.trust.name if m.school.trust_id else None) for m in found]
+        assert len(queries) == 1
+        assert [_fields(m) for m in found] == [_fields(m) for m in expected]  # same rows, same order
+        assert [_fields(m.school) for m in found] == [_fields(m.school) for m in expected]
+        assert names == [(m.school.name, m.school.trust.name if m.school.trust_id else None) for m in expected]
+        assert all(isinstance(m.created_at, datetime) for m in found)  # converted, as the ORM would
+    assert ("Lone School", None) in [(m.school.name, m.school.trust) for m in memberships_of(cast.helen)]
+    assert len(memberships_of(cast.helen)) == 4
+
+
+def test_an_inactive_person_has_no_memberships(cast):
+    cast.helen.is_active = False
+    cast.helen.save()
+    assert memberships_of(cast.helen) == [] == list(Membership.objects.for_user(cast.helen))
+
+
+def test_each_call_runs_with_its_own_values_in_each_thread(cast):
+    names = Prepared(lambda school_id: School.objects.filter(pk=school_id).values_list("name", flat=True), 1)
+    assert names.rows(cast.oakfield.pk) == [("Oakfield Primary",)]
+    assert names.rows(cast.brookside.pk) == [("Brookside Academy",)]
+    assert names.rows(-1) == []
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(names._local.__dict__.get("per_db")))
+    thread.start()
+    thread.join()
+    assert seen == [None]  # another thread writes its own
+
+
+def test_a_shape_whose_values_are_not_each_one_parameter_is_refused(cast):
+    twice = Prepared(lambda pk: School.objects.filter(Q(pk=pk) | Q(trust_id=pk)), 1)
+    with pytest.raises(ValueError, match="not one parameter"):
+        twice.rows(cast.oakfield.pk)
