@@ -85,10 +85,14 @@ def test_without_the_look_ups_the_audit_trail_refuses_to_guess(client, cast, med
     sign_in(client, cast.helen)
     with pytest.raises(RuntimeError, match="incidents.apps"):
         client.get(reverse("incidents:evidence_download", args=[incident.evidence.get().public_id]))
+    # A case page the view refused (not Helen's school): the refusal must name the case, by look-up.
+    elsewhere = report(cast.brookside, cast.bethan)
     with pytest.raises(RuntimeError, match="incidents.apps"):
-        client.get(reverse("incidents:detail", args=[incident.reference]))
+        client.get(reverse("incidents:detail", args=[elsewhere.reference]))
     with pytest.raises(RuntimeError, match="incidents.apps"):
         hidden_from(cast.sam)
+    # A case page the view fetched names the case by the id the view found: nothing is guessed.
+    assert client.get(reverse("incidents:detail", args=[incident.reference])).status_code == 200
 
 
 def test_the_history_is_the_same_address_and_name_as_before(cast):
