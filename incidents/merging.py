@@ -335,7 +335,9 @@ def survivor_for(user, incident: Incident) -> Incident | None:
 
 def progress(incident: Incident) -> str:
     """A merged report's status for its reporter: the survivor's progress, nothing else of it."""
-    closed = Incident.objects.filter(pk=incident.merged_into_id, status=Status.CLOSED).exists()
+    closed = getattr(incident, "survivor_closed", None)  # read with the list (selectors.with_survivor_state)
+    if closed is None:
+        closed = Incident.objects.filter(pk=incident.merged_into_id, status=Status.CLOSED).exists()
     return "Resolved" if closed else "Being handled with a related report"
 
 

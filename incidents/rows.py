@@ -10,8 +10,8 @@ format_html call, which escapes every value (nothing here is marked safe by hand
 The markup is the one the templates wrote; tests/incidents/test_rows.py renders the old templates
 (tests/fixtures/templates/old_rows/) beside these and compares them. The badges are also the case
 pages' (template tags `status_badge` and `deadline_badge` in incident_tags.py): one place each.
-Like the template tags, nothing here queries the database except a merged report's progress (one
-query per merged row, as the `merged_progress` filter did).
+Like the template tags, nothing here queries the database: a merged report's progress comes with
+the list (selectors.with_survivor_state); a merged report fetched otherwise costs one query.
 """
 
 from urllib.parse import quote
@@ -81,7 +81,7 @@ _STATUS_PILLS = {status: _status_pill(status) for status in Status.values}
 
 def status_badge(incident):
     """The case's status as a pill. A merged report shows its survivor's progress only (all its
-    reporter may know of the other case): one query, as before."""
+    reporter may know of the other case): read with the list, or one query."""
     if incident.status == Status.MERGED:
         progress = merging.progress(incident)
         tone = "secondary" if progress == "Resolved" else "primary"

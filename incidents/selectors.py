@@ -11,7 +11,7 @@ tests/incidents/test_query_plans.py runs EXPLAIN on them at a realistic size).
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from accounts.audit_reads import shown
@@ -27,10 +27,18 @@ LIST_FIELDS = ("pk", "reference", "category", "status", "received_at")
 # --- Lists -----------------------------------------------------------------------------------------
 
 
+def with_survivor_state(reports):
+    """A merged report shows its reporter only whether the case it joined is resolved
+    (merging.progress): read with the list, not one query per merged row."""
+    return reports.annotate(
+        survivor_closed=Exists(Incident.objects.filter(pk=OuterRef("merged_into_id"), status=Status.CLOSED))
+    )
+
+
 def my_reports_page(user, page_number) -> Page:
     """The person's own reports, newest first (index incident_reporter_received)."""
     reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
-    return Paginator(reports.only(*LIST_FIELDS), PAGE_SIZE).get_page(page_number)
+    return Paginator(with_survivor_state(reports.only(*LIST_FIELDS)), PAGE_SIZE).get_page(page_number)
 
 
 def open_owned(user):
@@ -79,12 +87,8 @@ def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -
     user = request.user
     mine = []
     if is_staff_member:
-        mine = list(
-            Incident.objects.visible_to(user)
-            .filter(reporter=user)
-            .order_by("-received_at", "-pk")
-            .only(*LIST_FIELDS)[:HOME_LIMIT]
-        )
+        reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
+        mine = list(with_survivor_state(reports.only(*LIST_FIELDS))[:HOME_LIMIT])
         if mine:
             shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
     counts = {"waiting": 0, "overdue": 0, "open": 0}

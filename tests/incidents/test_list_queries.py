@@ -38,6 +38,20 @@ def _make(cast, n, clause):
     GovernorReview.objects.bulk_create(
         GovernorReview(incident=i, decision=ReviewDecision.UPHOLD, decided_by=cast.gary) for i in upheld
     )
+    # Reports of Sam's merged into other cases (one still handled, one closed): "My reports" shows
+    # each with its survivor's progress, which must not cost a query per row.
+    survivors = [
+        IncidentFactory(school=cast.oakfield, reporter=cast.dina, owner=cast.helen),
+        IncidentFactory(school=cast.oakfield, reporter=cast.dina, owner=cast.helen, status=Status.CLOSED),
+    ]
+    for i in range(n // 5 or 2):
+        IncidentFactory(
+            school=cast.oakfield,
+            reporter=cast.sam,
+            owner=cast.helen,
+            status=Status.MERGED,
+            merged_into=survivors[i % 2],
+        )
     for incident in made + review + upheld:
         incident.clauses.add(clause)
     return made
