@@ -747,7 +747,7 @@ def available(roles: frozenset[CaseRole], incident: Incident) -> dict[str, Trans
 def unmet(incident: Incident, name: str, known: dict | None = None) -> list[str]:
     """The row's requirements not met. `known` (check -> its answer) is a page's memo: each check
     runs once however many of the page's actions share it (three take-down rows ask the same
-    question), and the page may seed it with answers from what it fetched (`takedown_answers`).
+    question), and the page may seed it with answers from what it fetched (`known_answers`).
     Services pass none: they check afresh inside their transaction."""
     problems = []
     for check in TRANSITIONS[name].requires:
