@@ -22,9 +22,13 @@ _MARKERS = tuple(-7_300_001 - i for i in range(8))
 
 
 class Prepared:
-    def __init__(self, build: Callable[..., QuerySet], arity: int):
+    def __init__(self, build: Callable[..., QuerySet], arity: int, markers: tuple | None = None):
+        """`markers`: the stand-in values, where the defaults (numbers no id takes) will not do, e.g.
+        a text column."""
         self.build = build
-        self.markers = _MARKERS[:arity]
+        self.markers = markers if markers is not None else _MARKERS[:arity]
+        if len(self.markers) != arity:
+            raise ValueError("one marker per value")
         self._local = threading.local()
 
     def _compiled(self):
@@ -54,3 +58,22 @@ class Prepared:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
         return [tuple(row) for row in compiler.results_iter(results=[fetched])]
+
+
+class PreparedRow:
+    """`model.objects.filter(<field>=value).first()` for a unique field, as a model instance (every
+    concrete field loaded) or None, from SQL written once: the session, the person and the second-factor
+    device every signed-in request looks up (accounts/sessions.py, backends.py, two_factor.py)."""
+
+    def __init__(self, model, field: str = "pk", marker=None):
+        self.model = model
+        self.columns = [f.attname for f in model._meta.concrete_fields]
+        self.query = Prepared(
+            lambda value: model._default_manager.filter(**{field: value}).values_list(*self.columns),
+            1,
+            markers=None if marker is None else (marker,),
+        )
+
+    def get(self, value):
+        rows = self.query.rows(value)
+        return self.model.from_db(connection.alias, self.columns, rows[0]) if rows else None

@@ -92,7 +92,7 @@ class SignInGuardBackend(AxesStandaloneBackend):
     """Refuses a sign-in before the password is checked when the account is over its hourly
     limit (from an unknown address) or the account-and-address pair is locked out (django-axes).
 
-    It never signs anyone in itself; ModelBackend, after it, checks the password.
+    It never signs anyone in itself; PersonBackend (Django's ModelBackend), after it, checks the password.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -228,7 +228,7 @@ def security_configuration(app_configs, **kwargs):
     for name in (
         "csp.middleware.CSPMiddleware",
         "axes.middleware.AxesMiddleware",
-        "django_otp.middleware.OTPMiddleware",
+        "accounts.two_factor.OTPMiddleware",
         "accounts.two_factor.TwoFactorMiddleware",
         "accounts.security.SessionLifetimeMiddleware",
         "accounts.security.SessionTouchMiddleware",

@@ -11,7 +11,11 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import wraps
+from contextlib import suppress
+from functools import cache, wraps
+
+import django_otp.middleware
+from django.apps import apps
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -20,11 +24,13 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .audit import record
 from .models import AuditAction, AuditEvent, Membership, Role
+from .prepared import PreparedRow
 
 log = logging.getLogger("policyhub.sign_in")
 
@@ -59,6 +65,27 @@ def must_use_two_factor(user, memberships=None) -> bool:
 
 def has_authenticator(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+class OTPMiddleware(django_otp.middleware.OTPMiddleware):
+    """django-otp's middleware (`request.user.otp_device`, `is_verified()`), with the device this
+    session was verified with read by SQL written once per thread (accounts/prepared.py) instead of
+    built by the ORM on every request. django-otp still checks that the device is the person's own
+    and confirmed (`_finalize_device`)."""
+
+    def _device_from_persistent_id(self, persistent_id: str):
+        persistent_id = self._normalize_persistent_id(persistent_id)
+        with suppress(ValueError, LookupError):  # as Device.from_persistent_id: a bad id is no device
+            model_label, device_id = persistent_id.rsplit("/", 1)
+            model = apps.get_model(*model_label.split("."))
+            if issubclass(model, Device):
+                return _device_row(model).get(int(device_id))
+        return None
+
+
+@cache
+def _device_row(model) -> PreparedRow:
+    return PreparedRow(model)
 
 
 class TwoFactorMiddleware:

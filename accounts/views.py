@@ -122,7 +122,7 @@ def sso_callback(request):
         "provider": signed_in.provider.slug,
         "mfa": signed_in.mfa,
     }
-    login(request, signed_in.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, signed_in.user, backend="accounts.backends.PersonBackend")
     if signed_in.mfa:
         # After login(), which keeps session data across the new key: this session only.
         request.session[SSO_MFA_SESSION_KEY] = signed_in.provider.pk

@@ -1,4 +1,6 @@
-"""The project's URLs plus /bench-hello/: the yardstick bench/pages.py measures every page against."""
+"""The project's URLs plus /bench-hello/, the yardstick bench/pages.py measures every page against, and
+/bench-signed-in/, the same for a signed-in person: what every signed-in page pays before its own
+work (session, person, second factor, memberships, audit actor)."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
@@ -10,4 +12,8 @@ def hello(request):
     return HttpResponse("Hello, world")
 
 
-urlpatterns = [path("bench-hello/", hello), path("", include("policyhub.urls"))]
+def signed_in(request):
+    return HttpResponse(f"Hello, {request.ctx.memberships[0].role if request.ctx.memberships else 'nobody'}")
+
+
+urlpatterns = [path("bench-hello/", hello), path("bench-signed-in/", signed_in), path("", include("policyhub.urls"))]

@@ -7,6 +7,7 @@ real data. One school holds BENCH_SCHOOL_CASES cases (10,000), other schools the
 BENCH_TOTAL_CASES (1,000,000). People sign in through the real sign-in and two-factor pages. Hello
 and page runs alternate (BENCH_ROUNDS rounds of BENCH_SECONDS each) so both see the same machine.
 Prints one table: requests/s, the ratio to hello-world, p50 and p99. Not a test: no assertions.
+BENCH_PAGES=login,signed-in runs only those rows.
 """
 
 import os
@@ -28,6 +29,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", 5))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 2))
 PORT = int(os.environ.get("BENCH_PORT", 8765))
 PER_OTHER_SCHOOL = 50_000
+# BENCH_PAGES=login,signed-in limits the run to those rows (the names' first words, lower case).
+PAGES = [p for p in os.environ.get("BENCH_PAGES", "").split(",") if p]
 
 
 def setup() -> dict:
@@ -149,7 +152,12 @@ def main() -> None:
             ("policy page", "/policy/", cookies["sam"]),
             ("governor reviews", "/incidents/reviews/", cookies["gary"]),
             ("termly report", "/incidents/reviews/termly/", cookies["gary"]),
+            # Not a page: a signed-in hello-world, the floor under every signed-in page (session,
+            # person, second factor, memberships, audit actor: bench/bench_urls.py).
+            ("signed-in hello", "/bench-signed-in/", cookies["helen"]),
         ]
+        if PAGES:
+            pages = [row for row in pages if row[0].split()[0] in PAGES]
         print(f"{'page':<18} {'req/s':>8} {'hello':>8} {'ratio':>7} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
         for name, path, cookie in pages:
             hello, page = [], []

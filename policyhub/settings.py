@@ -61,7 +61,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.security.SessionLifetimeMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.two_factor.OTPMiddleware",  # django-otp's, with its device look-up prepared
     # Before two-factor, which reads the memberships it fetches (once per request, lazily).
     "accounts.middleware.CurrentSchoolMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -137,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The sign-in guard first: it refuses locked-out sign-ins before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "accounts.security.SignInGuardBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PersonBackend",  # Django's ModelBackend with its look-up prepared
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -195,6 +195,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PolicyHub <policyhub@localho
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 
 # Sessions: a case system on shared staff-room computers must not stay signed in for ever.
+# Django's database sessions, read with SQL written once (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 # The age above is an inactivity timeout: accounts.security.SessionTouchMiddleware saves the session
 # (pushing its expiry on) at most once a minute, not on every request as SESSION_SAVE_EVERY_REQUEST

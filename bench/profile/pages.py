@@ -50,6 +50,7 @@ def main() -> None:
         "policy": ("/policy/", cookies["sam"]),
         "reviews": ("/incidents/reviews/", cookies["gary"]),
         "hello": ("/bench-hello/", None),
+        "signed-in": ("/bench-signed-in/", cookies["helen"]),
     }
     wanted = os.environ.get("PROFILE_PAGES")
     if wanted:
