@@ -9,14 +9,13 @@ it up is held to it too.
 import logging
 import math
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from contextlib import suppress
 from functools import cache, wraps
 
 import django_otp.middleware
 from django.apps import apps
-
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction

@@ -49,11 +49,15 @@ def test_a_live_session_loads_as_djangos_store_loads_it_in_one_query():
     with CaptureQueriesContext(connection) as queries:
         loaded = dict(ours.items())
     assert len(queries) == 1
-    assert loaded == dict(DjangoSessionStore(session_key=key).items()) == {
-        "a": 1,
-        "school": "Oakfield",
-        "when": "2026-12-03",
-    }
+    assert (
+        loaded
+        == dict(DjangoSessionStore(session_key=key).items())
+        == {
+            "a": 1,
+            "school": "Oakfield",
+            "when": "2026-12-03",
+        }
+    )
     assert ours.session_key == key
 
 
