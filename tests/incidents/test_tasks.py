@@ -445,3 +445,25 @@ def test_a_governor_who_worked_a_task_on_the_case_does_not_decide_its_review(cas
     panel = review_panel(incident)
     assert cast.gary not in panel.deciders
     assert panel.excluded[cast.gary.pk] == "you were given a task on the case"
+
+
+def test_without_an_open_task_home_looks_once_and_writes_no_access_rule_for_tasks(cast, rita, case):
+    """Most people have no open task: home asks whether there is one (a plain look-up by assignee)
+    and goes no further. A task that is done is none; an open one is shown as before."""
+    task = _assign(case, cast, rita, now=timezone.now(), due_on=_working_day_ahead(cast.oakfield, 3))
+    client = _client(rita)
+
+    def task_queries():
+        with CaptureQueriesContext(connection) as queries:
+            home = client.get(reverse("home")).content.decode()
+        # Queries of the tasks themselves (the access rule of other cards mentions tasks too).
+        return [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "incidents_task".')], home
+
+    found, home = task_queries()
+    assert 'data-testid="home-task"' in home and len(found) == 2
+    assert any('"incidents_incident"' in sql for sql in found)  # the shown tasks pass the access rule
+
+    Task.objects.filter(pk=task.pk).update(state=TaskState.DONE, closed_at=timezone.now())
+    found, home = task_queries()
+    assert 'data-testid="home-task"' not in home
+    assert len(found) == 1 and '"incidents_incident"' not in found[0]
