@@ -6,8 +6,9 @@ select.html), for the widgets the project's forms use: text-like and date inputs
 selects, radio buttons, checkbox lists, checkboxes, file inputs and hidden inputs, with labels,
 help text, errors, disabled fields and fieldsets. Anything else (another widget or widget template,
 a crispy helper, a localized field, help text that escaping would change: crispy writes it
-unescaped) is handed to crispy. Every value goes through format_html. tests/accounts/
-test_sign_in_markup.py and tests/incidents/test_action_markup.py compare the two."""
+unescaped) is handed to crispy. The markup of a form is one format_html call: its format string is
+joined from this module's literals only, and every value is an argument, escaped (_Markup).
+tests/accounts/test_sign_in_markup.py and tests/incidents/test_action_markup.py compare the two."""
 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form, optgroups
 from django import template
@@ -24,13 +25,11 @@ from django.forms.widgets import (
 from django.templatetags.l10n import unlocalize
 from django.utils.formats import localize
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeData
 from django.utils.timezone import template_localtime
 
 register = template.Library()
-ASTERISK = format_html('<span class="asteriskField">{}</span>', "*")
-FIELDSET_END = format_html("</{}>", "fieldset")
 # Django's widget templates that are only django/forms/widgets/input.html.
 _INPUT = frozenset(
     f"django/forms/widgets/{name}.html"
@@ -97,17 +96,30 @@ def _text(value):
     return str(localize(template_localtime(value)))
 
 
-def _attrs(attrs: dict) -> str:
-    """django/forms/widgets/attrs.html: True is a bare name, False is left out."""
-    return format_html_join(
-        "",
-        " {}{}",
-        (
-            (name, "" if value is True else format_html('="{}"', _s(value)))
-            for name, value in attrs.items()
-            if value is not False
-        ),
-    )
+class _Markup:
+    """Markup gathered as format_html's format string and arguments, written by one format_html
+    call: a call per element cost as much as the templates' lookups. `fmt` is always a literal of
+    this module (no value is ever part of the format string); values go in `args`."""
+
+    __slots__ = ("args", "fmt")
+
+    def __init__(self):
+        self.fmt, self.args = [], []
+
+    def __call__(self, fmt: str, *args) -> None:
+        self.fmt.append(fmt)
+        self.args.extend(args)
+
+    def attrs(self, attrs: dict) -> None:
+        """django/forms/widgets/attrs.html: True is a bare name, False is left out."""
+        for name, value in attrs.items():
+            if value is True:
+                self(" {}", name)
+            elif value is not False:
+                self(' {}="{}"', name, _s(value))
+
+    def html(self):
+        return format_html("".join(self.fmt), *self.args) if self.args else ""
 
 
 def _crispy_class(widget, extra: str) -> str:
@@ -140,211 +152,201 @@ def _widget_context(field, css: str | None) -> dict:
     return context
 
 
-def _input(context) -> str:
-    value = context["value"]
-    return format_html(
-        '<input type="{}" name="{}"{}{}>',
-        context["type"],
-        context["name"],
-        format_html(' value="{}"', _s(value)) if value is not None else "",
-        _attrs(context["attrs"]),
-    )
+def _input(w: _Markup, context) -> None:
+    """django/forms/widgets/input.html."""
+    w('<input type="{}" name="{}"', context["type"], context["name"])
+    if context["value"] is not None:
+        w(' value="{}"', _s(context["value"]))
+    w.attrs(context["attrs"])
+    w(">")
 
 
-def _textarea(context, spaceless: bool) -> str:
+def _textarea(w: _Markup, context, spaceless: bool) -> None:
+    """django/forms/widgets/textarea.html."""
     value = context["value"]
+    w('<textarea name="{}"', context["name"])
+    w.attrs(context["attrs"])
     if spaceless and value and not value.strip() and len(value) >= 2:
-        # crispy's {% specialspaceless %} turns ">" + 3 or more spaces + "<" into "> <".
-        return format_html('<textarea name="{}"{}> </textarea>', context["name"], _attrs(context["attrs"]))
-    return format_html(
-        '<textarea name="{}"{}>\n{}</textarea>',
-        context["name"],
-        _attrs(context["attrs"]),
-        _text(value) if value else "",
-    )
+        w("> </textarea>")  # crispy's {% specialspaceless %} turns ">" + 3 or more spaces + "<" into "> <"
+    elif value:
+        w(">\n{}</textarea>", _text(value))
+    else:
+        w(">\n</textarea>")
 
 
-def _option(option) -> str:
-    return format_html(
-        '\n  <option value="{}"{}>{}</option>', _s(option["value"]), _attrs(option["attrs"]), _text(option["label"])
-    )
+def _select(w: _Markup, context) -> None:
+    """django/forms/widgets/select.html and select_option.html."""
+    w('<select name="{}"', context["name"])
+    w.attrs(context["attrs"])
+    w(">")
+    for group, options, _index in context["optgroups"]:
+        if group:
+            w('\n  <optgroup label="{}">', _text(group))
+        for option in options:
+            w('\n  <option value="{}"', _s(option["value"]))
+            w.attrs(option["attrs"])
+            w(">{}</option>", _text(option["label"]))
+        if group:
+            w("\n  </optgroup>")
+    w("\n</select>")
 
 
-def _select(context) -> str:
-    groups = []
-    for name, options, _index in context["optgroups"]:
-        html = format_html_join("", "{}", ((_option(option),) for option in options))
-        groups.append(format_html('\n  <optgroup label="{}">{}\n  </optgroup>', _text(name), html) if name else html)
-    return format_html(
-        '<select name="{}"{}>{}\n</select>',
-        context["name"],
-        _attrs(context["attrs"]),
-        format_html_join("", "{}", ((g,) for g in groups)),
-    )
-
-
-def _errors(field) -> str:
+def _errors(w: _Markup, field, errors) -> None:
     """bootstrap5/layout/field_errors_block.html."""
-    errors = field.errors
-    if not errors:
-        return ""
-    auto_id = field.auto_id
-    return format_html(
-        '<div id="{}_error" class="invalid-feedback">{}</div>',
-        errors.field_id,
-        format_html_join(
-            "", '<p id="error_{}_{}"><strong>{}</strong></p>', ((n, auto_id, _text(e)) for n, e in enumerate(errors, 1))
-        ),
-    )
+    if errors:
+        w('<div id="{}_error" class="invalid-feedback">', errors.field_id)
+        auto_id = field.auto_id
+        for n, error in enumerate(errors, 1):
+            w('<p id="error_{}_{}"><strong>{}</strong></p>', n, auto_id, _text(error))
+        w("</div>")
 
 
-def _help(field) -> str:
+def _help(w: _Markup, field) -> None:
     """bootstrap5/layout/help_text.html (help text that escaping leaves as it is: _kind)."""
-    if not field.help_text:
-        return ""
-    auto_id = field.auto_id
-    return format_html(
-        '<div {}class="form-text">{}</div>',
-        format_html('id="{}_helptext" ', auto_id) if auto_id else "",
-        field.help_text,
-    )
+    if field.help_text:
+        if field.auto_id:
+            w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text)
+        else:
+            w('<div class="form-text">{}</div>', field.help_text)
 
 
-def _choices(field) -> str:
+def _choices(w: _Markup, field, errors) -> None:
     """bootstrap5/layout/radio_checkbox_select.html: the errors inside the last option."""
-    invalid = " is-invalid" if field.errors else ""
     groups = optgroups(field)
-    last_group = len(groups) - 1
-    html = []
+    w("<div>")
     for g, (group, options, _index) in enumerate(groups):
         if group:
-            html.append(format_html("<strong>{}</strong>", _text(group)))
+            w("<strong>{}</strong>", _text(group))
         for o, option in enumerate(options):
-            errors = _errors(field) if g == last_group and o == len(options) - 1 else ""
-            html.append(
-                format_html(
-                    '<div class="form-check"><input type="{}" class="form-check-input{}" name="{}" value="{}"{}>'
-                    '<label for="{}" class="form-check-label">{}</label>{}</div>',
-                    option["type"],
-                    invalid,
-                    field.html_name,
-                    unlocalize(option["value"]),
-                    _attrs(option["attrs"]),
-                    _text(option["attrs"].get("id", "")),
-                    unlocalize(option["label"]),
-                    errors,
-                )
+            w('<div class="form-check"><input type="{}" class="form-check-input', option["type"])
+            if errors:
+                w(" is-invalid")
+            w('" name="{}" value="{}"', field.html_name, unlocalize(option["value"]))
+            w.attrs(option["attrs"])
+            w(
+                '><label for="{}" class="form-check-label">{}</label>',
+                _text(option["attrs"].get("id", "")),
+                unlocalize(option["label"]),
             )
-    return format_html("<div>{}</div>{}", format_html_join("", "{}", ((part,) for part in html)), _help(field))
+            if g == len(groups) - 1 and o == len(options) - 1:
+                _errors(w, field, errors)
+            w("</div>")
+    w("</div>")
+    _help(w, field)
 
 
-def _file(field) -> str | None:
-    """bootstrap5/layout/field_file.html, for a field without a current file (None: with one)."""
+def _file_context(field) -> dict:
+    """BoundField.subwidgets' one subwidget, as bootstrap5/layout/field_file.html reads it."""
     widget = field.field.widget
     id_ = widget.attrs.get("id") or field.auto_id
-    context = widget.get_context(field.html_name, field.value(), field.build_widget_attrs({"id": id_} if id_ else {}))
-    context = context["widget"]
-    if context.get("is_initial"):
-        return None
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    return widget.get_context(field.html_name, field.value(), attrs)["widget"]
+
+
+def _file(w: _Markup, field, context, errors) -> None:
+    """bootstrap5/layout/field_file.html, for a field without a current file (_write)."""
+    w('<div class="is-invalid">' if errors else "<div>")
+    w('<input type="{}" name="{}" class="form-control', context["type"], context["name"])
     attrs = context["attrs"]
-    errors = field.errors
-    return format_html(
-        '<div{}><input type="{}" name="{}" class="form-control{}{}"{}{}>{}{}</div>',
-        format_html(' class="{}"', "is-invalid") if errors else "",
-        context["type"],
-        context["name"],
-        format_html(" {}", _s(attrs["class"])) if attrs.get("class") else "",
-        " is-invalid" if errors else "",
-        " disabled" if field.field.disabled else "",
-        _attrs({k: v for k, v in attrs.items() if k != "class"}),
-        _errors(field),
-        _help(field),
-    )
+    if attrs.get("class"):
+        w(" {}", _s(attrs["class"]))
+    w(' is-invalid"' if errors else '"')
+    if field.field.disabled:
+        w(" disabled")
+    w.attrs({k: v for k, v in attrs.items() if k != "class"})
+    w(">")
+    _errors(w, field, errors)
+    _help(w, field)
+    w("</div>")
 
 
-def _label(field, tag: str) -> str:
-    for_ = format_html(' for="{}"', field.id_for_label) if field.id_for_label else ""
-    required = field.field.required
-    return format_html(
-        '<{}{} class="form-label{}{}">{}{}</{}>',
-        tag,
-        for_,
-        " requiredField" if required else "",
-        " fs-6" if tag == "legend" else "",
-        _text(field.label),
-        ASTERISK if required else "",
-        tag,
-    )
-
-
-def _field(field, kind: str, spaceless: bool) -> str | None:
-    """bootstrap5/field.html for one of _kind's kinds; None where crispy must write it after all."""
-    if kind == "hidden":
-        return _input(_widget_context(field, None))
-    errors = bool(field.errors)
-    classes = field.css_classes()
-    classes = f" {classes}" if classes else ""
-    auto_id = field.auto_id
-    if kind == "checkbox":
-        required = field.field.required
-        body = format_html(
-            '{}<label for="{}" class="form-check-label{}">{}{}</label>{}{}',
-            _input(_widget_context(field, _crispy_class(field.field.widget, _bootstrap("form-check-input", errors)))),
-            _text(field.id_for_label),
-            " requiredField" if required else "",
-            _text(field.label),
-            ASTERISK if required else "",
-            _errors(field),
-            _help(field),
-        )
-        return format_html(
-            '<div class="mb-3"><div id="div_{}" class="form-check{}">{}</div></div>', auto_id, classes, body
-        )
-    if kind == "file":
-        body = _file(field)
-        if body is None:
-            return None
-    elif kind == "choices":
-        body = _choices(field)
-    else:
-        widget = field.field.widget
-        bootstrap = _bootstrap("form-select" if kind == "select" else "form-control", errors)
-        context = _widget_context(field, _crispy_class(widget, bootstrap))
-        if kind == "select":
-            control = _select(context)
-        elif kind == "textarea":
-            control = _textarea(context, spaceless)
-        else:
-            control = _input(context)
-        body = format_html("{}{}{}", control, _errors(field), _help(field))
-    fieldset = field.use_fieldset and field.label
-    if field.label:
-        label = _label(field, "legend" if field.use_fieldset else "label")
-        if fieldset:
-            described = field.aria_describedby
-            label = format_html(
-                "<fieldset{}>{}", format_html(' aria-describedby="{}"', described) if described else "", label
-            )
-        body = format_html("{}{}", label, body)
-    return format_html(
-        '<div id="div_{}" class="mb-3{}">{}{}</div>', auto_id, classes, body, FIELDSET_END if fieldset else ""
-    )
-
-
-def _bootstrap(css: str, errors: bool) -> str:
-    return f"{css} is-invalid" if errors else css
-
-
-def _write_field(field, spaceless: bool):
+def _write(w: _Markup, field, spaceless: bool) -> None:
+    """bootstrap5/field.html, or crispy's own for what is not written here (_kind)."""
     kind = _kind(field)
-    html = _field(field, kind, spaceless) if kind else None
-    return as_crispy_field(field) if html is None else html
+    if kind == "file":
+        file_context = _file_context(field)
+        if file_context.get("is_initial"):  # the current file's link and clear box: crispy's
+            kind = None
+    if kind is None:
+        w("{}", as_crispy_field(field))
+        return
+    if kind == "hidden":
+        _input(w, _widget_context(field, None))
+        return
+    widget, errors, required = field.field.widget, field.errors, field.field.required
+    classes, label = field.css_classes(), field.label
+    if kind == "checkbox":
+        w('<div class="mb-3"><div id="div_{}" class="form-check', field.auto_id)
+        if classes:
+            w(" {}", classes)
+        w('">')
+        _input(
+            w,
+            _widget_context(
+                field, _crispy_class(widget, "form-check-input is-invalid" if errors else "form-check-input")
+            ),
+        )
+        w('<label for="{}" class="form-check-label', _text(field.id_for_label))
+        w(' requiredField">' if required else '">')
+        w("{}", _text(label))
+        if required:
+            w('<span class="asteriskField">*</span>')
+        w("</label>")
+        _errors(w, field, errors)
+        _help(w, field)
+        w("</div></div>")
+        return
+    w('<div id="div_{}" class="mb-3', field.auto_id)
+    if classes:
+        w(" {}", classes)
+    w('">')
+    use_fieldset = field.use_fieldset
+    if label:
+        if use_fieldset:
+            described = field.aria_describedby
+            if described:
+                w('<fieldset aria-describedby="{}">', described)
+            else:
+                w("<fieldset>")
+        w("<legend" if use_fieldset else "<label")
+        id_for_label = field.id_for_label
+        if id_for_label:
+            w(' for="{}"', id_for_label)
+        w(' class="form-label')
+        if required:
+            w(" requiredField")
+        if use_fieldset:
+            w(" fs-6")
+        w('">{}', _text(label))
+        if required:
+            w('<span class="asteriskField">*</span>')
+        w("</legend>" if use_fieldset else "</label>")
+    if kind == "choices":
+        _choices(w, field, errors)
+    elif kind == "file":
+        _file(w, field, file_context, errors)
+    else:
+        bootstrap = "form-select" if kind == "select" else "form-control"
+        context = _widget_context(field, _crispy_class(widget, f"{bootstrap} is-invalid" if errors else bootstrap))
+        if kind == "select":
+            _select(w, context)
+        elif kind == "textarea":
+            _textarea(w, context, spaceless)
+        else:
+            _input(w, context)
+        _errors(w, field, errors)
+        _help(w, field)
+    if use_fieldset and label:
+        w("</fieldset>")
+    w("</div>")
 
 
 @register.filter
 def plain_crispy_field(field):
     """`{{ field|as_crispy_field }}`."""
-    return _write_field(field, spaceless=False)
+    w = _Markup()
+    _write(w, field, spaceless=False)
+    return w.html()
 
 
 @register.filter
@@ -352,12 +354,12 @@ def plain_crispy(form):
     """`{{ form|crispy }}`: the non-field errors, then every field in order (hidden ones bare)."""
     if not isinstance(form, BaseForm) or getattr(form, "helper", None) is not None:
         return as_crispy_form(form)
+    w = _Markup()
     errors = form.non_field_errors()
-    block = ""
     if errors:
-        block = format_html(
-            '<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>',
-            format_html_join("\n", "\t<li>{}</li>", ((e,) for e in errors)),
-        )
-    fields = format_html_join("", "{}", ((_write_field(field, spaceless=True),) for field in form))
-    return format_html("{}{}", block, fields)
+        w('<div class="alert alert-block alert-danger"><ul class="m-0">')
+        w("\n".join(["\t<li>{}</li>"] * len(errors)), *errors)
+        w("</ul></div>")
+    for field in form:
+        _write(w, field, spaceless=True)
+    return w.html()

@@ -235,7 +235,7 @@ def test_the_heads_case_page_is_the_page_crispy_wrote(cast, monkeypatch, involve
     for method, url, data in requests:
         ours = _page(client, method, url, data)
         with monkeypatch.context() as patched:
-            patched.setattr(plain_crispy, "_field", lambda *args: None)
+            patched.setattr(plain_crispy, "_kind", lambda field: None)
             theirs = _page(client, method, url, data)
         assert 'class="textarea form-control' in ours and 'name="withdraw-reason"' in ours
         assert ("is-invalid" in ours) == (data is not None)
