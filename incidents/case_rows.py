@@ -4,9 +4,10 @@ A row written by an include or a `{% for %}` of template tags costs far more tha
 written here with format_html ([12] Performance, docs/performance.md). The markup is the one the
 templates wrote (tests/incidents/test_case_rows.py compares them); every value goes through
 format_html's escaping, and the only markup passed in whole is Django's own (linebreaksbr, the
-crispy form, the CSRF input). `detailed` means the owners' page, as in the templates: names,
-internal entries, checksums and withdrawal reasons are written only then, and are not even read
-otherwise (the reporter's thread is fetched without its authors).
+CSRF input) and the withdraw form's (policyhub/templatetags/plain_crispy.py). `detailed` means the
+owners' page, as in the templates: names, internal entries, checksums and withdrawal reasons are
+written only then, and are not even read otherwise (the reporter's thread is fetched without its
+authors).
 """
 
 from django.template.defaultfilters import filesizeformat, linebreaksbr
@@ -112,12 +113,12 @@ def _evidence_row(item, detailed: bool, withdraw: str) -> str:
 
 
 def evidence_rows(items, detailed: bool = False, withdraw_form=None, csrf_token=None) -> str:
-    """The withdraw form is the same for every file: rendered once (crispy), not once a file."""
+    """The withdraw form is the same for every file: rendered once (as crispy writes it), not once a file."""
     withdraw = ""
     if withdraw_form:  # none on pages other than the owners', "" when the template has none
-        from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+        from policyhub.templatetags.plain_crispy import plain_crispy
 
-        withdraw = format_html("{}{}", csrf_input(csrf_token), as_crispy_form(withdraw_form))
+        withdraw = format_html("{}{}", csrf_input(csrf_token), plain_crispy(withdraw_form))
     return format_html_join("\n", "{}", ((_evidence_row(item, detailed, withdraw),) for item in items))
 
 

@@ -1,75 +1,365 @@
-"""`{{ field|as_crispy_field }}` written straight out for plain text-like inputs (text, email,
-password, number...): crispy renders a dozen templates per field, which was a quarter of the
-sign-in page's time (docs/performance.md). The markup is crispy's bootstrap5 field.html with
-Django's own input attributes; any other field (a checkbox, a select, a file, a field with help text,
-a form with a crispy helper) is handed to crispy as before. tests/accounts/test_sign_in_markup.py
-compares the two."""
+"""`{{ form|crispy }}` and `{{ field|as_crispy_field }}` written straight out in Python: crispy renders
+a dozen templates per field, which was a quarter of the sign-in page's time and a third of the case
+page's (docs/performance.md). The markup is crispy-bootstrap5's (uni_form.html, errors.html,
+field.html and its layout/ partials) around Django's own widget markup (input.html, textarea.html,
+select.html), for the widgets the project's forms use: text-like and date inputs, textareas,
+selects, radio buttons, checkbox lists, checkboxes, file inputs and hidden inputs, with labels,
+help text, errors, disabled fields and fieldsets. Anything else (another widget or widget template,
+a crispy helper, a localized field, help text that escaping would change: crispy writes it
+unescaped) is handed to crispy. The markup of a form is one format_html call: its format string is
+joined from this module's literals only, and every value is an argument, escaped (_Markup).
+tests/accounts/test_sign_in_markup.py and tests/incidents/test_action_markup.py compare the two."""
 
-from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form, optgroups
 from django import template
-from django.forms.widgets import CheckboxInput, FileInput, Input
-from django.utils.html import format_html, format_html_join
+from django.conf import settings
+from django.forms import BaseForm
+from django.forms.widgets import (
+    CheckboxInput,
+    FileInput,
+    Input,
+    RadioSelect,
+    Select,
+    Textarea,
+)
+from django.templatetags.l10n import unlocalize
+from django.utils.formats import localize
+from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeData
+from django.utils.timezone import template_localtime
 
 register = template.Library()
-ASTERISK = format_html('<span class="asteriskField">{}</span>', "*")
-
-
-def _is_plain(field) -> bool:
-    widget = field.field.widget
-    return (
-        isinstance(widget, Input)
-        and not isinstance(widget, FileInput | CheckboxInput)
-        and not widget.is_hidden
-        and getattr(field.form, "helper", None) is None
-        and not field.use_fieldset
-        and not field.help_text  # crispy writes it unescaped; left to crispy
+# Django's widget templates that are only django/forms/widgets/input.html.
+_INPUT = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input",
+        "text",
+        "number",
+        "email",
+        "url",
+        "password",
+        "hidden",
+        "date",
+        "datetime",
+        "time",
+        "search",
+        "tel",
+        "color",
+        "checkbox",
+        "file",
     )
+)
+_TEXTAREA = "django/forms/widgets/textarea.html"
+_SELECT = ("django/forms/widgets/select.html", "django/forms/widgets/select_option.html")
+
+
+def _kind(field) -> str | None:
+    """Which of crispy's field.html branches the field takes, if it is written here; None: crispy's."""
+    widget = field.field.widget
+    help_text = field.help_text
+    if (
+        getattr(field.form, "helper", None) is not None
+        or field.field.localize
+        or hasattr(widget, "widgets")  # a MultiWidget, or a wrapper around another widget
+        or hasattr(widget, "widget")
+        or (help_text and str(conditional_escape(help_text)) != str(help_text))
+    ):
+        return None
+    if widget.is_hidden:
+        return "hidden" if isinstance(widget, Input) and widget.template_name in _INPUT else None
+    if isinstance(widget, RadioSelect):  # and CheckboxSelectMultiple: crispy writes the options itself
+        return "choices"
+    if isinstance(widget, FileInput):
+        return "file"
+    if isinstance(widget, Select):
+        return "select" if (widget.template_name, widget.option_template_name) == _SELECT else None
+    if isinstance(widget, CheckboxInput):
+        return "checkbox" if widget.template_name in _INPUT else None
+    if isinstance(widget, Textarea):
+        return "textarea" if widget.template_name == _TEXTAREA else None
+    if isinstance(widget, Input) and widget.template_name in _INPUT:
+        return "input"
+    return None
+
+
+def _s(value):
+    """`{{ value|stringformat:'s' }}`: no localization; a safe string stays unescaped."""
+    return value if isinstance(value, SafeData) else str(value)
+
+
+def _text(value):
+    """`{{ value }}`: what the template engine writes for a value (localized unless a string)."""
+    if isinstance(value, str | Promise):
+        return value
+    return str(localize(template_localtime(value)))
+
+
+class _Markup:
+    """Markup gathered as format_html's format string and arguments, written by one format_html
+    call: a call per element cost as much as the templates' lookups. `fmt` is always a literal of
+    this module (no value is ever part of the format string); values go in `args`."""
+
+    __slots__ = ("args", "fmt")
+
+    def __init__(self):
+        self.fmt, self.args = [], []
+
+    def __call__(self, fmt: str, *args) -> None:
+        self.fmt.append(fmt)
+        self.args.extend(args)
+
+    def attrs(self, attrs: dict) -> None:
+        """django/forms/widgets/attrs.html: True is a bare name, False is left out."""
+        for name, value in attrs.items():
+            if value is True:
+                self(" {}", name)
+            elif value is not False:
+                self(' {}="{}"', name, _s(value))
+
+    def html(self):
+        return format_html("".join(self.fmt), *self.args) if self.args else ""
+
+
+def _crispy_class(widget, extra: str) -> str:
+    """The class crispy's {% crispy_field %} gives the widget: its own, the widget's class name, then
+    Bootstrap's (crispy writes it into widget.attrs; here it is only computed)."""
+    name = type(widget).__name__.lower()
+    name = getattr(settings, "CRISPY_CLASS_CONVERTERS", {}).get(name, name)
+    css = widget.attrs.get("class", "")
+    css = (f"{css} {name}" if name not in css else css) if css else name
+    tokens = css.split()
+    for token in extra.split():
+        if token not in tokens:
+            css += f" {token}"
+            tokens.append(token)
+    return css
+
+
+def _widget_context(field, css: str | None) -> dict:
+    """BoundField.as_widget's context, with crispy's class as {% crispy_field %} leaves it."""
+    widget = field.field.widget
+    attrs = field.build_widget_attrs({})
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    if css is not None:  # where crispy puts it: in widget.attrs, before the attributes of the field
+        merged = {**widget.attrs, "class": css}
+        merged.update(context["attrs"])
+        merged["class"] = css
+        context["attrs"] = merged
+    return context
+
+
+def _input(w: _Markup, context) -> None:
+    """django/forms/widgets/input.html."""
+    w('<input type="{}" name="{}"', context["type"], context["name"])
+    if context["value"] is not None:
+        w(' value="{}"', _s(context["value"]))
+    w.attrs(context["attrs"])
+    w(">")
+
+
+def _textarea(w: _Markup, context, spaceless: bool) -> None:
+    """django/forms/widgets/textarea.html."""
+    value = context["value"]
+    w('<textarea name="{}"', context["name"])
+    w.attrs(context["attrs"])
+    if spaceless and value and not value.strip() and len(value) >= 2:
+        w("> </textarea>")  # crispy's {% specialspaceless %} turns ">" + 3 or more spaces + "<" into "> <"
+    elif value:
+        w(">\n{}</textarea>", _text(value))
+    else:
+        w(">\n</textarea>")
+
+
+def _select(w: _Markup, context) -> None:
+    """django/forms/widgets/select.html and select_option.html."""
+    w('<select name="{}"', context["name"])
+    w.attrs(context["attrs"])
+    w(">")
+    for group, options, _index in context["optgroups"]:
+        if group:
+            w('\n  <optgroup label="{}">', _text(group))
+        for option in options:
+            w('\n  <option value="{}"', _s(option["value"]))
+            w.attrs(option["attrs"])
+            w(">{}</option>", _text(option["label"]))
+        if group:
+            w("\n  </optgroup>")
+    w("\n</select>")
+
+
+def _errors(w: _Markup, field, errors) -> None:
+    """bootstrap5/layout/field_errors_block.html."""
+    if errors:
+        w('<div id="{}_error" class="invalid-feedback">', errors.field_id)
+        auto_id = field.auto_id
+        for n, error in enumerate(errors, 1):
+            w('<p id="error_{}_{}"><strong>{}</strong></p>', n, auto_id, _text(error))
+        w("</div>")
+
+
+def _help(w: _Markup, field) -> None:
+    """bootstrap5/layout/help_text.html (help text that escaping leaves as it is: _kind)."""
+    if field.help_text:
+        if field.auto_id:
+            w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text)
+        else:
+            w('<div class="form-text">{}</div>', field.help_text)
+
+
+def _choices(w: _Markup, field, errors) -> None:
+    """bootstrap5/layout/radio_checkbox_select.html: the errors inside the last option."""
+    groups = optgroups(field)
+    w("<div>")
+    for g, (group, options, _index) in enumerate(groups):
+        if group:
+            w("<strong>{}</strong>", _text(group))
+        for o, option in enumerate(options):
+            w('<div class="form-check"><input type="{}" class="form-check-input', option["type"])
+            if errors:
+                w(" is-invalid")
+            w('" name="{}" value="{}"', field.html_name, unlocalize(option["value"]))
+            w.attrs(option["attrs"])
+            w(
+                '><label for="{}" class="form-check-label">{}</label>',
+                _text(option["attrs"].get("id", "")),
+                unlocalize(option["label"]),
+            )
+            if g == len(groups) - 1 and o == len(options) - 1:
+                _errors(w, field, errors)
+            w("</div>")
+    w("</div>")
+    _help(w, field)
+
+
+def _file_context(field) -> dict:
+    """BoundField.subwidgets' one subwidget, as bootstrap5/layout/field_file.html reads it."""
+    widget = field.field.widget
+    id_ = widget.attrs.get("id") or field.auto_id
+    attrs = field.build_widget_attrs({"id": id_} if id_ else {})
+    return widget.get_context(field.html_name, field.value(), attrs)["widget"]
+
+
+def _file(w: _Markup, field, context, errors) -> None:
+    """bootstrap5/layout/field_file.html, for a field without a current file (_write)."""
+    w('<div class="is-invalid">' if errors else "<div>")
+    w('<input type="{}" name="{}" class="form-control', context["type"], context["name"])
+    attrs = context["attrs"]
+    if attrs.get("class"):
+        w(" {}", _s(attrs["class"]))
+    w(' is-invalid"' if errors else '"')
+    if field.field.disabled:
+        w(" disabled")
+    w.attrs({k: v for k, v in attrs.items() if k != "class"})
+    w(">")
+    _errors(w, field, errors)
+    _help(w, field)
+    w("</div>")
+
+
+def _write(w: _Markup, field, spaceless: bool) -> None:
+    """bootstrap5/field.html, or crispy's own for what is not written here (_kind)."""
+    kind = _kind(field)
+    if kind == "file":
+        file_context = _file_context(field)
+        if file_context.get("is_initial"):  # the current file's link and clear box: crispy's
+            kind = None
+    if kind is None:
+        w("{}", as_crispy_field(field))
+        return
+    if kind == "hidden":
+        _input(w, _widget_context(field, None))
+        return
+    widget, errors, required = field.field.widget, field.errors, field.field.required
+    classes, label = field.css_classes(), field.label
+    if kind == "checkbox":
+        w('<div class="mb-3"><div id="div_{}" class="form-check', field.auto_id)
+        if classes:
+            w(" {}", classes)
+        w('">')
+        _input(
+            w,
+            _widget_context(
+                field, _crispy_class(widget, "form-check-input is-invalid" if errors else "form-check-input")
+            ),
+        )
+        w('<label for="{}" class="form-check-label', _text(field.id_for_label))
+        w(' requiredField">' if required else '">')
+        w("{}", _text(label))
+        if required:
+            w('<span class="asteriskField">*</span>')
+        w("</label>")
+        _errors(w, field, errors)
+        _help(w, field)
+        w("</div></div>")
+        return
+    w('<div id="div_{}" class="mb-3', field.auto_id)
+    if classes:
+        w(" {}", classes)
+    w('">')
+    use_fieldset = field.use_fieldset
+    if label:
+        if use_fieldset:
+            described = field.aria_describedby
+            if described:
+                w('<fieldset aria-describedby="{}">', described)
+            else:
+                w("<fieldset>")
+        w("<legend" if use_fieldset else "<label")
+        id_for_label = field.id_for_label
+        if id_for_label:
+            w(' for="{}"', id_for_label)
+        w(' class="form-label')
+        if required:
+            w(" requiredField")
+        if use_fieldset:
+            w(" fs-6")
+        w('">{}', _text(label))
+        if required:
+            w('<span class="asteriskField">*</span>')
+        w("</legend>" if use_fieldset else "</label>")
+    if kind == "choices":
+        _choices(w, field, errors)
+    elif kind == "file":
+        _file(w, field, file_context, errors)
+    else:
+        bootstrap = "form-select" if kind == "select" else "form-control"
+        context = _widget_context(field, _crispy_class(widget, f"{bootstrap} is-invalid" if errors else bootstrap))
+        if kind == "select":
+            _select(w, context)
+        elif kind == "textarea":
+            _textarea(w, context, spaceless)
+        else:
+            _input(w, context)
+        _errors(w, field, errors)
+        _help(w, field)
+    if use_fieldset and label:
+        w("</fieldset>")
+    w("</div>")
 
 
 @register.filter
 def plain_crispy_field(field):
-    if not _is_plain(field):
-        return as_crispy_field(field)
-    widget, errors, auto_id = field.field.widget, field.errors, field.auto_id
-    required = field.field.required
-    # crispy adds the widget's class name and Bootstrap's classes to the widget's own.
-    css = widget.attrs.get("class", "")
-    name = type(widget).__name__.lower()
-    css = f"{css} {name}" if css and name not in css else (css or name)
-    css += " form-control is-invalid" if errors else " form-control"
-    attrs = field.build_widget_attrs({})
-    if auto_id and "id" not in widget.attrs:
-        attrs.setdefault("id", auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
-    context["attrs"]["class"] = css
-    # As django/forms/widgets/input.html and attrs.html: True is a bare name, False is left out.
-    value = format_html(' value="{}"', str(context["value"])) if context["value"] is not None else ""
-    attributes = format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", k) if v is True else format_html(' {}="{}"', k, v),)
-            for k, v in context["attrs"].items()
-            if v is not False
-        ),
-    )
-    classes = field.css_classes()
-    html = [format_html('<div id="div_{}" class="mb-3{}">', auto_id, f" {classes}" if classes else "")]
-    if field.label:
-        label_for = format_html(' for="{}"', field.id_for_label) if field.id_for_label else ""
-        html.append(
-            format_html(
-                '<label{} class="form-label{}">{}{}</label>',
-                label_for,
-                " requiredField" if required else "",
-                field.label,
-                ASTERISK if required else "",
-            )
-        )
-    html.append(format_html('<input type="{}" name="{}"{}{}>', context["type"], context["name"], value, attributes))
+    """`{{ field|as_crispy_field }}`."""
+    w = _Markup()
+    _write(w, field, spaceless=False)
+    return w.html()
+
+
+@register.filter
+def plain_crispy(form):
+    """`{{ form|crispy }}`: the non-field errors, then every field in order (hidden ones bare)."""
+    if not isinstance(form, BaseForm) or getattr(form, "helper", None) is not None:
+        return as_crispy_form(form)
+    w = _Markup()
+    errors = form.non_field_errors()
     if errors:
-        messages = format_html_join(
-            "", '<p id="error_{}_{}"><strong>{}</strong></p>', ((n, auto_id, e) for n, e in enumerate(errors, 1))
-        )
-        html.append(format_html('<div id="{}_error" class="invalid-feedback">{}</div>', errors.field_id, messages))
-    return format_html("{}</div>", format_html_join("", "{}", ((part,) for part in html)))
+        w('<div class="alert alert-block alert-danger"><ul class="m-0">')
+        w("\n".join(["\t<li>{}</li>"] * len(errors)), *errors)
+        w("</ul></div>")
+    for field in form:
+        _write(w, field, spaceless=True)
+    return w.html()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.template import engines
 from django.template.loader import render_to_string
+from django.test.html import parse_html
 
 from accounts.models import User
 from incidents.forms import WithdrawForm
@@ -134,7 +135,10 @@ def _files():
 )
 def test_the_evidence_rows_are_the_markup_the_template_wrote(context):
     before, after = _both(OLD_EVIDENCE, "incidents/_case_evidence.html", {"evidence": _files(), **context})
-    assert after == before
+    # The withdraw form is written by plain_crispy now: crispy's markup without the space crispy
+    # leaves at the start of a label (tests/incidents/test_action_markup.py compares the forms).
+    assert after == re.sub(r"(<label[^>]*>) ", r"\1", before)
+    assert parse_html(after) == parse_html(before)
     assert "<script>" not in after and "&lt;script&gt;" in after
     if context.get("withdraw_form"):
         assert after.count(CSRF) == 4  # each file not withdrawn has its form, with the token

@@ -1,0 +1,242 @@
+"""The case page's action forms are written without crispy's templates (policyhub/templatetags/
+plain_crispy.py, [12] Performance): the markup must be what `{{ form|crispy }}` and
+`{{ field|as_crispy_field }}` wrote, for every form a panel can hold (taken from views._panels and
+transitions.TABLE, so a new action is covered), unbound, bound with refused data, with a non-field
+error and disabled. Compared twice: as parsed HTML, and as text with only the whitespace between
+and inside tags squeezed (attribute order, class order and escaping count there)."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
+from django import forms
+from django.http import QueryDict
+from django.test import Client
+from django.test.html import parse_html
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import conditional_escape
+
+from incidents import takedowns, views
+from incidents.models import Involved, Platform, Route, Status
+from incidents.transitions import TABLE
+from policyhub.templatetags import plain_crispy
+from tests.incidents.factories import advance, fast_passwords, fresh, policy_for, report, sign_in, upload
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
+
+EVIL = "\"><b>x</b> & 'y'"
+WHEN = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _squeezed(html: str) -> str:
+    html = re.sub(r"\s+", " ", str(html))
+    return re.sub(r"\s*([<>])\s*", r"\1", html).strip()
+
+
+def _assert_same(ours, theirs, what):
+    assert _squeezed(ours).replace("><", ">\n<").splitlines() == _squeezed(theirs).replace("><", ">\n<").splitlines(), (
+        what
+    )
+    assert parse_html(ours) == parse_html(theirs), what
+
+
+def _case(cast, involved):
+    policy_for(cast.oakfield)
+    subject = {"subject": cast.sam} if involved == Involved.STAFF else {}
+    case = report(cast.oakfield, cast.dina, involved=involved, files=[upload()], **subject)
+    case = advance(case, Status.INVESTIGATING, cast)
+    takedowns.takedown_request(
+        incident=fresh(case),
+        actor=cast.helen,
+        platform=Platform.FACEBOOK,
+        url="https://www.facebook.com/groups/x/posts/1",
+        requested_on=timezone.localdate(),
+        platform_reference="FB-1",
+    )
+    case = fresh(case)
+    if involved == Involved.STAFF:  # the allegation forms and the allegation outcome
+        case.route = Route.ALLEGATION
+    return case
+
+
+def _panel_forms(incident, data=None, files=None) -> dict:
+    """Every action form a case page can show, as views._panels builds them (bound: as case_action)."""
+    actions = {t.name: t for t in TABLE}
+    fetched = {"takedowns": takedowns.for_case(incident)}
+    bound = {}
+    if data is not None:
+        bound = {name: views._form_for(t, incident, data, files or {}, fetched=fetched) for name, t in actions.items()}
+        bound = {name: form for name, form in bound.items() if form is not None}
+    panels = views._panels(incident, actions, bound, {}, fetched)
+    return {panel["name"]: panel["form"] for panel in panels if panel["form"] is not None}
+
+
+def _data(incident, how: str) -> QueryDict:
+    data = QueryDict(mutable=True)
+    if how == "empty":
+        return data
+    for form in _panel_forms(incident).values():
+        for name, field in form.fields.items():
+            key = form.add_prefix(name)
+            choices = [str(value) for value, _ in getattr(field, "choices", ()) if str(value)]
+            if how == "picked" and choices:
+                data.setlist(key, choices if isinstance(field, forms.MultipleChoiceField) else choices[-1:])
+            else:
+                data[key] = EVIL if how == "evil" else "   "
+    return data
+
+
+def _forms(incident, how: str, disabled: bool) -> dict:
+    data = None if how == "unbound" else _data(incident, how)
+    built = _panel_forms(incident, data)
+    for form in built.values():
+        if disabled:
+            for field in form.fields.values():
+                field.disabled = True
+        if data is not None:
+            form.is_valid()
+            if how == "evil":
+                form.add_error(None, EVIL)
+    return built
+
+
+@pytest.fixture
+def fallbacks(monkeypatch):
+    """The fields plain_crispy handed to crispy."""
+    seen = []
+
+    def recorded(field, *args, **kwargs):
+        seen.append(field)
+        return as_crispy_field(field, *args, **kwargs)
+
+    monkeypatch.setattr(plain_crispy, "as_crispy_field", recorded)
+    return seen
+
+
+@pytest.mark.parametrize("involved", [Involved.PARENT, Involved.STAFF])
+@pytest.mark.parametrize("how", ["unbound", "empty", "evil", "picked"])
+@pytest.mark.parametrize("disabled", [False, True])
+def test_every_action_form_is_written_as_crispy_wrote_it(cast, fallbacks, involved, how, disabled):
+    incident = _case(cast, involved)
+    # Two builds of the same forms: crispy writes its classes into the widgets as it renders.
+    ours, theirs = _forms(incident, how, disabled), _forms(incident, how, disabled)
+    assert ours.keys() == theirs.keys() and {"triage", "add_note", "add_evidence", "record_removal"} <= ours.keys()
+    if involved == Involved.STAFF:
+        assert {"record_formal_action", "propose_outcome"} <= ours.keys()
+    for name, form in ours.items():
+        _assert_same(plain_crispy.plain_crispy(form), as_crispy_form(theirs[name]), name)
+        for field in form:  # the triage form writes its fields one by one
+            _assert_same(plain_crispy.plain_crispy_field(field), as_crispy_field(theirs[name][field.name]), field)
+    if how != "unbound":
+        assert any(form.errors for form in ours.values())
+    # Crispy writes only the help text that escaping would change (an apostrophe).
+    assert fallbacks, "the apostrophe of AssignTaskForm's help text"
+    for field in fallbacks:
+        assert str(conditional_escape(field.help_text)) != str(field.help_text), field.name
+
+
+class Odd(forms.Form):
+    """Widgets and states the case page's forms do not have today."""
+
+    required_css_class = "needed"
+    error_css_class = "wrong"
+    agree = forms.BooleanField(label="I agree & <sign>", help_text="Tick it.")
+    optional_agree = forms.BooleanField(required=False, widget=forms.CheckboxInput(attrs={"class": "big"}))
+    grouped = forms.ChoiceField(
+        choices=[("", "None"), ("Fruit", [("a", "Apple"), ("b", "<b>Banana</b>")]), ("Veg", [("c", "Carrot")])],
+        required=False,
+    )
+    many = forms.MultipleChoiceField(choices=[(1, "One"), (2, "Two")], widget=forms.SelectMultiple)
+    ticks = forms.MultipleChoiceField(
+        choices=[("x", "X"), ("y", "Y")], widget=forms.CheckboxSelectMultiple, help_text="Any."
+    )
+    flags = forms.TypedChoiceField(
+        choices=[(True, "Yes"), (False, "No")], coerce=bool, widget=forms.RadioSelect(attrs={"data-x": "1"})
+    )
+    number = forms.DecimalField(widget=forms.NumberInput(attrs={"class": "form-control numberinput narrow"}))
+    when = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"id": "own-id"}))
+    file = forms.FileField(required=False, widget=forms.ClearableFileInput(attrs={"class": "x"}), help_text="One.")
+    marked = forms.CharField(required=False, help_text="<em>as written</em>")  # left to crispy
+    secret = forms.CharField(widget=forms.HiddenInput, initial='a"b')
+    nolabel = forms.CharField(label="", widget=forms.Textarea, required=False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {
+            "grouped": "b",
+            "many": ["2"],
+            "ticks": ["x", "y"],
+            "flags": "True",
+            "number": "x",
+            "when": "nope",
+            "nolabel": "  \n ",
+            "agree": "on",
+        },
+    ],
+)
+@pytest.mark.parametrize("disabled", [False, True])
+def test_other_widgets_are_written_as_crispy_wrote_them(fallbacks, data, disabled):
+    def build():
+        form = Odd(data=data, initial={"when": WHEN})
+        for field in form.fields.values():
+            field.disabled = disabled
+        if data is not None:
+            form.is_valid()
+            form.add_error(None, "First")
+            form.add_error(None, EVIL)
+        return form
+
+    ours, theirs = build(), build()
+    _assert_same(plain_crispy.plain_crispy(ours), as_crispy_form(theirs), "form")
+    ours, theirs = build(), build()
+    for field in ours:
+        _assert_same(plain_crispy.plain_crispy_field(field), as_crispy_field(theirs[field.name]), field.name)
+    assert {field.name for field in fallbacks} == {"marked"}
+
+
+def _page(client, method, url, data=None) -> str:
+    response = getattr(client, method)(url, data)
+    assert response.status_code in (200, 400), response.status_code
+    return CSRF.sub('name="csrfmiddlewaretoken" value="x"', response.content.decode())
+
+
+@pytest.mark.parametrize("involved", [Involved.PARENT, Involved.STAFF])
+@pytest.mark.parametrize("status", [Status.TRIAGE, Status.INVESTIGATING])
+def test_the_heads_case_page_is_the_page_crispy_wrote(cast, monkeypatch, involved, status):
+    """The whole page, as shown and refused, against the same page with every field left to crispy."""
+    policy_for(cast.oakfield)
+    subject = {"subject": cast.sam} if involved == Involved.STAFF else {}
+    case = report(cast.oakfield, cast.dina, involved=involved, files=[upload()], **subject)
+    case = advance(case, status, cast)
+    takedowns.takedown_request(
+        incident=fresh(case),
+        actor=cast.helen,
+        platform=Platform.FACEBOOK,
+        url="https://www.facebook.com/groups/x/posts/1",
+        requested_on=timezone.localdate(),
+    )
+    client = Client()
+    sign_in(client, cast.helen)
+    ref = case.reference
+    requests = [("get", reverse("incidents:detail", args=[ref]), None)]
+    if status == Status.TRIAGE:
+        requests.append(("post", reverse("incidents:triage", args=[ref]), {"triage-route": EVIL}))
+    else:
+        requests.append(("post", reverse("incidents:add_note", args=[ref]), {"add_note-note": "   "}))
+        requests.append(("post", reverse("incidents:record_removal", args=[ref]), {"record_removal-takedown": EVIL}))
+    for method, url, data in requests:
+        ours = _page(client, method, url, data)
+        with monkeypatch.context() as patched:
+            patched.setattr(plain_crispy, "_kind", lambda field: None)
+            theirs = _page(client, method, url, data)
+        assert 'class="textarea form-control' in ours and 'name="withdraw-reason"' in ours
+        assert ("is-invalid" in ours) == (data is not None)
+        _assert_same(ours, theirs, url)
