@@ -100,3 +100,7 @@ def bulk_cases(
                     "every": upheld_every,
                 },
             )
+            # Raw SQL passes by GovernorReview.save, which marks an upheld case: mark them here.
+            upheld = f"SELECT i.id {closed} AND i.id %% %(every)s = 0"
+            mark = f"UPDATE incidents_incident SET upheld = true WHERE id IN ({upheld})"  # noqa: S608
+            cursor.execute(mark, {**like, "every": upheld_every})
