@@ -101,6 +101,9 @@ def bulk_cases(
                 },
             )
             # Raw SQL passes by GovernorReview.save, which marks an upheld case: mark them here.
-            upheld = f"SELECT i.id {closed} AND i.id %% %(every)s = 0"
-            mark = f"UPDATE incidents_incident SET upheld = true WHERE id IN ({upheld})"  # noqa: S608
-            cursor.execute(mark, {**like, "every": upheld_every})
+            # The same rows as the reviews' (no self-join: its plan depends on statistics not yet gathered).
+            cursor.execute(
+                "UPDATE incidents_incident SET upheld = true WHERE school_id = %(school)s AND status = 'closed' "
+                "AND reference LIKE %(like)s AND id %% %(every)s = 0",
+                {**like, "every": upheld_every},
+            )
