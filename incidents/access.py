@@ -36,7 +36,7 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import Membership, Role
 
 from . import lookups  # noqa: F401 (registers pk__in_array)
-from .choices import DSL_CATEGORIES, ReviewDecision, Status
+from .choices import DSL_CATEGORIES, Status
 
 
 class CaseRole(StrEnum):
@@ -79,12 +79,6 @@ def _owned_by(viewer):
     return _matching(incidents.objects.all(), viewer, OWNS_DIRECTLY).values("pk")
 
 
-def _upheld() -> Q:
-    # Looked up in the app registry, not imported: incidents.models imports this module.
-    review = apps.get_model("incidents", "GovernorReview")
-    return Q(Exists(review.objects.filter(incident=OuterRef("pk"), decision=ReviewDecision.UPHOLD)))
-
-
 # --- The two sides a rule is read from ---------------------------------------------------------------
 
 
@@ -117,7 +111,7 @@ class Viewer:
 
 class Case:
     """One loaded case as the predicates read it, with the person's roles at its school. Whether it
-    is about a head, or was upheld, costs a query each, only when a rule asks."""
+    is about a head costs a query, only when a rule asks."""
 
     def __init__(self, incident, roles: frozenset[str]):
         self.incident = incident
@@ -126,10 +120,6 @@ class Case:
     @cached_property
     def about_head(self) -> bool:
         return self.incident.is_about_a_head()
-
-    @cached_property
-    def upheld(self) -> bool:
-        return self.incident.governor_reviews.filter(decision=ReviewDecision.UPHOLD).exists()
 
     def owns_survivor(self, user) -> bool:
         survivor = self.incident.merged_into
@@ -186,17 +176,19 @@ RELATIONS: tuple[Relation, ...] = (
         holds=lambda user, c: Role.DSL in c.roles and c.incident.needs_dsl,
     ),
     # Governors (and the chair) read their school's cases in governor review, or closed after the
-    # board upheld them (not cases referred back, reopened or closed without the board).
+    # board upheld them (not cases referred back, reopened or closed without the board). `upheld`:
+    # the case has an upheld review (GovernorReview.save sets it); the index incident_governors holds
+    # exactly these cases, so the list never reads the school's closed history.
     Relation(
         "governor",
         CaseRole.GOVERNOR,
         q=lambda v: (
             Q(school__in=v.at(Role.GOVERNOR, Role.CHAIR))
-            & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & _upheld()))
+            & (Q(status=Status.GOVERNOR_REVIEW) | Q(status=Status.CLOSED, upheld=True))
         ),
         holds=lambda user, c: (
             bool(c.roles & {Role.GOVERNOR, Role.CHAIR})
-            and (c.in_review or (c.incident.status == Status.CLOSED and c.upheld))
+            and (c.in_review or (c.incident.status == Status.CLOSED and c.incident.upheld))
         ),
     ),
     # Trust admins read (and decide) a review the trust decides because no governor without a

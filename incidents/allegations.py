@@ -346,23 +346,40 @@ class Figures:
 
 def termly_figures(user, start: date, end: date, *, today: date | None = None, cases=None) -> Figures:
     """Case-age figures for the termly report, over the allegation cases `user` may count
-    (Incident.objects.counted_for: never a case about the viewer). One query whatever the number of
-    cases, reading only the allegation cases closed in the term or open now (a few a term); their age
-    bands are worked out here by `within_months` on London calendar dates, the rule the case page
-    shows. (Worked out in SQL, the bands made one statement of a few hundred expressions that took
-    Django far longer to write than PostgreSQL to answer: docs/performance.md.)"""
+    (Incident.objects.counted_for: never a case about the viewer). `terms_figures` for one term."""
+    return terms_figures(user, [(start, end)], today=today, cases=cases)[0]
+
+
+def terms_figures(user, periods: list, *, today: date | None = None, cases=None) -> list[Figures]:
+    """`termly_figures` for each (start, end) of `periods` (the pack: this term and the last). One
+    query for them all whatever the number of cases, reading only the allegation cases closed in
+    one of the terms or open now (a few a term); their age bands are worked out here by
+    `within_months` on London calendar dates, the rule the case page shows. (Worked out in SQL,
+    the bands made one statement of a few hundred expressions that took Django far longer to write
+    than PostgreSQL to answer: docs/performance.md.)"""
     today = today or timezone.localdate()
-    lo = datetime.combine(start, time.min, tzinfo=LONDON)
-    hi = datetime.combine(end, time.min, tzinfo=LONDON)
+    spans = [
+        (datetime.combine(start, time.min, tzinfo=LONDON), datetime.combine(end, time.min, tzinfo=LONDON))
+        for start, end in periods
+    ]
     # `cases`: a narrower starting set of cases that may be counted (the pack: one school's, FIGURES).
+    # Closed from the first term's start to the last one's end: each term's are picked out below.
     rows = (
         (Incident.objects.counted_for(user) if cases is None else cases)
         .filter(route=Route.ALLEGATION)
         .annotate(closed_at=_closed_at())
-        .filter(Q(status=Status.CLOSED, closed_at__gte=lo, closed_at__lt=hi) | ~Q(status=Status.CLOSED))
+        .filter(
+            Q(
+                status=Status.CLOSED,
+                closed_at__gte=min(lo for lo, _hi in spans),
+                closed_at__lt=max(hi for _lo, hi in spans),
+            )
+            | ~Q(status=Status.CLOSED)
+        )
         .values_list("status", "received_at", "closed_at")
     )
-    bands = [0] * (len(TARGETS) + 1)  # resolved in the term, by the first target met (the last: beyond)
+    # Per term: resolved in it, by the first target met (the last: beyond).
+    bands = [[0] * (len(TARGETS) + 1) for _span in spans]
     open_past = [0] * len(TARGETS)  # open now and already older than each target
     still_open = 0
     for status, received_at, closed_at in rows:
@@ -370,22 +387,24 @@ def termly_figures(user, start: date, end: date, *, today: date | None = None, c
         if status == Status.CLOSED:
             closed = closed_at.astimezone(LONDON).date()
             met = (i for i, (months, _pct, _label) in enumerate(TARGETS) if within_months(received, closed, months))
-            bands[next(met, len(TARGETS))] += 1
+            band = next(met, len(TARGETS))
+            for k, (lo, hi) in enumerate(spans):
+                if lo <= closed_at < hi:
+                    bands[k][band] += 1
         else:
             still_open += 1
             for i, (months, _pct, _label) in enumerate(TARGETS):
                 open_past[i] += not within_months(received, today, months)
+    past = [(label.replace("within", "older than"), n) for (_m, _p, label), n in zip(TARGETS, open_past, strict=True)]
+    return [_figures(term_bands, still_open, past) for term_bands in bands]
+
+
+def _figures(bands: list, still_open: int, open_past: list) -> Figures:
     resolved = sum(bands)
     within, running = [], 0
     for i, (_months, target, label) in enumerate(TARGETS):
         running += bands[i]
         within.append((label, target, running, round(100 * running / resolved) if resolved else None))
     return Figures(
-        resolved=resolved,
-        resolved_within=within,
-        beyond=bands[len(TARGETS)],
-        open=still_open,
-        open_past=[
-            (label.replace("within", "older than"), n) for (_m, _p, label), n in zip(TARGETS, open_past, strict=True)
-        ],
+        resolved=resolved, resolved_within=within, beyond=bands[len(TARGETS)], open=still_open, open_past=open_past
     )

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
@@ -246,6 +246,10 @@ class Incident(models.Model):
     # The governors' review goes to the trust: no governor without a conflict remains to decide it
     # (services keep it in step; incidents/transitions.review_panel says who decides).
     review_by_trust = models.BooleanField(default=False)
+    # The board upheld the case: a GovernorReview of it decides "uphold". Set when such a review is
+    # saved (GovernorReview.save, GovernorReviewQuerySet.bulk_create), never cleared: a review is
+    # never edited, and deleted only with its case. The governors' relation reads it (access.py).
+    upheld = models.BooleanField(default=False, editable=False)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
     received_at = models.DateTimeField()
@@ -348,6 +352,13 @@ class Incident(models.Model):
             # The governors' pack and the trust view count a school's cases received in a term
             # (reporting/figures.py): the term's rows, not the school's whole history.
             models.Index(fields=["school", "received_at"], name="incident_school_received"),
+            # The governors' list and its count (access.py, governor): a school's cases in review and
+            # its upheld closed cases, a few among its history.
+            models.Index(
+                fields=["school"],
+                condition=Q(status="governor_review") | Q(status="closed", upheld=True),
+                name="incident_governors",
+            ),
         ]
 
     def __str__(self):
@@ -506,12 +517,37 @@ class Referral(models.Model):
         return f"{self.get_kind_display()} referral on {self.made_on}"
 
 
+def _mark_upheld(reviews) -> None:
+    """Keep Incident.upheld in step with the reviews just saved: an upholding review sets it (one
+    UPDATE, none when the case is already marked), on the row and on the case the review holds."""
+    upheld = [r for r in reviews if r.decision == ReviewDecision.UPHOLD]
+    if not upheld:
+        return
+    Incident.objects.filter(pk__in={r.incident_id for r in upheld}, upheld=False).update(upheld=True)
+    for review in upheld:
+        if GovernorReview.incident.is_cached(review):
+            review.incident.upheld = True
+
+
+class GovernorReviewQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic():
+            made = super().bulk_create(objs, *args, **kwargs)
+            _mark_upheld(made)
+        return made
+
+
 class GovernorReview(models.Model):
+    """A board decision on a case (services.incident_governor_decide). Never edited: a new decision
+    is a new review. Saving one that upholds marks its case upheld (Incident.upheld)."""
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="governor_reviews")
     decision = models.CharField(max_length=12, choices=ReviewDecision.choices)
     comment = models.TextField(blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GovernorReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ["decided_at", "pk"]
@@ -527,6 +563,11 @@ class GovernorReview(models.Model):
 
     def __str__(self):
         return f"{self.get_decision_display()} by {self.decided_by_id} at {self.decided_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            _mark_upheld([self])
 
 
 # --- Deadlines: the database is the source of truth; Celery delivers -------------------------------

@@ -16,13 +16,29 @@ So a case received in one term and decided in the next counts as received in the
 in the second. No figure names a person, and none of them names a case.
 """
 
+import operator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import reduce
 from statistics import median
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, Max, OuterRef, Q
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 
 from accounts.models import ACKNOWLEDGING_ROLES, Membership
@@ -137,77 +153,124 @@ def _bands(row: dict) -> list:
 
 
 def term_figures(user, cases, term: Term, *, now: datetime | None = None) -> Figures:
-    """The figures of `cases` (already narrowed to one school and to what `user` may count) for one
-    term. Eight queries, whatever the number of cases."""
+    """The figures of `cases` for one term (`terms_figures` for one)."""
+    return terms_figures(user, cases, [term], now=now)[0]
+
+
+def _each(terms: list[Term], field_name: str, *, dates: bool = False) -> tuple[Q, Case]:
+    """The condition that `field_name` falls in one of `terms` (their instants, or their calendar days
+    when `dates`), and which one: the term's place in `terms`, to group by."""
+    spans = [(t.starts_on, t.period_end) if dates else t.bounds for t in terms]
+    each = [Q(**{f"{field_name}__gte": lo, f"{field_name}__lt": hi}) for lo, hi in spans]
+    which = Case(*(When(q, then=Value(k)) for k, q in enumerate(each)), output_field=IntegerField())
+    return reduce(operator.or_, each), which
+
+
+def terms_figures(user, cases, terms: list[Term], *, now: datetime | None = None) -> list[Figures]:
+    """The figures of `cases` (already narrowed to one school and to what `user` may count) for each
+    of `terms` (the pack: this term and the last; terms never overlap). The terms are counted
+    together, one statement per table grouped by term: seven queries whatever the number of cases
+    and of terms (each reads the terms' rows, never the school's older history)."""
     now = now or timezone.now()
-    lo, hi = term.bounds
-    received = cases.filter(received_at__gte=lo, received_at__lt=hi)
+    spans = sorted(t.bounds for t in terms)
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
+        raise ValueError("The terms overlap.")
+    in_terms, term_of = _each(terms, "received_at")
+    received = cases.filter(in_terms)
     responded = Q(acknowledged_at__isnull=False)
     marks = {
         f"by{i}": Count("pk", filter=responded & Q(acknowledged_at__lte=F("received_at") + timedelta(hours=h)))
         for i, h in enumerate(RESPONSE_MARKS)
     }
-    f = Figures()
-    # 1. Received cases, grouped by category, route and outcome, with the first-response counts.
-    rows = received.values("category", "route", "outcome").annotate(
-        n=Count("pk"),
-        responded=Count("pk", filter=responded),
-        due=Count("pk", filter=responded | Q(response_due_at__lte=now)),
-        within=Count("pk", filter=Q(acknowledged_at__lte=F("response_due_at"))),
-        overdue=Count("pk", filter=Q(overdue_at__isnull=False)),
-        escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
-        worst=Max(_took(), filter=responded),
-        **marks,
+    figures = [Figures() for _term in terms]
+    # 1. Received cases, grouped by term, category, route and outcome, with the first-response counts.
+    rows = (
+        received.annotate(term=term_of)
+        .values("term", "category", "route", "outcome")
+        .annotate(
+            n=Count("pk"),
+            responded=Count("pk", filter=responded),
+            due=Count("pk", filter=responded | Q(response_due_at__lte=now)),
+            within=Count("pk", filter=Q(acknowledged_at__lte=F("response_due_at"))),
+            overdue=Count("pk", filter=Q(overdue_at__isnull=False)),
+            escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
+            worst=Max(_took(), filter=responded),
+            **marks,
+        )
+        .order_by()
     )
-    totals = dict.fromkeys(("responded", "due", "within", "overdue", "escalated", *marks), 0)
-    worst = None
-    for row in rows.order_by():
+    totals = [dict.fromkeys(("responded", "due", "within", "overdue", "escalated", *marks), 0) for _t in terms]
+    worst: list = [None for _term in terms]
+    for row in rows:
+        k, f = row["term"], figures[row["term"]]
         f.received += row["n"]
         for name, key in (("by_category", "category"), ("by_route", "route"), ("by_outcome", "outcome")):
             counts = getattr(f, name)
             counts[row[key]] = counts.get(row[key], 0) + row["n"]
-        for key in totals:
-            totals[key] += row[key]
-        if row["worst"] is not None and (worst is None or row["worst"] > worst):
-            worst = row["worst"]
-    for key in ("responded", "due", "within", "overdue", "escalated"):
-        setattr(f, key, totals[key])
-    f.worst_hours = _hours(worst)
-    f.bands = _bands(totals)
-    # 2. The median time to first response: the middle one or two rows, read in order.
-    if f.responded:
-        middle = (f.responded - 1) // 2
-        took = received.filter(responded).annotate(took=_took()).order_by("took", "pk").values_list("took", flat=True)
-        f.median_hours = _hours(median(list(took[middle : f.responded // 2 + 1])))
-    # 3. The board's decisions in the term.
+        for key in totals[k]:
+            totals[k][key] += row[key]
+        if row["worst"] is not None and (worst[k] is None or row["worst"] > worst[k]):
+            worst[k] = row["worst"]
+    for k, f in enumerate(figures):
+        for key in ("responded", "due", "within", "overdue", "escalated"):
+            setattr(f, key, totals[k][key])
+        f.worst_hours = _hours(worst[k])
+        f.bands = _bands(totals[k])
+    # 2. The median time to first response: each term's middle one or two rows, by their place in
+    # the term's answered cases in order (one query for all the terms).
+    middle = {k: {(f.responded - 1) // 2 + 1, f.responded // 2 + 1} for k, f in enumerate(figures) if f.responded}
+    if middle:
+        took = (
+            received.filter(responded)
+            .annotate(
+                term=term_of,
+                took=_took(),
+                place=Window(RowNumber(), partition_by=[term_of], order_by=[_took().asc(), F("pk").asc()]),
+            )
+            .filter(reduce(operator.or_, (Q(term=k, place__in=sorted(places)) for k, places in middle.items())))
+            .values_list("term", "took")
+        )
+        found: dict[int, list] = {}
+        for k, value in took:
+            found.setdefault(k, []).append(value)
+        for k, values in found.items():
+            figures[k].median_hours = _hours(median(values))
+    # 3. The board's decisions in the terms.
+    decided, term_of = _each(terms, "decided_at")
     reviews = (
-        GovernorReview.objects.filter(decided_at__gte=lo, decided_at__lt=hi)
+        GovernorReview.objects.filter(decided)
         .filter(_in(cases))
-        .values("decision")
+        .annotate(term=term_of)
+        .values("term", "decision")
         .annotate(n=Count("pk"))
         .order_by()
     )
     for row in reviews:
+        f = figures[row["term"]]
         if row["decision"] == ReviewDecision.UPHOLD:
             f.upheld += row["n"]
         else:
             f.not_upheld += row["n"]
     # 4. Allegation case ages against the KCSIE targets (the allegations module's own rule).
-    f.allegation_ages = allegations.termly_figures(
-        user, term.starts_on, term.period_end, today=now.astimezone(LONDON).date(), cases=cases
+    ages = allegations.terms_figures(
+        user, [(t.starts_on, t.period_end) for t in terms], today=now.astimezone(LONDON).date(), cases=cases
     )
-    # 5. Allegation clocks that fell due in the term: the deadline step of each (not reminders).
+    for f, age in zip(figures, ages, strict=True):
+        f.allegation_ages = age
+    # 5. Allegation clocks that fell due in the terms: the deadline step of each (not reminders).
     # Written without negating a JSON comparison: a missing key compares as NULL, and NOT NULL is
     # not true, so `~Q(data__late=True)` would drop every row that was never late.
     late = Q(data__late=True)
     on_time = Q(data__late__isnull=True) | Q(data__late=False)
     met = Q(data__has_key="met_on") | Q(state=DeadlineState.DONE)
+    fell_due, term_of = _each(terms, "due_at")
     clocks = (
-        Deadline.objects.filter(kind__in=CLOCK_KINDS, due_at__gte=lo, due_at__lt=hi)
+        Deadline.objects.filter(fell_due, kind__in=CLOCK_KINDS)
         .exclude(state=DeadlineState.CANCELLED)
         .filter(Q(data__step=DUE) | ~Q(data__has_key="step"))
         .filter(_in(cases))
-        .values("kind")
+        .annotate(term=term_of)
+        .values("term", "kind")
         .annotate(
             met=Count("pk", filter=met & on_time),
             late=Count("pk", filter=late),
@@ -216,20 +279,30 @@ def term_figures(user, cases, term: Term, *, now: datetime | None = None) -> Fig
         )
         .order_by()
     )
-    by_kind = {row["kind"]: row for row in clocks}
-    f.clocks = [
-        (CLOCK_LABELS[k], by_kind[k]["met"], by_kind[k]["late"], by_kind[k]["missed"], by_kind[k]["running"])
-        for k in CLOCK_KINDS
-        if k in by_kind
-    ]
-    # 6. Referrals made in the term, by whom to.
-    start, end = term.starts_on, term.period_end
-    referrals = Referral.objects.filter(made_on__gte=start, made_on__lt=end).filter(_in(cases))
-    f.referrals = dict(referrals.values_list("kind").annotate(n=Count("pk")).order_by())
-    # 7. Take-down requests made in the term, by where they stand now.
-    takedowns = TakedownRequest.objects.filter(requested_on__gte=start, requested_on__lt=end).filter(_in(cases))
-    f.takedowns = dict(takedowns.values_list("status").annotate(n=Count("pk")).order_by())
-    return f
+    by_kind = {(row["term"], row["kind"]): row for row in clocks}
+    for k, f in enumerate(figures):
+        f.clocks = [
+            (CLOCK_LABELS[kind], *(by_kind[k, kind][name] for name in ("met", "late", "missed", "running")))
+            for kind in CLOCK_KINDS
+            if (k, kind) in by_kind
+        ]
+    # 6. Referrals made in the terms, by whom to; 7. take-down requests made, by where they stand now.
+    for attr, model, made, key in (
+        ("referrals", Referral, "made_on", "kind"),
+        ("takedowns", TakedownRequest, "requested_on", "status"),
+    ):
+        made_in, term_of = _each(terms, made, dates=True)
+        rows = (
+            model.objects.filter(made_in)
+            .filter(_in(cases))
+            .annotate(term=term_of)
+            .values_list("term", key)
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for k, value, n in rows:
+            getattr(figures[k], attr)[value] = n
+    return figures
 
 
 # --- Cases per month, for the chart ------------------------------------------------------------------

@@ -143,19 +143,21 @@ def choose_term(calendar, slug: str, today: date) -> tuple[Term, bool]:
 
 
 def build(user, school, term: Term, *, calendar=None, now: datetime | None = None) -> Pack:
-    """The pack: about twenty queries whatever the number of cases."""
+    """The pack: a fixed number of queries whatever the number of cases (both terms' figures in one
+    set of statements, reporting/figures.terms_figures)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     calendar = calendar or calendar_for(school)
     cases = F.counted(user).filter(school=school)
     previous = calendar.previous(term)
     months, series = F.per_month(cases, term)
+    this, before = F.terms_figures(user, cases, [term, previous], now=now)
     return Pack(
         school=school,
         term=term,
         previous=previous,
-        this=F.term_figures(user, cases, term, now=now),
-        before=F.term_figures(user, cases, previous, now=now),
+        this=this,
+        before=before,
         months=months,
         series=series,
         policy=F.policy_state(school, today),

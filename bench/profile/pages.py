@@ -1,7 +1,8 @@
 """Profile: cProfile around signed-in GETs of each busy page, in-process (Django's test client), with
 the bench settings (DEBUG off, the project's middleware and templates). Prints, per page, the CPU
-time and the number of Python function calls per request (the second does not move with the load
-of a shared machine), then the top functions by own time and by cumulative time.
+time, the elapsed time (the database's work included) and the number of Python function calls per
+request (the last does not move with the load of a shared machine), then the top functions by own
+time and by cumulative time.
 
 Same data as bench/pages.py (sized by the same BENCH_* variables, 20,000 cases unless told;
 PROFILE_REQUESTS GETs a page, PROFILE_TOP rows). Needs DATABASE_URL=postgres://... of a scratch
@@ -10,7 +11,8 @@ database, as bench/pages.py; not run by `make bench` (a profile, not a figure):
     pg_virtualenv -t bash -c 'DATABASE_URL=postgres://$PGUSER:$PGPASSWORD@$PGHOST:$PGPORT/postgres \
         PROFILE_PAGES=queue,home .venv/bin/python bench/profile/pages.py'
 
-`PROFILE_PAGES=queue,home` limits the pages.
+`PROFILE_PAGES=queue,home` limits the pages (login, home, queue, case, mine, policy, reviews, termly,
+hello).
 """
 
 import cProfile
@@ -49,6 +51,7 @@ def main() -> None:
         "mine": ("/incidents/mine/", cookies["sam"]),
         "policy": ("/policy/", cookies["sam"]),
         "reviews": ("/incidents/reviews/", cookies["gary"]),
+        "termly": ("/incidents/reviews/termly/", cookies["gary"]),
         "hello": ("/bench-hello/", None),
         "signed-in": ("/bench-signed-in/", cookies["helen"]),
     }
@@ -61,14 +64,16 @@ def main() -> None:
             client.cookies[settings.SESSION_COOKIE_NAME] = cookie
         for _ in range(3):  # warm: template cache, URL resolver, imports
             assert client.get(path).status_code == 200, name
-        # Unprofiled CPU time of this process (the database server's is not in it), best of three;
-        # then Python function calls per request, which the machine's load does not change.
-        cpu = []
+        # Unprofiled CPU time of this process (the database server's is not in it) and elapsed time
+        # (the database's work included), best of three; then Python function calls per request,
+        # which the machine's load does not change.
+        cpu, wall = [], []
         for _ in range(3):
-            started = time.process_time()
+            started, elapsed = time.process_time(), time.perf_counter()
             for _ in range(REQUESTS):
                 client.get(path)
             cpu.append((time.process_time() - started) / REQUESTS)
+            wall.append((time.perf_counter() - elapsed) / REQUESTS)
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(REQUESTS):
@@ -79,7 +84,10 @@ def main() -> None:
         calls = stats.total_calls / REQUESTS
         stats.strip_dirs().sort_stats("tottime").print_stats(TOP)
         stats.sort_stats("cumulative").print_stats(TOP)
-        print(f"===== {name} {path}: {1000 * min(cpu):.1f} ms CPU, {calls:,.0f} Python calls per request")
+        print(
+            f"===== {name} {path}: {1000 * min(cpu):.1f} ms CPU, {1000 * min(wall):.1f} ms elapsed, "
+            f"{calls:,.0f} Python calls per request"
+        )
         print(out.getvalue(), flush=True)
 
 

@@ -4,7 +4,8 @@ A school with 10,000 cases (2 % open), 40,000 more at another school; the pages 
 real and each SELECT they ran is run again under EXPLAIN ANALYZE. A query fails on a sequential
 scan of a big table, or on reading far more case rows than it shows or counts — above all a scan
 of the school's closed cases, which are most of its history (e.g. the queue before
-incident_open_queue; the termly report before review_upheld_by_date). The deadline sweep's query
+incident_open_queue; the termly report before review_upheld_by_date; the governors' list before
+incident_governors). The deadline sweep's query
 has its own plan test: tests/incidents/test_sweep_plan.py."""
 
 import json
@@ -96,6 +97,9 @@ PAGES = [
     ("rita", "home", ""),
     ("gary", "incidents:termly_report", ""),
     ("gary", "home", ""),
+    # The governors' list: the count and the page read the school's cases in review and its upheld
+    # closed ones (incident_governors), never its whole closed history.
+    ("gary", "incidents:reviews", ""),
     ("helen", "policy:page", ""),
     ("sam", "policy:page", ""),
 ]

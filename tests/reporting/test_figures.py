@@ -91,6 +91,25 @@ def test_the_pack_puts_each_figure_next_to_the_previous_terms(cast, pack_cases):
     ]
 
 
+def test_the_pack_counts_its_terms_together_as_each_term_alone(cast, pack_cases):
+    # The pack counts this term and the last in one set of statements (FILTER per term): every
+    # figure is the one the term gets alone, which the tests above check by hand.
+    calendar = calendar_for(cast.oakfield)
+    spring, summer = calendar.term(2026, "spring"), calendar.term(2026, "summer")
+    autumn = calendar.previous(spring)
+    for user in (cast.gary, cast.carol, cast.tom, cast.olive):
+        cases = figures.counted(user).filter(school=cast.oakfield)
+        for terms in ([spring, autumn], [autumn, spring], [summer, spring, autumn]):
+            alone = [figures.term_figures(user, cases, term, now=NOW) for term in terms]
+            assert figures.terms_figures(user, cases, terms, now=NOW) == alone, (user, terms)
+    both = figures.terms_figures(
+        cast.carol, figures.counted(cast.carol).filter(school=cast.oakfield), [spring, autumn], now=NOW
+    )
+    assert [f.received for f in both] == [4, 3] and both[0].median_hours != both[1].median_hours
+    with pytest.raises(ValueError, match="overlap"):
+        figures.terms_figures(cast.gary, figures.counted(cast.gary), [spring, spring], now=NOW)
+
+
 def test_a_school_in_wales_reports_by_its_own_term_dates(cast):
     brookside = cast.brookside
     brookside.nation = Nation.WALES

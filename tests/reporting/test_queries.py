@@ -58,14 +58,17 @@ def _make(cast, n):
         )  # fmt: skip
 
 
-# Spring 2026 and, beside it, autumn 2025: both have cases at either size.
+# Spring 2026 and, beside it, autumn 2025: both have cases at either size. The queries of each page
+# on SQLite (PostgreSQL adds the audit actor's two set_config calls). The pack's figures are seven
+# statements for both terms together (reporting/figures.terms_figures; fourteen when each term was
+# counted on its own); the governor's page adds the upheld list (count, page, clauses).
 PAGES = [
-    ("gary", "incidents:termly_report", "?term=2026-spring"),
-    ("tom", "incidents:termly_report", "?term=2026-spring"),
-    ("gary", "reporting:pack_csv", "?term=2026-spring"),
-    ("gary", "reporting:pack_pdf", "?term=2026-spring"),
-    ("tom", "reporting:trust", "?term=2026-spring"),
-    ("tom", "reporting:trust", ""),
+    ("gary", "incidents:termly_report", "?term=2026-spring", 17),
+    ("tom", "incidents:termly_report", "?term=2026-spring", 16),
+    ("gary", "reporting:pack_csv", "?term=2026-spring", 16),
+    ("gary", "reporting:pack_pdf", "?term=2026-spring", 16),
+    ("tom", "reporting:trust", "?term=2026-spring", 10),
+    ("tom", "reporting:trust", "", 10),
 ]
 
 
@@ -79,8 +82,8 @@ def _count(client, person, url):
     return len(queries)
 
 
-@pytest.mark.parametrize(("who", "name", "query"), PAGES)
-def test_report_page_query_count_does_not_grow(client, cast, who, name, query):
+@pytest.mark.parametrize(("who", "name", "query", "queries"), PAGES)
+def test_report_page_query_count_does_not_grow(client, cast, who, name, query, queries):
     member(cast.tom, cast.brookside, Role.TRUST_ADMIN)
     policy_for(cast.oakfield)
     url = reverse(name) + query
@@ -91,4 +94,4 @@ def test_report_page_query_count_does_not_grow(client, cast, who, name, query):
     assert Incident.objects.count() == 600
     large = _count(client, person, url)
     assert large == small, f"{url}: {small} queries at 20 cases, {large} at 600"
-    assert small <= 40, small
+    assert small == queries + (2 if connection.vendor == "postgresql" else 0), small

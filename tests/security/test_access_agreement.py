@@ -15,6 +15,7 @@ One database build; each person's querysets are evaluated once, the cases read o
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
@@ -25,6 +26,7 @@ from tests.factories import person
 from tests.incidents.factories import advance, fresh, report
 
 pytestmark = pytest.mark.django_db
+upheld = Q(decision=ReviewDecision.UPHOLD)
 
 ENTRY_POINTS = {
     "visible_to": access.VISIBLE,
@@ -141,6 +143,10 @@ def everyone_and_every_case(w):
 
 def _check(w):
     people, cases = everyone_and_every_case(w)
+    # Both readings of the governors' relation read Incident.upheld: it says what the reviews say.
+    out_of_step = [key for key, case in cases.items() if case.upheld != case.governor_reviews.filter(upheld).exists()]
+    assert not out_of_step, out_of_step
+    assert any(case.upheld for case in cases.values())
     problems = disagreements(people, cases, filter_side(people))
     assert not problems, "the two readings of the access rule disagree:\n" + "\n".join(problems)
     return people, cases

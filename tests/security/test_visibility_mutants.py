@@ -116,7 +116,7 @@ FILTER_MUTANTS = [
             "governor",
             q=lambda v: (
                 Q(school__in=_anywhere(v, Role.GOVERNOR, Role.CHAIR))
-                & (Q(status=Status.GOVERNOR_REVIEW) | (Q(status=Status.CLOSED) & access._upheld()))
+                & (Q(status=Status.GOVERNOR_REVIEW) | Q(status=Status.CLOSED, upheld=True))
             ),
         ),
     ),
