@@ -44,11 +44,11 @@ def _assert_same(ours, theirs, what):
     assert parse_html(ours) == parse_html(theirs), what
 
 
-def _case(cast, involved):
+def _case(cast, involved, status=Status.INVESTIGATING):
     policy_for(cast.oakfield)
     subject = {"subject": cast.sam} if involved == Involved.STAFF else {}
     case = report(cast.oakfield, cast.dina, involved=involved, files=[upload()], **subject)
-    case = advance(case, Status.INVESTIGATING, cast)
+    case = advance(case, status, cast)
     takedowns.takedown_request(
         incident=fresh(case),
         actor=cast.helen,
@@ -212,17 +212,7 @@ def _page(client, method, url, data=None) -> str:
 @pytest.mark.parametrize("status", [Status.TRIAGE, Status.INVESTIGATING])
 def test_the_heads_case_page_is_the_page_crispy_wrote(cast, monkeypatch, involved, status):
     """The whole page, as shown and refused, against the same page with every field left to crispy."""
-    policy_for(cast.oakfield)
-    subject = {"subject": cast.sam} if involved == Involved.STAFF else {}
-    case = report(cast.oakfield, cast.dina, involved=involved, files=[upload()], **subject)
-    case = advance(case, status, cast)
-    takedowns.takedown_request(
-        incident=fresh(case),
-        actor=cast.helen,
-        platform=Platform.FACEBOOK,
-        url="https://www.facebook.com/groups/x/posts/1",
-        requested_on=timezone.localdate(),
-    )
+    case = _case(cast, involved, status)
     client = Client()
     sign_in(client, cast.helen)
     ref = case.reference
