@@ -21,6 +21,7 @@ from policyhub.models import Clause, PolicyVersion
 
 from . import access, references
 from .choices import DSL_CATEGORIES, OPEN_STATUSES, Category, ReviewDecision, Status  # noqa: F401 (re-exported)
+from .compiled_rule import compile_once
 
 
 class Platform(models.TextChoices):
@@ -187,7 +188,7 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
         rules = _built_rules.rules
         kept = rules.get(key)
         if kept is None:
-            kept = rules[key] = (parts, getattr(self.get_queryset(), entry_point)(user))
+            kept = rules[key] = (parts, compile_once(getattr(self.get_queryset(), entry_point)(user)))
             if len(rules) > _built_rules.SIZE:
                 rules.popitem(last=False)
         else:
