@@ -34,9 +34,11 @@ from tests.embedded import (  # noqa: E402
     STAFF,
     Client,
     Stack,
+    copy_var,
     free_port,
     new_case,
     prepared_var,
+    wait_until,
 )
 
 PASSWORD = "policyhub-demo"  # the demo accounts' default (policyhub.demo)
@@ -55,9 +57,10 @@ def _report(n: int) -> dict:
     }
 
 
-def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=print) -> dict:
-    """Runs the load for `seconds`; returns the counts (see the module's docstring)."""
-    var_dir = prepared_var(directory)
+def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=print, var_template=None) -> dict:
+    """Runs the load for `seconds`; returns the counts (see the module's docstring). `var_template`:
+    a migrated, seeded var folder to copy (the tests' seeded_var_template) instead of making one."""
+    var_dir = copy_var(var_template, directory) if var_template else prepared_var(directory)
     stack = Stack(var_dir, free_port(), directory / "run.log").start()
     counts = {"reports": 0, "acknowledged": 0, "notes": 0, "refused": 0}
     failures: list[str] = []
@@ -139,8 +142,9 @@ def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=pri
             thread.start()
         for thread in threads:
             thread.join()
-        # Let the worker finish what the last reports queued, and beat run its next sweeps.
-        time.sleep(5)
+        # Let the worker finish what the last reports queued: up to 5 s, until it has finished
+        # every task it received and at least one per report.
+        wait_until(lambda: _settled(stack.text(), counts["reports"]), timeout=5, interval=0.25)
     finally:
         if stack.process.poll() is None:
             stack.ctrl_c()
@@ -154,10 +158,19 @@ def soak(seconds: float, directory: Path, reporters_per_school: int = 2, say=pri
         "locked": log.count("database is locked"),
         "tracebacks": log.count("Traceback (most recent call last)"),
         "http_500": len(re.findall(r'" 500 \d+', log)),
-        "tasks_succeeded": len(re.findall(r"Task \S+ succeeded", log)),
+        "tasks_succeeded": _succeeded(log),
         "sweeps": len(re.findall(r"Task incidents\.tasks\.sweep_deadlines\[\S+\] succeeded", log)),
         "log": str(directory / "run.log"),
     }
+
+
+def _succeeded(log: str) -> int:
+    return len(re.findall(r"Task \S+ succeeded", log))
+
+
+def _settled(log: str, reports: int) -> bool:
+    received = len(re.findall(r"Task \S+ received", log))
+    return _succeeded(log) >= max(received, reports)
 
 
 def main() -> int:
