@@ -7,7 +7,7 @@ import factory
 import pytest
 from django.utils import timezone
 
-from incidents import services
+from incidents import services, takedowns
 from incidents.models import Category, Incident, Involved, Platform, Status
 from policyhub.models import Clause, Policy, PolicyAdoption, PolicyVersion, Section, VersionStatus
 
@@ -82,6 +82,18 @@ def policy_for(school, *, effective=date(2025, 9, 1)) -> PolicyVersion:
 
 def fresh(incident) -> Incident:
     return Incident.objects.get(pk=incident.pk)
+
+
+def facebook_takedown(incident, actor):
+    """A take-down request to Facebook for the case's post, recorded by `actor` today."""
+    return takedowns.takedown_request(
+        incident=fresh(incident),
+        actor=actor,
+        platform=Platform.FACEBOOK,
+        url="https://www.facebook.com/groups/x/posts/1",
+        requested_on=timezone.localdate(),
+        platform_reference="FB-1",
+    )
 
 
 def png_bytes(size=(40, 30), color=(200, 30, 30), **save_kwargs) -> bytes:

@@ -15,14 +15,22 @@ from django.http import QueryDict
 from django.test import Client
 from django.test.html import parse_html
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import conditional_escape
 
 from incidents import takedowns, views
-from incidents.models import Involved, Platform, Route, Status
+from incidents.models import Involved, Route, Status
 from incidents.transitions import TABLE
 from policyhub.templatetags import plain_crispy
-from tests.incidents.factories import advance, fast_passwords, fresh, policy_for, report, sign_in, upload
+from tests.incidents.factories import (
+    advance,
+    facebook_takedown,
+    fast_passwords,
+    fresh,
+    policy_for,
+    report,
+    sign_in,
+    upload,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -49,14 +57,7 @@ def _case(cast, involved, status=Status.INVESTIGATING):
     subject = {"subject": cast.sam} if involved == Involved.STAFF else {}
     case = report(cast.oakfield, cast.dina, involved=involved, files=[upload()], **subject)
     case = advance(case, status, cast)
-    takedowns.takedown_request(
-        incident=fresh(case),
-        actor=cast.helen,
-        platform=Platform.FACEBOOK,
-        url="https://www.facebook.com/groups/x/posts/1",
-        requested_on=timezone.localdate(),
-        platform_reference="FB-1",
-    )
+    facebook_takedown(case, cast.helen)
     case = fresh(case)
     if involved == Involved.STAFF:  # the allegation forms and the allegation outcome
         case.route = Route.ALLEGATION

@@ -6,13 +6,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from incidents import reporter_channel, takedowns
-from incidents.models import Incident, Outcome, Platform, Status
+from incidents import reporter_channel
+from incidents.models import Incident, Outcome, Status
 from tests.incidents.factories import (
     IncidentFactory,
     advance,
+    facebook_takedown,
     fast_passwords,
     fresh,
     policy_for,
@@ -69,14 +69,7 @@ def test_each_case_page_runs_a_fixed_and_lowered_number_of_queries(cast):
     policy_for(cast.oakfield)
     case = report(cast.oakfield, cast.sam, files=[upload()], links="https://www.facebook.com/groups/x/posts/1")
     case = advance(case, Status.INVESTIGATING, cast)
-    takedowns.takedown_request(
-        incident=fresh(case),
-        actor=cast.helen,
-        platform=Platform.FACEBOOK,
-        url="https://www.facebook.com/groups/x/posts/1",
-        requested_on=timezone.localdate(),
-        platform_reference="FB-1",
-    )
+    facebook_takedown(case, cast.helen)
     reporter_channel.message_reporter(incident=fresh(case), actor=cast.helen, body="Thank you: we are on it.")
     in_review = advance(report(cast.oakfield, cast.sam), Status.GOVERNOR_REVIEW, cast, outcome=Outcome.PARENT_ASKED)
     clients = {}
