@@ -105,6 +105,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with each connection preparing the SELECTs it runs again and again
+    # (policyhub/postgresql/base.py). DATABASE_PREPARE_THRESHOLD=0 turns it off (needed behind a
+    # pooler in transaction mode); statements are prepared the 5th time a connection runs them.
+    DATABASES["default"]["ENGINE"] = "policyhub.postgresql"
+DATABASE_PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
+DATABASE_PREPARED_MAX = env_int("DATABASE_PREPARED_MAX", 100, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web (several threads), worker and beat share one file, and SQLite takes one writer at a time.
     # - WAL journal: readers never wait for the writer, nor the writer for readers.

@@ -119,7 +119,7 @@ def test_defaults_are_sqlite_filesystem_broker_console_email_and_no_debug():
 def test_database_url_selects_postgresql():
     code = "from django.conf import settings as s; d=s.DATABASES['default']; print(d['ENGINE'], d['HOST'], d['NAME'])"
     assert _shell(code, DATABASE_URL="postgres://u:p@db.internal:5432/policyhub") == [
-        "django.db.backends.postgresql",
+        "policyhub.postgresql",  # Django's backend, preparing repeated statements (policyhub/postgresql)
         "db.internal",
         "policyhub",
     ]

@@ -17,6 +17,9 @@ os.environ["POLICYHUB_ENV"] = "development"
 # set here: tests get the embedded filesystem broker (in the temporary folder above) by default,
 # and tests that need Redis build their own app (tests/celery_helpers.py).
 os.environ.pop("CELERY_BROKER_URL", None)
+# On PostgreSQL every SELECT a connection runs is prepared from its first run (production: the
+# fifth), so the whole suite runs through prepared statements (policyhub/postgresql/base.py).
+os.environ.setdefault("DATABASE_PREPARE_THRESHOLD", "1")
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls there.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

@@ -12,7 +12,7 @@ database, as bench/pages.py; not run by `make bench` (a profile, not a figure):
         PROFILE_PAGES=queue,home .venv/bin/python bench/profile/pages.py'
 
 `PROFILE_PAGES=queue,home` limits the pages (login, home, queue, case, mine, policy, reviews, termly,
-hello).
+hello). `PROFILE_DUMP=folder` also writes each page's profile there as `<page>.prof` (for pstats).
 """
 
 import cProfile
@@ -79,6 +79,8 @@ def main() -> None:
         for _ in range(REQUESTS):
             client.get(path)
         profile.disable()
+        if os.environ.get("PROFILE_DUMP"):
+            profile.dump_stats(Path(os.environ["PROFILE_DUMP"]) / f"{name}.prof")
         out = io.StringIO()
         stats = pstats.Stats(profile, stream=out)
         calls = stats.total_calls / REQUESTS

@@ -1,0 +1,246 @@
+"""PostgreSQL (psycopg2) whose connections prepare the SELECTs they run again and again.
+
+Why: at the bench's size PostgreSQL spent more time planning most pages' queries than running
+them (the case page 5.5 ms against 1.0, home 3.3 against 1.1; docs/performance.md), and it plans
+the same few statements on every request. A server-side prepared statement is parsed once per
+connection and, once PostgreSQL finds its generic plan no worse than planning each time, not
+planned again. psycopg 3 does this by itself; psycopg2 (the stack's driver) does not.
+
+What it does, per connection (`Statements`):
+- A SELECT run with a list of parameters is counted by its text. The `threshold`-th time a text is
+  run (setting `DATABASE_PREPARE_THRESHOLD`, 0 turns this off), it is prepared as
+  `PREPARE ph_N AS <the text, %s written $1, $2...>`, and run as `EXECUTE ph_N (<parameters>)`
+  from then on. The parameters are still sent by psycopg2, quoted as before.
+- Each parameter is declared with the type PostgreSQL gives the literal psycopg2 writes for it in
+  the plain statement (`param_type`: `7` integer, `true` boolean, `'...'::timestamptz`...; a
+  string or NULL is an untyped literal, declared `unknown`, which PostgreSQL types from where it
+  stands, as it does the literal). So the prepared statement means what the plain one means: left
+  to itself PostgreSQL would type `SELECT %s` with a number as text. A value of any other kind, or
+  a statement PostgreSQL cannot prepare, keeps its text plain for good.
+- Inside a transaction the PREPARE runs in a savepoint: one that fails is rolled back to it, and
+  the text runs plainly. A prepared statement outlives a rollback (it belongs to the session).
+- At most `size` statements per connection (`DATABASE_PREPARED_MAX`), the least recently used
+  deallocated first; texts seen are remembered up to 4 × size.
+- An EXECUTE that fails (e.g. a migration changed a table under a plan) forgets the statement;
+  outside a transaction the text is run again plainly, inside one the error goes up as any error.
+- `cursor.query` (Django's record of the last query, e.g. in `CaptureQueriesContext`) is still the
+  plain statement with its parameters.
+
+Not for connection poolers in transaction mode (PgBouncer's): prepared statements belong to one
+server session. Set `DATABASE_PREPARE_THRESHOLD=0` there.
+"""
+
+import datetime
+import decimal
+import itertools
+import math
+import re
+import uuid
+from collections import OrderedDict
+
+from django.conf import settings
+from django.db.backends.postgresql import base
+from django.db.backends.postgresql.psycopg_any import Jsonb
+from psycopg2 import Error as DriverError
+from psycopg2 import extensions
+from psycopg2.extras import Json
+
+_MARK = re.compile(r"%(.)", re.S)
+_NAMES = itertools.count(1)  # names unique in the process, whichever connection they are made on
+_NEVER = object()
+
+_INT4 = range(-(2**31), 2**31)
+_INT8 = range(-(2**63), 2**63)
+_BY_TYPE = {  # psycopg2 writes these as literals of one type (`'2026-01-01'::date`, `true`...)
+    bool: "boolean",
+    decimal.Decimal: "numeric",
+    datetime.date: "date",
+    datetime.timedelta: "interval",
+    uuid.UUID: "uuid",
+    bytes: "bytea",
+    memoryview: "bytea",
+    Jsonb: "jsonb",
+    Json: "unknown",
+}
+
+
+def _int_type(value: int) -> str:
+    return "integer" if value in _INT4 else "bigint" if value in _INT8 else "numeric"
+
+
+def param_type(value) -> str | None:
+    """The type PostgreSQL gives `value` as psycopg2 writes it into a plain statement, declared for
+    the prepared parameter so that both statements mean the same; None when not sure (the text is
+    then never prepared). A string or NULL is an untyped literal: "unknown", which PostgreSQL types
+    from where it stands, the same way for a parameter as for a literal."""
+    if value is None or isinstance(value, str):
+        return "unknown"
+    kind = type(value)
+    if kind is int:
+        return _int_type(value)
+    if kind is float:
+        return "numeric" if math.isfinite(value) else "double precision"
+    if kind is datetime.datetime:
+        return "timestamp with time zone" if value.tzinfo is not None else "timestamp without time zone"
+    if kind is datetime.time:
+        return "time without time zone" if value.tzinfo is None else None
+    if kind is list:
+        items = [item for item in value if item is not None]
+        if not value:
+            return "unknown"  # '{}'
+        if all(type(item) is int for item in items) and items:
+            return "bigint[]" if any(item not in _INT4 for item in items) else "integer[]"
+        if all(isinstance(item, str) for item in items):
+            return "text[]"
+        return None
+    return _BY_TYPE.get(kind)
+
+
+def numbered(sql: str, count: int) -> str | None:
+    """`sql` with psycopg2's `%s` written `$1`, `$2`... and `%%` written `%`, as psycopg2 would
+    read it; None when it has other marks or not `count` parameters."""
+    n = 0
+    bad = False
+
+    def mark(match):
+        nonlocal n, bad
+        char = match.group(1)
+        if char == "s":
+            n += 1
+            return f"${n}"
+        if char == "%":
+            return "%"
+        bad = True
+        return match.group(0)
+
+    text = _MARK.sub(mark, sql)
+    return None if bad or n != count else text
+
+
+class Statements:
+    """One server session's prepared statements (a new connection starts a new one)."""
+
+    def __init__(self, threshold: int, size: int):
+        self.threshold = threshold
+        self.size = size
+        self.seen: OrderedDict[str, int] = OrderedDict()  # text -> times run, not prepared yet
+        self.prepared: OrderedDict[str, object] = OrderedDict()  # text -> name, or _NEVER
+        self.stale: list[str] = []  # names to deallocate with the next PREPARE
+
+    def name_for(self, text: str):
+        """The statement's name if prepared, "" if it should be prepared now, None to run plainly."""
+        name = self.prepared.get(text)
+        if name is not None:
+            self.prepared.move_to_end(text)
+            return None if name is _NEVER else name
+        times = self.seen.pop(text, 0) + 1
+        if times >= self.threshold:
+            return ""
+        self.seen[text] = times
+        if len(self.seen) > 4 * self.size:
+            self.seen.popitem(last=False)
+        return None
+
+    def keep(self, text: str, name) -> None:
+        self.prepared[text] = name
+        live = sum(1 for value in self.prepared.values() if value is not _NEVER)
+        if name is not _NEVER and live > self.size:
+            for old, old_name in self.prepared.items():
+                if old_name is not _NEVER:
+                    del self.prepared[old]
+                    self.stale.append(old_name)
+                    break
+        if len(self.prepared) > 4 * self.size:
+            old, old_name = self.prepared.popitem(last=False)
+            if old_name is not _NEVER:
+                self.stale.append(old_name)
+
+    def forget(self, text: str) -> None:
+        name = self.prepared.pop(text, None)
+        if name is not None and name is not _NEVER:
+            self.stale.append(name)
+
+    def new_name(self) -> str:
+        return f"ph_{next(_NAMES)}"
+
+
+class PreparingCursor(extensions.cursor):
+    statements: Statements | None = None
+    _shown = None  # (sql, params) of the plain statement when it ran as EXECUTE
+
+    @property
+    def query(self):
+        if self._shown is not None:
+            return self.mogrify(*self._shown)
+        return extensions.cursor.query.__get__(self)
+
+    def execute(self, query, vars=None):
+        self._shown = None
+        statements = self.statements
+        if (
+            statements is None
+            or type(vars) not in (list, tuple)
+            or type(query) is not str
+            or not query.startswith("SELECT ")
+        ):
+            return super().execute(query, vars)
+        name = statements.name_for(query)
+        if name == "":
+            name = self._prepare(query, vars)
+        if not name:
+            return super().execute(query, vars)
+        call = f"EXECUTE {name} ({', '.join(['%s'] * len(vars))})" if vars else f"EXECUTE {name}"
+        try:
+            result = super().execute(call, vars)
+        except DriverError:
+            statements.forget(query)
+            if self.connection.get_transaction_status() != extensions.TRANSACTION_STATUS_IDLE:
+                raise
+            return super().execute(query, vars)
+        self._shown = (query, vars)
+        return result
+
+    def _prepare(self, query, vars):
+        statements = self.statements
+        text = numbered(query, len(vars))
+        types = [param_type(value) for value in vars]
+        if text is None or ";" in query or None in types:
+            statements.keep(query, _NEVER)
+            return None
+        status = self.connection.get_transaction_status()
+        if status == extensions.TRANSACTION_STATUS_INERROR:
+            return None  # the plain statement will report the aborted transaction
+        name = statements.new_name()
+        stale, statements.stale = statements.stale, []
+        drop = "".join(f"DEALLOCATE {old}; " for old in stale)
+        prepare = f"PREPARE {name} ({', '.join(types)}) AS {text}" if types else f"PREPARE {name} AS {text}"
+        in_transaction = status != extensions.TRANSACTION_STATUS_IDLE
+        try:
+            if in_transaction:
+                super().execute(f"SAVEPOINT ph_prepare; {drop}{prepare}; RELEASE SAVEPOINT ph_prepare")
+            else:
+                super().execute(f"{drop}{prepare}")
+        except DriverError:
+            if in_transaction:
+                super().execute("ROLLBACK TO SAVEPOINT ph_prepare; RELEASE SAVEPOINT ph_prepare")
+            statements.keep(query, _NEVER)
+            return None
+        statements.keep(query, name)
+        return name
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        threshold = settings.DATABASE_PREPARE_THRESHOLD
+        self._statements = Statements(threshold, settings.DATABASE_PREPARED_MAX) if threshold > 0 else None
+        return connection
+
+    def create_cursor(self, name=None):
+        statements = getattr(self, "_statements", None)
+        if name or statements is None:
+            return super().create_cursor(name)
+        cursor = self.connection.cursor(cursor_factory=PreparingCursor)
+        cursor.tzinfo_factory = self.tzinfo_factory if settings.USE_TZ else None
+        cursor.statements = statements
+        return cursor
