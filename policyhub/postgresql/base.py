@@ -123,8 +123,8 @@ class Statements:
     def __init__(self, threshold: int, size: int):
         self.threshold = threshold
         self.size = size
-        self.seen: OrderedDict[str, int] = OrderedDict()  # text -> times run, not prepared yet
-        self.prepared: OrderedDict[str, object] = OrderedDict()  # text -> name, or _NEVER
+        self.seen: OrderedDict[tuple, int] = OrderedDict()  # text -> times run, not prepared yet
+        self.prepared: OrderedDict[tuple, object] = OrderedDict()  # text -> name, or _NEVER
         self.stale: list[str] = []  # names to deallocate with the next PREPARE
 
     def name_for(self, text: str):
@@ -184,28 +184,30 @@ class PreparingCursor(extensions.cursor):
             or not query.startswith("SELECT ")
         ):
             return super().execute(query, vars)
-        name = statements.name_for(query)
+        types = tuple(param_type(value) for value in vars)
+        key = (query, types)  # a text with other parameter types (5 then 5,000,000,000) is another statement
+        name = statements.name_for(key)
         if name == "":
-            name = self._prepare(query, vars)
+            name = self._prepare(key, vars)
         if not name:
             return super().execute(query, vars)
         call = f"EXECUTE {name} ({', '.join(['%s'] * len(vars))})" if vars else f"EXECUTE {name}"
         try:
             result = super().execute(call, vars)
         except DriverError:
-            statements.forget(query)
+            statements.forget(key)
             if self.connection.get_transaction_status() != extensions.TRANSACTION_STATUS_IDLE:
                 raise
             return super().execute(query, vars)
         self._shown = (query, vars)
         return result
 
-    def _prepare(self, query, vars):
+    def _prepare(self, key, vars):
         statements = self.statements
+        query, types = key
         text = numbered(query, len(vars))
-        types = [param_type(value) for value in vars]
         if text is None or ";" in query or None in types:
-            statements.keep(query, _NEVER)
+            statements.keep(key, _NEVER)
             return None
         status = self.connection.get_transaction_status()
         if status == extensions.TRANSACTION_STATUS_INERROR:
@@ -223,9 +225,9 @@ class PreparingCursor(extensions.cursor):
         except DriverError:
             if in_transaction:
                 super().execute("ROLLBACK TO SAVEPOINT ph_prepare; RELEASE SAVEPOINT ph_prepare")
-            statements.keep(query, _NEVER)
+            statements.keep(key, _NEVER)
             return None
-        statements.keep(query, name)
+        statements.keep(key, name)
         return name
 
 

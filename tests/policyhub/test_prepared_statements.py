@@ -254,6 +254,16 @@ def test_a_statement_postgresql_cannot_prepare_runs_plainly_and_the_transaction_
 
 @pytest.mark.postgres
 @pytest.mark.django_db
+def test_a_text_run_with_a_bigger_number_is_another_statement():
+    with preparing(1), connection.cursor() as cursor:
+        cursor.execute("SELECT %s + 1", [5])
+        cursor.execute("SELECT %s + 1", [5_000_000_000])  # integer out of range if reused
+        assert cursor.fetchone() == (5_000_000_001,)
+        assert len(_prepared_names()) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_no_more_than_the_limit_are_kept_on_the_server():
     with preparing(1, size=2), connection.cursor() as cursor:
         for n in range(6):
@@ -271,7 +281,7 @@ def test_inside_a_transaction_a_failed_execute_is_an_error_and_the_statement_is_
         cursor.execute(f"DEALLOCATE {name}")  # gone behind its back
         with pytest.raises(Exception, match="does not exist"), transaction.atomic():
             cursor.execute("SELECT %s + 1", [1])
-        assert "SELECT %s + 1" not in statements.prepared
+        assert ("SELECT %s + 1", ("integer",)) not in statements.prepared
         cursor.execute("SELECT %s + 1", [2])  # prepared again
         assert cursor.fetchone() == (3,)
 
