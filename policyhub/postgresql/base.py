@@ -7,8 +7,8 @@ connection and, once PostgreSQL finds its generic plan no worse than planning ea
 planned again. psycopg 3 does this by itself; psycopg2 (the stack's driver) does not.
 
 What it does, per connection (`Statements`):
-- A SELECT run with a list of parameters is counted by its text. The `threshold`-th time a text is
-  run (setting `DATABASE_PREPARE_THRESHOLD`, 0 turns this off), it is prepared as
+- A SELECT run with a list of parameters is counted by its text and its parameters' types. The
+  `threshold`-th time it is run (setting `DATABASE_PREPARE_THRESHOLD`, 0 turns this off), it is prepared as
   `PREPARE ph_N AS <the text, %s written $1, $2...>`, and run as `EXECUTE ph_N (<parameters>)`
   from then on. The parameters are still sent by psycopg2, quoted as before.
 - Each parameter is declared with the type PostgreSQL gives the literal psycopg2 writes for it in
@@ -16,11 +16,11 @@ What it does, per connection (`Statements`):
   string or NULL is an untyped literal, declared `unknown`, which PostgreSQL types from where it
   stands, as it does the literal). So the prepared statement means what the plain one means: left
   to itself PostgreSQL would type `SELECT %s` with a number as text. A value of any other kind, or
-  a statement PostgreSQL cannot prepare, keeps its text plain for good.
+  a statement PostgreSQL cannot prepare, keeps that text and those types plain for good.
 - Inside a transaction the PREPARE runs in a savepoint: one that fails is rolled back to it, and
   the text runs plainly. A prepared statement outlives a rollback (it belongs to the session).
 - At most `size` statements per connection (`DATABASE_PREPARED_MAX`), the least recently used
-  deallocated first; texts seen are remembered up to 4 × size.
+  deallocated first; texts seen and texts kept plain are remembered up to 4 × size each.
 - An EXECUTE that fails (e.g. a migration changed a table under a plan) forgets the statement;
   outside a transaction the text is run again plainly, inside one the error goes up as any error.
 - `cursor.query` (Django's record of the last query, e.g. in `CaptureQueriesContext`) is still the
@@ -47,7 +47,6 @@ from psycopg2.extras import Json
 
 _MARK = re.compile(r"%(.)", re.S)
 _NAMES = itertools.count(1)  # names unique in the process, whichever connection they are made on
-_NEVER = object()
 
 _INT4 = range(-(2**31), 2**31)
 _INT8 = range(-(2**63), 2**63)
@@ -89,7 +88,8 @@ def param_type(value) -> str | None:
         if not value:
             return "unknown"  # '{}'
         if all(type(item) is int for item in items) and items:
-            return "bigint[]" if any(item not in _INT4 for item in items) else "integer[]"
+            widest = max(items, key=lambda item: ("integer", "bigint", "numeric").index(_int_type(item)))
+            return f"{_int_type(widest)}[]"  # ARRAY[...] takes its elements' widest type
         if all(isinstance(item, str) for item in items):
             return "text[]"
         return None
@@ -118,50 +118,53 @@ def numbered(sql: str, count: int) -> str | None:
 
 
 class Statements:
-    """One server session's prepared statements (a new connection starts a new one)."""
+    """One server session's prepared statements (a new connection starts a new one), by key: the
+    text and its parameters' declared types (5 and 5,000,000,000 make two statements)."""
 
     def __init__(self, threshold: int, size: int):
         self.threshold = threshold
         self.size = size
-        self.seen: OrderedDict[tuple, int] = OrderedDict()  # text -> times run, not prepared yet
-        self.prepared: OrderedDict[tuple, object] = OrderedDict()  # text -> name, or _NEVER
+        self.seen: OrderedDict[tuple, int] = OrderedDict()  # key -> times run, not prepared yet
+        self.prepared: OrderedDict[tuple, str] = OrderedDict()  # key -> name, least recently used first
+        self.plain: OrderedDict[tuple, None] = OrderedDict()  # keys never to prepare
         self.stale: list[str] = []  # names to deallocate with the next PREPARE
 
-    def name_for(self, text: str):
+    def name_for(self, key):
         """The statement's name if prepared, "" if it should be prepared now, None to run plainly."""
-        name = self.prepared.get(text)
+        name = self.prepared.get(key)
         if name is not None:
-            self.prepared.move_to_end(text)
-            return None if name is _NEVER else name
-        times = self.seen.pop(text, 0) + 1
+            self.prepared.move_to_end(key)
+            return name
+        if key in self.plain:
+            return None
+        times = self.seen.pop(key, 0) + 1
         if times >= self.threshold:
             return ""
-        self.seen[text] = times
-        if len(self.seen) > 4 * self.size:
-            self.seen.popitem(last=False)
+        self.seen[key] = times
+        _bound(self.seen, 4 * self.size)
         return None
 
-    def keep(self, text: str, name) -> None:
-        self.prepared[text] = name
-        live = sum(1 for value in self.prepared.values() if value is not _NEVER)
-        if name is not _NEVER and live > self.size:
-            for old, old_name in self.prepared.items():
-                if old_name is not _NEVER:
-                    del self.prepared[old]
-                    self.stale.append(old_name)
-                    break
-        if len(self.prepared) > 4 * self.size:
-            old, old_name = self.prepared.popitem(last=False)
-            if old_name is not _NEVER:
-                self.stale.append(old_name)
+    def keep(self, key, name: str) -> None:
+        self.prepared[key] = name
+        if len(self.prepared) > self.size:
+            self.stale.append(self.prepared.popitem(last=False)[1])
 
-    def forget(self, text: str) -> None:
-        name = self.prepared.pop(text, None)
-        if name is not None and name is not _NEVER:
+    def never(self, key) -> None:
+        self.plain[key] = None
+        _bound(self.plain, 4 * self.size)
+
+    def forget(self, key) -> None:
+        name = self.prepared.pop(key, None)
+        if name is not None:
             self.stale.append(name)
 
     def new_name(self) -> str:
         return f"ph_{next(_NAMES)}"
+
+
+def _bound(remembered: OrderedDict, size: int) -> None:
+    if len(remembered) > size:
+        remembered.popitem(last=False)
 
 
 class PreparingCursor(extensions.cursor):
@@ -207,7 +210,7 @@ class PreparingCursor(extensions.cursor):
         query, types = key
         text = numbered(query, len(vars))
         if text is None or ";" in query or None in types:
-            statements.keep(key, _NEVER)
+            statements.never(key)
             return None
         status = self.connection.get_transaction_status()
         if status == extensions.TRANSACTION_STATUS_INERROR:
@@ -225,7 +228,7 @@ class PreparingCursor(extensions.cursor):
         except DriverError:
             if in_transaction:
                 super().execute("ROLLBACK TO SAVEPOINT ph_prepare; RELEASE SAVEPOINT ph_prepare")
-            statements.keep(key, _NEVER)
+            statements.never(key)
             return None
         statements.keep(key, name)
         return name
