@@ -343,6 +343,8 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit": {"task": "accounts.tasks.verify_audit", "schedule": timedelta(hours=1)},
     # Retention (dataprotection/retention.py): deletes the cases that are due, at a quiet hour.
     "retention-sweep": {"task": "dataprotection.tasks.sweep_retention", "schedule": crontab(hour=2, minute=30)},
+    # The rows that tell the governors' pack a school's figures changed (reporting/stamps.py).
+    "prune-figures-changes": {"task": "reporting.tasks.prune_figures_changes", "schedule": timedelta(hours=1)},
 }
 
 # Staff who have not acknowledged the policy in force are reminded every this many days.

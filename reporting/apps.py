@@ -7,3 +7,10 @@ class ReportingConfig(AppConfig):
 
     name = "reporting"
     verbose_name = "Governors' and trust reporting"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from . import stamps
+
+        post_migrate.connect(stamps.install, dispatch_uid="policyhub-figures-change-triggers")

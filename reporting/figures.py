@@ -31,6 +31,7 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     Value,
@@ -115,6 +116,9 @@ class Figures:
     clocks: list = field(default_factory=list)  # [(label, met, late, missed, running)]
     referrals: dict = field(default_factory=dict)
     takedowns: dict = field(default_factory=dict)
+    # The first instant after `now` at which a figure changes with no row changing: a first response
+    # or an allegation clock falls due (the day's change is the caller's: reporting/figures_cache.py).
+    changes_at: datetime | None = None
 
     @property
     def within_pct(self) -> int | None:
@@ -134,11 +138,21 @@ def _in(cases) -> Q:
     """A related row's case is one of `cases`. The SQL of `cases` (the access rule, by far the
     costliest part to write) is written once per set and reused by every figure that asks: a dozen
     a pack, once per school in the trust view (docs/performance.md)."""
-    written = getattr(cases, "_written_pks", None)
-    if written is None:
-        written = cases._written_pks = cases.order_by().values("pk").query.sql_with_params()
     # Not raw text: the SQL Django wrote for `cases`, its values passed as parameters.
-    return Q(incident_id__in=RawSQL(*written))  # nosec B611 # noqa: S611
+    return Q(incident_id__in=RawSQL(*written(cases)))  # nosec B611 # noqa: S611
+
+
+def written(cases) -> tuple[str, tuple]:
+    """The SQL and parameters of `cases`' ids, written once per set (kept on the queryset)."""
+    sql = getattr(cases, "_written_pks", None)
+    if sql is None:
+        sql = cases._written_pks = cases.order_by().values("pk").query.sql_with_params()
+    return sql
+
+
+def earliest(*instants: datetime | None) -> datetime | None:
+    """The earliest of `instants` that are set."""
+    return min((t for t in instants if t is not None), default=None)
 
 
 def _bands(row: dict) -> list:
@@ -195,6 +209,7 @@ def terms_figures(user, cases, terms: list[Term], *, now: datetime | None = None
             overdue=Count("pk", filter=Q(overdue_at__isnull=False)),
             escalated=Count("pk", filter=Q(escalated_at__isnull=False)),
             worst=Max(_took(), filter=responded),
+            next_due=Min("response_due_at", filter=Q(acknowledged_at__isnull=True, response_due_at__gt=now)),
             **marks,
         )
         .order_by()
@@ -211,6 +226,7 @@ def terms_figures(user, cases, terms: list[Term], *, now: datetime | None = None
             totals[k][key] += row[key]
         if row["worst"] is not None and (worst[k] is None or row["worst"] > worst[k]):
             worst[k] = row["worst"]
+        f.changes_at = earliest(f.changes_at, row["next_due"])
     for k, f in enumerate(figures):
         for key in ("responded", "due", "within", "overdue", "escalated"):
             setattr(f, key, totals[k][key])
@@ -276,10 +292,13 @@ def terms_figures(user, cases, terms: list[Term], *, now: datetime | None = None
             late=Count("pk", filter=late),
             missed=Count("pk", filter=~met & on_time & (Q(state=DeadlineState.FIRED) | Q(due_at__lte=now))),
             running=Count("pk", filter=~met & Q(state=DeadlineState.PENDING, due_at__gt=now)),
+            next_due=Min("due_at", filter=~met & Q(state=DeadlineState.PENDING, due_at__gt=now)),
         )
         .order_by()
     )
     by_kind = {(row["term"], row["kind"]): row for row in clocks}
+    for (k, _kind), row in by_kind.items():
+        figures[k].changes_at = earliest(figures[k].changes_at, row["next_due"])
     for k, f in enumerate(figures):
         f.clocks = [
             (CLOCK_LABELS[kind], *(by_kind[k, kind][name] for name in ("met", "late", "missed", "running")))

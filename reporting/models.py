@@ -39,3 +39,21 @@ class TermDate(models.Model):
             raise ValidationError({"starts_on": "A term starts in the year it is filed under."})
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": "A term ends on or after its first day."})
+
+
+class FiguresChange(models.Model):
+    """One row written by a database trigger (reporting/stamps.py) for every row changed in a table
+    the governors' figures read, naming the school whose figures it may change. The school's rows
+    (their count and the sum of their random tokens) are the stamp its cached figures are keyed by;
+    an hourly task keeps only the newest row of each school. No foreign key: a row outlives nothing
+    it names, and a deleted school's rows are removed with the rest."""
+
+    id = models.BigAutoField(primary_key=True)
+    school_id = models.BigIntegerField()
+    token = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["school_id", "token"], name="figureschange_school")]
+
+    def __str__(self):
+        return f"change {self.pk} at school {self.school_id}"

@@ -8,13 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.html import format_html_join
 
+from incidents import rows as rows_module
 from incidents.models import NON_BREACH_OUTCOMES, GovernorReview, Incident, ReviewDecision, Status
 from policyhub.models import Clause
 
 from . import figures as F
+from . import figures_cache
 from .terms import Term, calendar_for, parse
 
 PAGE_SIZE = 50
@@ -43,6 +47,18 @@ class Pack:
     series: list
     policy: F.PolicyState
     terms: list  # recent terms, for the choice of term
+    # The figures' cache tag (reporting/figures_cache.py): the same tag, the same figures.
+    kept_as: str = ""
+
+    @property
+    def figure_sections(self) -> list:
+        """The sections worked out from the terms' figures alone (all but the policy in force)."""
+        return self.sections[:-1]
+
+    @property
+    def policy_section(self) -> tuple:
+        """(heading, rows) of the policy in force today."""
+        return self.sections[-1]
 
     @property
     def sections(self) -> list:
@@ -150,8 +166,7 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
     calendar = calendar or calendar_for(school)
     cases = F.counted(user).filter(school=school)
     previous = calendar.previous(term)
-    months, series = F.per_month(cases, term)
-    this, before = F.terms_figures(user, cases, [term, previous], now=now)
+    (months, series, this, before), kept_as = figures_cache.pack_figures(user, cases, school, term, previous, now)
     return Pack(
         school=school,
         term=term,
@@ -162,12 +177,14 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
         series=series,
         policy=F.policy_state(school, today),
         terms=calendar.recent(today),
+        kept_as=kept_as,
     )
 
 
 def upheld_page(user, school, term: Term, page_number) -> Page:
     """The breaches the board upheld in the term at `school`, among the cases `user` reads as a
-    governor (under_review_for): none for a trust admin. Three queries: count, page, clauses."""
+    governor (under_review_for): none for a trust admin. Three queries: count, page, clauses; the
+    page's `lines` are its list items (`upheld_lines`)."""
     lo, hi = term.bounds
     upheld = (
         GovernorReview.objects.filter(decision=ReviewDecision.UPHOLD, decided_at__gte=lo, decided_at__lt=hi)
@@ -179,8 +196,42 @@ def upheld_page(user, school, term: Term, page_number) -> Page:
             )
         )
         .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
-        .select_related("incident")
-        .prefetch_related(Prefetch("incident__clauses", queryset=Clause.objects.only("pk", "ref", "order")))
         .order_by("decided_at", "pk")
+        .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
     )
-    return Paginator(upheld, PAGE_SIZE).get_page(page_number)
+    page = Paginator(upheld, PAGE_SIZE).get_page(page_number)
+    page.lines = upheld_lines(list(page.object_list))
+    return page
+
+
+def upheld_lines(rows: list) -> str:
+    """The upheld breaches' list items: reference (a link to the case), outcome, the clauses cited
+    and when the board upheld it. One query for the clauses of every row; written in Python, as the
+    case lists are (incidents/rows.py), with the markup the template wrote (tests/reporting)."""
+    cited: dict[int, list[str]] = {}
+    ordering = [f"clause__{name}" for name in Clause._meta.ordering]
+    through = Incident.clauses.through.objects.filter(incident_id__in={row[0] for row in rows})
+    for incident_id, ref in through.order_by(*ordering).values_list("incident_id", "clause__ref") if rows else ():
+        cited.setdefault(incident_id, []).append(ref)
+    url = rows_module.case_urls()
+
+    def clauses(incident_id) -> str:
+        refs = cited.get(incident_id)
+        if not refs:
+            return "no clause cited"
+        return f"clause{pluralize(len(refs))} {', '.join(refs)}"
+
+    return format_html_join(
+        "",
+        '<li><a href="{}">{}</a> — {}; {}; upheld {}</li>',
+        (
+            (
+                url(reference),
+                reference,
+                rows_module.OUTCOME_LABELS.get(outcome, outcome),
+                clauses(pk),
+                rows_module.local_time(at),
+            )
+            for pk, reference, outcome, at in rows
+        ),
+    )

@@ -7,6 +7,7 @@ import csv
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -15,9 +16,10 @@ from accounts.models import AuditAction
 from accounts.pages import page, schools_for
 from policyhub.views import csv_safe
 
-from . import charts, figures, pack, pdf
+from . import charts, figures, figures_cache, pack, pdf
 from .terms import calendar_for, calendars_for
 
+FIGURES = "reporting/_pack_figures.html"  # kept with the figures: nothing of the request in it
 PACK = "incidents:termly_report"  # the pack keeps the termly report's name: links and tables use it
 
 
@@ -62,16 +64,12 @@ def _audit(request, p: pack.Pack, fmt: str) -> None:
     )
 
 
-@require_GET
-@page(PACK)
-def pack_page(request):
-    p, schools = _pack(request, PACK)
+def _figures_context(p: pack.Pack) -> dict:
+    """What the figures' template shows: the pack's figures and terms, nothing else."""
     this = p.this
     outcome_rows = [(figures.OUTCOME_LABELS.get(k, k), n) for k, n in sorted(this.by_outcome.items())]
-    context = {
+    return {
         "pack": p,
-        "schools": schools,
-        "query": f"school={p.school.pk}&term={p.term.slug}",
         "month_chart": charts.stacked_columns(
             "chart-months",
             f"Cases received per month, {p.term.label}, by category",
@@ -101,6 +99,18 @@ def pack_page(request):
             for i, month in enumerate(p.months)
         ],
         "response_target": figures.RESPONSE_TARGET,
+    }
+
+
+@require_GET
+@page(PACK)
+def pack_page(request):
+    p, schools = _pack(request, PACK)
+    context = {
+        "pack": p,
+        "schools": schools,
+        "query": f"school={p.school.pk}&term={p.term.slug}",
+        "figures": figures_cache.kept_html(p.kept_as, lambda: render_to_string(FIGURES, _figures_context(p))),
     }
     # The upheld breaches by reference, for governors (under_review_for): empty for a trust admin.
     listing = pack.upheld_page(request.user, p.school, p.term, request.GET.get("page"))

@@ -1,0 +1,66 @@
+"""The governors' pack's figures, kept between views (docs/performance.md).
+
+Working out a term's figures reads every case the school received in the term and last term; they
+change far less often than they are read (a governor opens the pack, then its PDF and CSV; the
+board opens it in the same week). They are kept in Django's cache under a key made of:
+- the SQL and parameters of the cases the viewer may count (incidents/access.py FIGURES, which
+  names the person, their roles and the rule itself: two people share an entry only if the
+  database would count the same cases for both);
+- the school, and both terms' dates;
+- the school's stamp (reporting/stamps.py), which every committed row change of a table the
+  figures read moves, bulk and raw SQL included. It is read before the figures are worked out, so
+  an entry never holds figures older than its stamp.
+Figures also change with time alone (a first response or allegation clock falls due, a new day
+starts the allegation ages' "today"): each entry says when its first such change is
+(`Figures.changes_at`, the next London midnight) and is not used from then on. So a view shows
+exactly what working the figures out afresh would show.
+"""
+
+import hashlib
+from datetime import datetime, time, timedelta
+
+from django.core.cache import cache
+
+from incidents.deadlines import LONDON
+
+from . import figures as F
+from . import stamps
+
+TIMEOUT = 3600  # seconds an unused entry is kept
+
+
+def _midnight_after(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(LONDON).date() + timedelta(days=1), time.min, tzinfo=LONDON)
+
+
+def _key(cases, school, terms) -> str:
+    sql, params = F.written(cases)
+    dates = [(t.bounds, t.starts_on, t.period_end) for t in terms]
+    parts = repr((sql, tuple(params), school.pk, dates, stamps.stamp(school.pk)))
+    return "pack-figures:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def pack_figures(user, cases, school, term, previous, now: datetime) -> tuple[tuple, str]:
+    """((months, series, this term's Figures, the previous term's), tag), from the cache when still
+    true. The tag names these figures: figures worked out again (a change, or their time is up) get
+    another, so what is kept under it (the rendered figures, reporting/views.py) goes with them."""
+    key = _key(cases, school, (term, previous))
+    kept = cache.get(key)
+    if kept is not None and now < kept[0]:
+        return kept[1], f"{key}:{kept[0].isoformat()}"
+    months, series = F.per_month(cases, term)
+    this, before = F.terms_figures(user, cases, [term, previous], now=now)
+    valid_until = F.earliest(this.changes_at, before.changes_at, _midnight_after(now))
+    value = (months, series, this, before)
+    cache.set(key, (valid_until, value), TIMEOUT)
+    return value, f"{key}:{valid_until.isoformat()}"
+
+
+def kept_html(tag: str, render) -> str:
+    """The figures tagged `tag` rendered by `render()`, kept beside them."""
+    key = f"html:{tag}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, TIMEOUT)
+    return html

@@ -1,0 +1,114 @@
+"""Which schools' figures have changed: database triggers and the stamp the pack's cache is keyed by
+(reporting/figures_cache.py, docs/performance.md).
+
+Every row inserted, updated or deleted in a table the governors' figures read (the cases, their
+timelines, reviews, deadlines, referrals, take-downs and tasks, and the memberships the access rule
+reads) makes a trigger append one `FiguresChange` row naming the school, with a random token. The
+trigger is in the database, so bulk updates, raw SQL, the retention job and the admin are all
+seen; the row is written in the same transaction as the change, so it is visible exactly when the
+change is.
+
+A school's stamp is the count of its rows and the sum of their tokens. Appending needs no lock
+(a counter row per school would make every writer of a school's cases queue for it until commit,
+and two of them could deadlock); a row from a transaction that commits after a later one's still
+changes the stamp, which the largest id would not. `prune` keeps only each school's newest row:
+that changes the stamp (the figures are worked out again once), never back to an earlier value.
+"""
+
+from django.db import connection, connections
+
+TOKEN_RANGE = 2**40  # sums of a few million tokens stay inside SQLite's 64-bit integers
+
+# Tables whose rows name their school (column) and tables whose rows name a case (incident_id).
+BY_SCHOOL = ["incidents_incident", "accounts_membership"]
+BY_CASE = [
+    "incidents_timelineentry",
+    "incidents_governorreview",
+    "incidents_deadline",
+    "incidents_referral",
+    "incidents_takedownrequest",
+    "incidents_task",
+]
+TABLE = "reporting_figureschange"
+TRIGGER = "policyhub_figures_change"
+
+# Only this module's constants are put into the SQL below.
+POSTGRES_FUNCTION = rf"""
+CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger AS $$
+DECLARE
+  column_name text := CASE WHEN TG_ARGV[0] = 'school' THEN 'school_id' ELSE 'incident_id' END;
+  ids bigint[] := ARRAY[(to_jsonb(OLD) ->> column_name)::bigint, (to_jsonb(NEW) ->> column_name)::bigint];
+BEGIN
+  IF TG_ARGV[0] = 'case' THEN
+    SELECT array_agg(school_id) INTO ids FROM incidents_incident WHERE id = ANY(ids);
+  END IF;
+  INSERT INTO {TABLE} (school_id, token)
+    SELECT s, floor(random() * {TOKEN_RANGE})::bigint FROM (SELECT DISTINCT unnest(ids) AS s) AS d WHERE s IS NOT NULL;
+  RETURN NULL;
+END; $$ LANGUAGE plpgsql;
+"""  # noqa: S608 # nosec B608
+
+
+def _sqlite_triggers(table: str, by: str) -> list[str]:
+    """SQLite has no procedural triggers: one per event, the row's school found in SQL (an update
+    that moves a row to another school or case names both)."""
+    column = "school_id" if by == "school" else "incident_id"
+    token = f"abs(random() % {TOKEN_RANGE})"
+
+    def insert(row: str, extra: str = "") -> str:
+        into = f"INSERT INTO {TABLE} (school_id, token)"
+        if by == "school":
+            return f"{into} SELECT {row}.{column}, {token} WHERE {row}.{column} IS NOT NULL{extra};"
+        return f"{into} SELECT school_id, {token} FROM incidents_incident WHERE id = {row}.{column}{extra};"  # noqa: S608
+
+    moved = f" AND OLD.{column} IS NOT NEW.{column}"
+    events = {"INSERT": insert("NEW"), "UPDATE": insert("NEW") + " " + insert("OLD", moved), "DELETE": insert("OLD")}
+    return [
+        f'CREATE TRIGGER {TRIGGER}_{table}_{event.lower()} AFTER {event} ON "{table}" FOR EACH ROW BEGIN {body} END'
+        for event, body in events.items()
+    ]
+
+
+def install(using: str = "default", **kwargs) -> None:
+    """Install (or replace) the triggers; run after every `migrate`."""
+    conn = connections[using]
+    with conn.cursor() as cursor:
+        existing = set(conn.introspection.table_names(cursor))
+        if TABLE not in existing:
+            return
+        tables = [(t, "school") for t in BY_SCHOOL] + [(t, "case") for t in BY_CASE]
+        if conn.vendor == "postgresql":
+            cursor.execute(POSTGRES_FUNCTION)
+        for table, by in tables:
+            if table not in existing:
+                continue
+            if conn.vendor == "postgresql":
+                cursor.execute(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{table}"')
+                cursor.execute(
+                    f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                    f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}('{by}')"
+                )
+            elif conn.vendor == "sqlite":
+                for statement in _sqlite_triggers(table, by):
+                    name = statement.split()[2]
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                    cursor.execute(statement)
+
+
+def stamp(school_id: int) -> tuple[int, int]:
+    """The school's stamp: (rows, sum of tokens). Read before the figures it keys are worked out."""
+    with connection.cursor() as cursor:
+        sql = "SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange WHERE school_id = %s"
+        cursor.execute(sql, [school_id])
+        count, total = cursor.fetchone()
+    return int(count), int(total)
+
+
+def prune() -> int:
+    """Delete every row but each school's newest; the number deleted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM reporting_figureschange"
+            " WHERE id NOT IN (SELECT max(id) FROM reporting_figureschange GROUP BY school_id)"
+        )
+        return cursor.rowcount
