@@ -24,27 +24,27 @@ from django.core.cache import cache
 from incidents.deadlines import LONDON
 
 from . import figures as F
-from . import stamps
 
 TIMEOUT = 3600  # seconds an unused entry is kept
+_MISSING = object()
 
 
 def _midnight_after(now: datetime) -> datetime:
     return datetime.combine(now.astimezone(LONDON).date() + timedelta(days=1), time.min, tzinfo=LONDON)
 
 
-def _key(cases, school, terms) -> str:
-    sql, params = F.written(cases)
-    dates = [(t.bounds, t.starts_on, t.period_end) for t in terms]
-    parts = repr((sql, tuple(params), school.pk, dates, stamps.stamp(school.pk)))
-    return "pack-figures:" + hashlib.sha256(parts.encode()).hexdigest()
+def _hash(parts: tuple) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def pack_figures(user, cases, school, term, previous, now: datetime) -> tuple[tuple, str]:
+def pack_figures(user, cases, school, term, previous, now: datetime, stamp: tuple) -> tuple[tuple, str]:
     """((months, series, this term's Figures, the previous term's), tag), from the cache when still
-    true. The tag names these figures: figures worked out again (a change, or their time is up) get
-    another, so what is kept under it (the rendered figures, reporting/views.py) goes with them."""
-    key = _key(cases, school, (term, previous))
+    true. `stamp`: the school's (stamps.stamp), read before anything it keys is worked out. The tag
+    names these figures: figures worked out again (a change, or their time is up) get another, so
+    what is kept under it (the rendered figures, reporting/views.py) goes with them."""
+    sql, params = F.written(cases)
+    dates = [(t.bounds, t.starts_on, t.period_end) for t in (term, previous)]
+    key = "pack-figures:" + _hash((sql, tuple(params), school.pk, dates, stamp))
     kept = cache.get(key)
     if kept is not None and now < kept[0]:
         return kept[1], f"{key}:{kept[0].isoformat()}"
@@ -54,6 +54,18 @@ def pack_figures(user, cases, school, term, previous, now: datetime) -> tuple[tu
     value = (months, series, this, before)
     cache.set(key, (valid_until, value), TIMEOUT)
     return value, f"{key}:{valid_until.isoformat()}"
+
+
+def kept(queryset, stamp: tuple, what: str, compute):
+    """`compute()`, an answer about `queryset` that does not change with time alone (a count, a
+    page of rows), kept under the queryset's SQL and the stamp of the school it reads."""
+    sql, params = queryset.query.sql_with_params()
+    key = f"pack-{what}:" + _hash((sql, tuple(params), stamp))
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+    return value
 
 
 def kept_html(tag: str, render) -> str:

@@ -18,7 +18,7 @@ from incidents.models import NON_BREACH_OUTCOMES, GovernorReview, Incident, Revi
 from policyhub.models import Clause
 
 from . import figures as F
-from . import figures_cache
+from . import figures_cache, stamps
 from .terms import Term, calendar_for, parse
 
 PAGE_SIZE = 50
@@ -49,6 +49,7 @@ class Pack:
     terms: list  # recent terms, for the choice of term
     # The figures' cache tag (reporting/figures_cache.py): the same tag, the same figures.
     kept_as: str = ""
+    stamp: tuple = ()  # the school's, read before anything was worked out (reporting/stamps.py)
 
     @property
     def figure_sections(self) -> list:
@@ -166,7 +167,10 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
     calendar = calendar or calendar_for(school)
     cases = F.counted(user).filter(school=school)
     previous = calendar.previous(term)
-    (months, series, this, before), kept_as = figures_cache.pack_figures(user, cases, school, term, previous, now)
+    stamp = stamps.stamp(school.pk)
+    (months, series, this, before), kept_as = figures_cache.pack_figures(
+        user, cases, school, term, previous, now, stamp
+    )
     return Pack(
         school=school,
         term=term,
@@ -178,13 +182,17 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
         policy=F.policy_state(school, today),
         terms=calendar.recent(today),
         kept_as=kept_as,
+        stamp=stamp,
     )
 
 
-def upheld_page(user, school, term: Term, page_number) -> Page:
+def upheld_page(user, school, term: Term, page_number, stamp: tuple | None = None) -> Page:
     """The breaches the board upheld in the term at `school`, among the cases `user` reads as a
-    governor (under_review_for): none for a trust admin. Three queries: count, page, clauses; the
-    page's `lines` are its list items (`upheld_lines`)."""
+    governor (under_review_for): none for a trust admin. The count and the page's rows are kept
+    under the school's `stamp` (reporting/figures_cache.py; nothing here changes with time alone);
+    the clauses are read each time. Three queries when nothing is kept; the page's `lines` are its
+    list items (`upheld_lines`)."""
+    stamp = stamps.stamp(school.pk) if stamp is None else stamp
     lo, hi = term.bounds
     upheld = (
         GovernorReview.objects.filter(decision=ReviewDecision.UPHOLD, decided_at__gte=lo, decided_at__lt=hi)
@@ -199,8 +207,13 @@ def upheld_page(user, school, term: Term, page_number) -> Page:
         .order_by("decided_at", "pk")
         .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
     )
-    page = Paginator(upheld, PAGE_SIZE).get_page(page_number)
-    page.lines = upheld_lines(list(page.object_list))
+    count = figures_cache.kept(upheld, stamp, "count", upheld.count)
+    page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
+    first = (page.number - 1) * PAGE_SIZE
+    page.object_list = figures_cache.kept(
+        upheld, stamp, f"page-{page.number}", lambda: list(upheld[first : first + PAGE_SIZE]) if count else []
+    )
+    page.lines = upheld_lines(page.object_list)
     return page
 
 

@@ -113,7 +113,7 @@ def pack_page(request):
         "figures": figures_cache.kept_html(p.kept_as, lambda: render_to_string(FIGURES, _figures_context(p))),
     }
     # The upheld breaches by reference, for governors (under_review_for): empty for a trust admin.
-    listing = pack.upheld_page(request.user, p.school, p.term, request.GET.get("page"))
+    listing = pack.upheld_page(request.user, p.school, p.term, request.GET.get("page"), p.stamp)
     context.update({"page": listing, "total": p.this.upheld})
     return render(request, "reporting/pack.html", context)
 
