@@ -6,7 +6,7 @@ import io
 import logging
 import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -308,9 +308,13 @@ def test_the_owners_case_page_links_to_the_case_file(client, cast, zoe):
 def _case_work(cast, incident, n):
     """n tasks, messages with the reporter and take-down requests on the case."""
     from incidents import assignments, reporter_channel, takedowns
+    from incidents.clocks import school_calendar
 
+    # A working day about a year ahead (a year to the day falls on a weekend one day in seven).
+    calendar, due = school_calendar(incident.school), date.today() + timedelta(days=365)
+    while calendar.non_working_reason(due):
+        due += timedelta(days=1)
     for k in range(n):
-        due = date.today().replace(year=date.today().year + 1)
         assignments.task_assign(
             incident=fresh(incident), actor=cast.helen, assignee=cast.dina, title=f"Task {k}", due_on=due
         )
