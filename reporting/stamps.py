@@ -70,28 +70,31 @@ def _sqlite_triggers(table: str, by: str) -> list[str]:
 
 
 def install(using: str = "default", **kwargs) -> None:
-    """Install (or replace) the triggers; run after every `migrate`."""
+    """Install (or replace) the triggers; run after every `migrate`. Without the table (migrated
+    back past reporting 0002) they are removed: a trigger writing to a missing table would refuse
+    every change of a case."""
     conn = connections[using]
+    if conn.vendor not in ("postgresql", "sqlite"):
+        return
     with conn.cursor() as cursor:
         existing = set(conn.introspection.table_names(cursor))
-        if TABLE not in existing:
-            return
-        tables = [(t, "school") for t in BY_SCHOOL] + [(t, "case") for t in BY_CASE]
-        if conn.vendor == "postgresql":
+        wanted = TABLE in existing
+        if wanted and conn.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
-        for table, by in tables:
+        for table, by in [(t, "school") for t in BY_SCHOOL] + [(t, "case") for t in BY_CASE]:
             if table not in existing:
                 continue
             if conn.vendor == "postgresql":
                 cursor.execute(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{table}"')
-                cursor.execute(
-                    f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
-                    f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}('{by}')"
-                )
-            elif conn.vendor == "sqlite":
-                for statement in _sqlite_triggers(table, by):
-                    name = statement.split()[2]
-                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                if wanted:
+                    cursor.execute(
+                        f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+                        f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}('{by}')"
+                    )
+                continue
+            for statement in _sqlite_triggers(table, by):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
+                if wanted:
                     cursor.execute(statement)
 
 

@@ -313,3 +313,18 @@ def test_a_change_committed_after_a_later_one_still_moves_the_stamp(cast):
     thread.join(30)
     assert not errors
     assert _pack(cast.carol, cast.oakfield, spring).this.received == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_back_past_the_table_removes_the_triggers(cast):
+    from django.core.management import call_command
+
+    try:
+        call_command("migrate", "reporting", "0001", verbosity=0)
+        case(cast, at("2026-02-03 10:00"))  # a trigger left writing to the missing table would refuse this
+        assert Incident.objects.count() == 1
+    finally:
+        call_command("migrate", verbosity=0)
+    before = stamps.stamp(cast.oakfield.pk)
+    case(cast, at("2026-02-04 10:00"))
+    assert stamps.stamp(cast.oakfield.pk) != before
