@@ -11,8 +11,9 @@ change is.
 A school's stamp is the count of its rows and the sum of their tokens. Appending needs no lock
 (a counter row per school would make every writer of a school's cases queue for it until commit,
 and two of them could deadlock); a row from a transaction that commits after a later one's still
-changes the stamp, which the largest id would not. `prune` keeps only each school's newest row:
-that changes the stamp (the figures are worked out again once), never back to an earlier value.
+changes the stamp, which the largest id would not. Two different sets of rows share a stamp only
+if their token sums coincide, a chance of about one in 2**40 per change. `prune` keeps only each
+school's newest row: that changes the stamp (the figures are worked out again once).
 """
 
 from django.db import connection, connections
