@@ -14,6 +14,10 @@ Figures also change with time alone (a first response or allegation clock falls 
 starts the allegation ages' "today"): each entry says when its first such change is
 (`Figures.changes_at`, the next London midnight) and is not used from then on. So a view shows
 exactly what working the figures out afresh would show.
+
+Kept under the same stamp, with what else they depend on in their key (`kept`): the school's terms,
+today's policy in force and its acknowledgements (the day in the key), and the governor's list of
+upheld breaches with its cited clauses. A kept pack reads the stamp and nothing else of its own.
 """
 
 import hashlib
@@ -56,16 +60,21 @@ def pack_figures(user, cases, school, term, previous, now: datetime, stamp: tupl
     return value, f"{key}:{valid_until.isoformat()}"
 
 
-def kept(queryset, stamp: tuple, what: str, compute):
-    """`compute()`, an answer about `queryset` that does not change with time alone (a count, a
-    page of rows), kept under the queryset's SQL and the stamp of the school it reads."""
-    sql, params = queryset.query.sql_with_params()
-    key = f"pack-{what}:" + _hash((sql, tuple(params), stamp))
+def kept(parts: tuple, compute):
+    """`compute()`, kept under `parts`: everything its answer depends on, the stamp of the school it
+    reads included (and the day, for an answer that changes with it)."""
+    key = "pack-kept:" + _hash(parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()
         cache.set(key, value, TIMEOUT)
     return value
+
+
+def written(queryset) -> tuple:
+    """The SQL and parameters of `queryset`, for `kept`'s parts (an answer about the rows it reads)."""
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
 
 
 def kept_html(tag: str, render) -> str:

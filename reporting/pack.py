@@ -159,18 +159,21 @@ def choose_term(calendar, slug: str, today: date) -> tuple[Term, bool]:
     return calendar.containing(today), True
 
 
-def build(user, school, term: Term, *, calendar=None, now: datetime | None = None) -> Pack:
+def build(user, school, term: Term, *, calendar=None, now: datetime | None = None, stamp: tuple | None = None) -> Pack:
     """The pack: a fixed number of queries whatever the number of cases (both terms' figures in one
-    set of statements, reporting/figures.terms_figures)."""
+    set of statements, reporting/figures.terms_figures), none but the stamp's when all is kept
+    (reporting/figures_cache.py). `stamp`: the school's, if the caller read it first."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    calendar = calendar or calendar_for(school)
+    stamp = stamps.stamp(school.pk) if stamp is None else stamp
+    calendar = calendar or kept_calendar(school, stamp)
     cases = F.counted(user).filter(school=school)
     previous = calendar.previous(term)
-    stamp = stamps.stamp(school.pk)
     (months, series, this, before), kept_as = figures_cache.pack_figures(
         user, cases, school, term, previous, now, stamp
     )
+    # Today's policy in force and its acknowledgements: the same for every viewer of the school.
+    policy = figures_cache.kept(("policy", school.pk, today, stamp), lambda: F.policy_state(school, today))
     return Pack(
         school=school,
         term=term,
@@ -179,19 +182,24 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
         before=before,
         months=months,
         series=series,
-        policy=F.policy_state(school, today),
+        policy=policy,
         terms=calendar.recent(today),
         kept_as=kept_as,
         stamp=stamp,
     )
 
 
+def kept_calendar(school, stamp: tuple):
+    """The school's terms (reporting/terms.calendar_for), kept under its stamp (term dates move it)."""
+    return figures_cache.kept(("calendar", school.pk, school.nation, stamp), lambda: calendar_for(school))
+
+
 def upheld_page(user, school, term: Term, page_number, stamp: tuple | None = None) -> Page:
     """The breaches the board upheld in the term at `school`, among the cases `user` reads as a
-    governor (under_review_for): none for a trust admin. The count and the page's rows are kept
-    under the school's `stamp` (reporting/figures_cache.py; nothing here changes with time alone);
-    the clauses are read each time. Three queries when nothing is kept; the page's `lines` are its
-    list items (`upheld_lines`)."""
+    governor (under_review_for): none for a trust admin. The count and the page (its rows and its
+    list items, `lines`: upheld_lines) are kept under the school's `stamp`
+    (reporting/figures_cache.py; nothing here changes with time alone, and cited clauses move the
+    stamp). Three queries when nothing is kept, none when all is."""
     stamp = stamps.stamp(school.pk) if stamp is None else stamp
     lo, hi = term.bounds
     upheld = (
@@ -207,13 +215,16 @@ def upheld_page(user, school, term: Term, page_number, stamp: tuple | None = Non
         .order_by("decided_at", "pk")
         .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
     )
-    count = figures_cache.kept(upheld, stamp, "count", upheld.count)
+    written = figures_cache.written(upheld)
+    count = figures_cache.kept(("upheld-count", written, stamp), upheld.count)
     page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
     first = (page.number - 1) * PAGE_SIZE
-    page.object_list = figures_cache.kept(
-        upheld, stamp, f"page-{page.number}", lambda: list(upheld[first : first + PAGE_SIZE]) if count else []
-    )
-    page.lines = upheld_lines(page.object_list)
+
+    def rows_and_lines():
+        rows = list(upheld[first : first + PAGE_SIZE]) if count else []
+        return rows, upheld_lines(rows)
+
+    page.object_list, page.lines = figures_cache.kept(("upheld-page", page.number, written, stamp), rows_and_lines)
     return page
 
 

@@ -1,14 +1,16 @@
 """Which schools' figures have changed: database triggers and the stamp the pack's cache is keyed by
 (reporting/figures_cache.py, docs/performance.md).
 
-Every row inserted, updated or deleted in a table the governors' figures read (the cases, their
-timelines, reviews, deadlines, referrals, take-downs and tasks, and the memberships the access rule
-reads) makes a trigger append one `FiguresChange` row naming the school, with a random token. The
-trigger is in the database, so bulk updates, raw SQL, the retention job and the admin are all
-seen; the row is written in the same transaction as the change, so it is visible exactly when the
-change is.
+Every row inserted, updated or deleted in a table the governors' pack reads (the cases, their
+timelines, reviews, deadlines, referrals, take-downs, tasks and cited clauses, the memberships the
+access rule reads, the school's term dates and policy adoption) makes a trigger append one
+`FiguresChange` row naming the school, with a random token. A change that may move every school's
+pack (a policy version, a clause, an acknowledgement, a person made inactive or active again)
+appends a row naming school 0, EVERY_SCHOOL. The trigger is in the database, so bulk updates, raw
+SQL, the retention job and the admin are all seen; the row is written in the same transaction as
+the change, so it is visible exactly when the change is.
 
-A school's stamp is the count of its rows and the sum of their tokens. Appending needs no lock
+A school's stamp is the count of its rows and school 0's, and the sum of their tokens. Appending needs no lock
 (a counter row per school would make every writer of a school's cases queue for it until commit,
 and two of them could deadlock); a row from a transaction that commits after a later one's still
 changes the stamp, which the largest id would not. Two different sets of rows share a stamp only
@@ -19,9 +21,12 @@ school's newest row: that changes the stamp (the figures are worked out again on
 from django.db import connection, connections
 
 TOKEN_RANGE = 2**40  # sums of a few million tokens stay inside SQLite's 64-bit integers
+EVERY_SCHOOL = 0  # the school_id of a change that may move every school's pack (no school has id 0)
 
-# Tables whose rows name their school (column) and tables whose rows name a case (incident_id).
-BY_SCHOOL = ["incidents_incident", "accounts_membership"]
+# Tables whose rows name their school (column), tables whose rows name a case (incident_id), and
+# tables whose rows may change every school's pack; of accounts_user, only a change of is_active
+# (the acknowledgement counts leave inactive people out) counts.
+BY_SCHOOL = ["incidents_incident", "accounts_membership", "reporting_termdate", "policyhub_policyadoption"]
 BY_CASE = [
     "incidents_timelineentry",
     "incidents_governorreview",
@@ -29,7 +34,10 @@ BY_CASE = [
     "incidents_referral",
     "incidents_takedownrequest",
     "incidents_task",
+    "incidents_incident_clauses",
 ]
+BY_EVERY = ["policyhub_policyversion", "policyhub_clause", "policyhub_acknowledgement"]
+ONLY_COLUMN = {"accounts_user": "is_active"}
 TABLE = "reporting_figureschange"
 TRIGGER = "policyhub_figures_change"
 
@@ -41,7 +49,9 @@ DECLARE
   column_name text := CASE WHEN TG_ARGV[0] = 'school' THEN 'school_id' ELSE 'incident_id' END;
   ids bigint[] := ARRAY[(to_jsonb(OLD) ->> column_name)::bigint, (to_jsonb(NEW) ->> column_name)::bigint];
 BEGIN
-  IF TG_ARGV[0] = 'case' THEN
+  IF TG_ARGV[0] = 'every' THEN
+    ids := ARRAY[0];
+  ELSIF TG_ARGV[0] = 'case' THEN
     SELECT array_agg(school_id) INTO ids FROM incidents_incident WHERE id = ANY(ids);
   END IF;
   INSERT INTO reporting_figureschange (school_id, token)
@@ -60,24 +70,51 @@ SQLITE_BY_CASE = (
     "INSERT INTO reporting_figureschange (school_id, token)"
     " SELECT school_id, abs(random() % 1099511627776) FROM incidents_incident WHERE id = ROW.incident_id MOVED;"
 )
+SQLITE_BY_EVERY = "INSERT INTO reporting_figureschange (school_id, token) SELECT 0, abs(random() % 1099511627776);"
+
+# (table, what its rows name: school, case or every)
+TABLES = (
+    [(t, "school") for t in BY_SCHOOL]
+    + [(t, "case") for t in BY_CASE]
+    + [(t, "every") for t in [*BY_EVERY, *ONLY_COLUMN]]
+)
 
 
 def _sqlite_triggers(table: str, by: str) -> list[str]:
-    column, template = ("school_id", SQLITE_BY_SCHOOL) if by == "school" else ("incident_id", SQLITE_BY_CASE)
+    name = f"{TRIGGER}_{table}"
+    if by == "every":
+        only = ONLY_COLUMN.get(table)
+        if only:
+            return [
+                f'CREATE TRIGGER {name}_update AFTER UPDATE OF {only} ON "{table}" FOR EACH ROW'
+                f" WHEN OLD.{only} IS NOT NEW.{only} BEGIN {SQLITE_BY_EVERY} END"
+            ]
+        events = dict.fromkeys(("INSERT", "UPDATE", "DELETE"), SQLITE_BY_EVERY)
+    else:
+        column, template = ("school_id", SQLITE_BY_SCHOOL) if by == "school" else ("incident_id", SQLITE_BY_CASE)
 
-    def insert(row: str, moved: bool = False) -> str:
-        condition = f"AND OLD.{column} IS NOT NEW.{column}" if moved else ""
-        return template.replace("ROW.", f"{row}.").replace("MOVED", condition)
+        def insert(row: str, moved: bool = False) -> str:
+            condition = f"AND OLD.{column} IS NOT NEW.{column}" if moved else ""
+            return template.replace("ROW.", f"{row}.").replace("MOVED", condition)
 
-    events = {
-        "INSERT": insert("NEW"),
-        "UPDATE": insert("NEW") + " " + insert("OLD", moved=True),
-        "DELETE": insert("OLD"),
-    }
+        events = {
+            "INSERT": insert("NEW"),
+            "UPDATE": insert("NEW") + " " + insert("OLD", moved=True),
+            "DELETE": insert("OLD"),
+        }
     return [
-        f'CREATE TRIGGER {TRIGGER}_{table}_{event.lower()} AFTER {event} ON "{table}" FOR EACH ROW BEGIN {body} END'
+        f'CREATE TRIGGER {name}_{event.lower()} AFTER {event} ON "{table}" FOR EACH ROW BEGIN {body} END'
         for event, body in events.items()
     ]
+
+
+def _postgres_trigger(table: str, by: str) -> str:
+    only = ONLY_COLUMN.get(table)
+    events = f"UPDATE OF {only}" if only else "INSERT OR UPDATE OR DELETE"
+    when = f" WHEN (OLD.{only} IS DISTINCT FROM NEW.{only})" if only else ""
+    return (
+        f"CREATE TRIGGER {TRIGGER} AFTER {events} ON \"{table}\" FOR EACH ROW{when} EXECUTE FUNCTION {TRIGGER}('{by}')"
+    )
 
 
 def install(using: str = "default", **kwargs) -> None:
@@ -92,27 +129,25 @@ def install(using: str = "default", **kwargs) -> None:
         wanted = TABLE in existing
         if wanted and conn.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
-        for table, by in [(t, "school") for t in BY_SCHOOL] + [(t, "case") for t in BY_CASE]:
+        for table, by in TABLES:
             if table not in existing:
                 continue
             if conn.vendor == "postgresql":
                 cursor.execute(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{table}"')
                 if wanted:
-                    cursor.execute(
-                        f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
-                        f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}('{by}')"
-                    )
+                    cursor.execute(_postgres_trigger(table, by))
                 continue
-            for statement in _sqlite_triggers(table, by):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {statement.split()[2]}")
-                if wanted:
-                    cursor.execute(statement)
+            for event in ("insert", "update", "delete"):  # also those of an earlier set of events
+                cursor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER}_{table}_{event}")
+            for statement in _sqlite_triggers(table, by) if wanted else ():
+                cursor.execute(statement)
 
 
 def stamp(school_id: int) -> tuple[int, int]:
-    """The school's stamp: (rows, sum of tokens). Read before the figures it keys are worked out."""
+    """The school's stamp: (rows, sum of tokens) of the school's rows and EVERY_SCHOOL's. Read before
+    anything it keys is worked out."""
     with connection.cursor() as cursor:
-        sql = "SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange WHERE school_id = %s"
+        sql = "SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange WHERE school_id IN (%s, 0)"
         cursor.execute(sql, [school_id])
         count, total = cursor.fetchone()
     return int(count), int(total)

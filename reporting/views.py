@@ -16,8 +16,8 @@ from accounts.models import AuditAction
 from accounts.pages import page, schools_for
 from policyhub.views import csv_safe
 
-from . import charts, figures, figures_cache, pack, pdf
-from .terms import calendar_for, calendars_for
+from . import charts, figures, figures_cache, pack, pdf, stamps
+from .terms import calendars_for
 
 FIGURES = "reporting/_pack_figures.html"  # kept with the figures: nothing of the request in it
 PACK = "incidents:termly_report"  # the pack keeps the termly report's name: links and tables use it
@@ -41,11 +41,12 @@ def _school(request, url_name: str):
 
 def _pack(request, url_name: str):
     school, schools = _school(request, url_name)
-    calendar = calendar_for(school)
+    stamp = stamps.stamp(school.pk)  # read first: it keys the calendar, the figures and the list
+    calendar = pack.kept_calendar(school, stamp)
     term, understood = pack.choose_term(calendar, request.GET.get("term", ""), timezone.localdate())
     if not understood:
         messages.error(request, "That term was not recognised; showing the current term.")
-    return pack.build(request.user, school, term, calendar=calendar), schools
+    return pack.build(request.user, school, term, calendar=calendar, stamp=stamp), schools
 
 
 def _filename(p: pack.Pack, ext: str) -> str:

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, User
 from dataprotection.retention import _allow_timeline_deletion as allow_timeline_deletion
 from incidents.models import (
     Deadline,
@@ -32,11 +32,13 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
+from policyhub.models import Acknowledgement, Clause, PolicyAdoption, PolicyVersion, VersionStatus
 from reporting import pack, stamps
-from reporting.models import FiguresChange
+from reporting.models import FiguresChange, TermDate
 from reporting.tasks import prune_figures_changes
 from reporting.terms import calendar_for
 from tests.factories import member, person
+from tests.incidents.factories import policy_for
 
 from .fixtures import NOW, at, case, pack_cases
 
@@ -281,6 +283,104 @@ def test_pruning_keeps_each_schools_newest_row_and_the_figures_true(cast, pack_c
     _same(_pack(cast.carol, cast.oakfield, spring), _fresh(cast.carol, cast.oakfield, spring))
 
 
+# What the pack shows beside its figures, kept under the same stamp: the school's terms, the policy
+# in force today and its acknowledgements, and the upheld list's cited clauses. Each change is made
+# the way some part of the system (or a database prompt) makes it.
+def _acknowledge(cast, c):
+    Acknowledgement.objects.create(user=cast.sam, version=PolicyVersion.objects.for_school(cast.oakfield).get())
+
+
+def _staff_made_inactive(cast, c):
+    _raw("UPDATE accounts_user SET is_active = %s WHERE id = %s", [False, cast.helen.pk])
+
+
+def _review_date_in_bulk(cast, c):
+    PolicyVersion.objects.for_school(cast.oakfield).update(next_review_date=date(2026, 4, 1))
+
+
+def _new_version_in_force(cast, c):
+    old = PolicyVersion.objects.for_school(cast.oakfield).get()
+    PolicyVersion.objects.filter(pk=old.pk).update(status=VersionStatus.ARCHIVED)
+    PolicyVersion.objects.create(
+        policy=old.policy, number=2, status=VersionStatus.ACTIVE, effective_date=date(2026, 4, 1)
+    )
+
+
+def _clause_cited(cast, c):
+    c["c1"].clauses.add(Clause.objects.get(ref="7.1"))
+
+
+def _clause_renumbered_in_raw_sql(cast, c):
+    _raw("UPDATE policyhub_clause SET ref = %s WHERE ref = %s", ["7.1a", "7.1"])
+
+
+def _term_moved(cast, c):
+    TermDate.objects.filter(school=cast.oakfield, year=2025).update(starts_on=date(2025, 9, 1))
+
+
+def _policy_unadopted(cast, c):
+    PolicyAdoption.objects.filter(school=cast.oakfield).delete()
+
+
+BESIDE_THE_FIGURES = [
+    _acknowledge,
+    _staff_made_inactive,
+    _review_date_in_bulk,
+    _clause_cited,
+    _clause_renumbered_in_raw_sql,
+    _term_moved,
+    _new_version_in_force,
+    _policy_unadopted,
+]
+
+
+def _shown(user, school):
+    """All a viewer's pack shows for spring 2026: its sections (the policy in force included), its
+    previous term's dates and its upheld list."""
+    spring = _spring(school)  # the school's terms as they are now (a test's term is not kept)
+    p = _pack(user, school, spring)
+    return p.sections, p.previous.bounds, _upheld(user, school, spring)
+
+
+def test_after_each_change_beside_the_figures_the_kept_pack_is_the_pack_worked_out_afresh(cast, pack_cases):
+    policy_for(cast.oakfield)
+    viewers = (cast.gary, cast.carol, cast.tom)
+    for change in BESIDE_THE_FIGURES:
+        before = {user.pk: _shown(user, cast.oakfield) for user in viewers}
+        change(cast, pack_cases)
+        moved = False
+        for user in viewers:
+            kept = _shown(user, cast.oakfield)
+            cache.clear()
+            fresh = _shown(user, cast.oakfield)
+            assert kept == fresh, change.__name__
+            moved |= fresh != before[user.pk]
+        assert moved, f"{change.__name__} changed nothing the pack shows: it tests nothing"
+
+
+def test_a_policy_change_moves_every_schools_stamp_and_a_sign_in_none(cast, pack_cases):
+    version = policy_for(cast.oakfield)
+
+    def moved(make) -> tuple[bool, bool]:
+        before = stamps.stamp(cast.oakfield.pk), stamps.stamp(cast.brookside.pk)
+        make()
+        return stamps.stamp(cast.oakfield.pk) != before[0], stamps.stamp(cast.brookside.pk) != before[1]
+
+    assert moved(lambda: Acknowledgement.objects.create(user=cast.sam, version=version)) == (True, True)
+    assert moved(lambda: Clause.objects.filter(version=version).update(text="Reworded.")) == (True, True)
+    assert moved(lambda: User.objects.filter(pk=cast.dina.pk).update(is_active=False)) == (True, True)
+    # A sign-in writes last_login; a name is edited: neither changes what the pack counts.
+    assert moved(lambda: User.objects.filter(pk=cast.sam.pk).update(last_login=NOW)) == (False, False)
+    assert moved(lambda: User.objects.filter(pk=cast.sam.pk).update(full_name="Sam Jones")) == (False, False)
+    assert moved(lambda: User.objects.filter(pk=cast.dina.pk).update(is_active=False)) == (False, False)  # unchanged
+    assert moved(lambda: TermDate.objects.filter(school=cast.oakfield).delete()) == (True, False)
+    assert moved(lambda: pack_cases["c8"].clauses.add(Clause.objects.filter(version=version).first())) == (
+        False,
+        True,
+    )
+    assert moved(lambda: PolicyAdoption.objects.filter(school=cast.oakfield).delete()) == (True, False)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_change_committed_after_a_later_one_still_moves_the_stamp(cast):
@@ -331,7 +431,7 @@ def test_migrating_back_past_the_table_removes_the_triggers(cast):
 
 
 def test_the_written_out_sql_names_the_modules_table_trigger_and_token_range():
-    for sql in (stamps.POSTGRES_FUNCTION, stamps.SQLITE_BY_SCHOOL, stamps.SQLITE_BY_CASE):
+    for sql in (stamps.POSTGRES_FUNCTION, stamps.SQLITE_BY_SCHOOL, stamps.SQLITE_BY_CASE, stamps.SQLITE_BY_EVERY):
         assert f"INSERT INTO {stamps.TABLE} " in sql and f"random() * {stamps.TOKEN_RANGE})" in sql.replace("%", "*"), (
             sql
         )
