@@ -11,6 +11,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -173,7 +174,8 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
     Outside a request (Celery, commands), through a related manager or another database: built
     every time, as before."""
 
-    def _rule(self, entry_point: str, user):
+    def _kept(self, entry_point: str, user):
+        """(parts, built rule, memo) kept for this request's person, or None where nothing is kept."""
         of_request = getattr(user, "memberships_of_request", None)
         if (
             of_request is None
@@ -182,18 +184,37 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
             or self._db is not None
             or self._hints
         ):
-            return getattr(self.get_queryset(), entry_point)(user)
+            return None
         parts = (getattr(IncidentQuerySet, entry_point), *_rule_code())
         key = (entry_point, user.pk, tuple(sorted((m.school_id, m.role) for m in of_request())), *map(id, parts))
         rules = _built_rules.rules
         kept = rules.get(key)
         if kept is None:
-            kept = rules[key] = (parts, compile_once(getattr(self.get_queryset(), entry_point)(user)))
+            kept = rules[key] = (parts, compile_once(getattr(self.get_queryset(), entry_point)(user)), {})
             if len(rules) > _built_rules.SIZE:
                 rules.popitem(last=False)
         else:
             rules.move_to_end(key)
+        return kept
+
+    def _rule(self, entry_point: str, user):
+        kept = self._kept(entry_point, user)
+        if kept is None:
+            return getattr(self.get_queryset(), entry_point)(user)
         return kept[1].all()
+
+    def written_rule(self, entry_point: str, user) -> tuple[str, tuple]:
+        """The SQL and parameters of the ids of the cases `entry_point` gives `user`: what the rule
+        is, as a cache key (reporting/figures_cache.py). Written once per kept rule."""
+        kept = self._kept(entry_point, user)
+        memo = kept[2] if kept is not None else {}
+        if "written" not in memo:
+            try:
+                sql, params = self._rule(entry_point, user).order_by().values("pk").query.sql_with_params()
+            except EmptyResultSet:  # a rule that matches nothing, whatever the data (no SQL to write)
+                sql, params = "", ()
+            memo["written"] = (sql, tuple(params))
+        return memo["written"]
 
     def visible_to(self, user):
         return self._rule("visible_to", user)

@@ -5,7 +5,8 @@ change far less often than they are read (a governor opens the pack, then its PD
 board opens it in the same week). They are kept in Django's cache under a key made of:
 - the SQL and parameters of the cases the viewer may count (incidents/access.py FIGURES, which
   names the person, their roles and the rule itself: two people share an entry only if the
-  database would count the same cases for both);
+  database would count the same cases for both), written once per kept rule
+  (`Incident.objects.written_rule`);
 - the school, and both terms' dates;
 - the school's stamp (reporting/stamps.py), which every committed row change of a table the
   figures read moves, bulk and raw SQL included. It is read before the figures are worked out, so
@@ -26,6 +27,7 @@ from datetime import datetime, time, timedelta
 from django.core.cache import cache
 
 from incidents.deadlines import LONDON
+from incidents.models import Incident
 
 from . import figures as F
 
@@ -41,17 +43,18 @@ def _hash(parts: tuple) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def pack_figures(user, cases, school, term, previous, now: datetime, stamp: tuple) -> tuple[tuple, str]:
+def pack_figures(user, school, term, previous, now: datetime, stamp: tuple) -> tuple[tuple, str]:
     """((months, series, this term's Figures, the previous term's), tag), from the cache when still
     true. `stamp`: the school's (stamps.stamp), read before anything it keys is worked out. The tag
     names these figures: figures worked out again (a change, or their time is up) get another, so
     what is kept under it (the rendered figures, reporting/views.py) goes with them."""
-    sql, params = F.written(cases)
+    rule = Incident.objects.written_rule("figures_for", user)  # what F.counted(user) is made of
     dates = [(t.bounds, t.starts_on, t.period_end) for t in (term, previous)]
-    key = "pack-figures:" + _hash((sql, tuple(params), school.pk, dates, stamp))
+    key = "pack-figures:" + _hash((rule, school.pk, dates, stamp))
     kept = cache.get(key)
     if kept is not None and now < kept[0]:
         return kept[1], f"{key}:{kept[0].isoformat()}"
+    cases = F.counted(user).filter(school=school)
     months, series = F.per_month(cases, term)
     this, before = F.terms_figures(user, cases, [term, previous], now=now)
     valid_until = F.earliest(this.changes_at, before.changes_at, _midnight_after(now))
@@ -69,12 +72,6 @@ def kept(parts: tuple, compute):
         value = compute()
         cache.set(key, value, TIMEOUT)
     return value
-
-
-def written(queryset) -> tuple:
-    """The SQL and parameters of `queryset`, for `kept`'s parts (an answer about the rows it reads)."""
-    sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params)
 
 
 def kept_html(tag: str, render) -> str:

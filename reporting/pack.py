@@ -167,11 +167,8 @@ def build(user, school, term: Term, *, calendar=None, now: datetime | None = Non
     today = timezone.localdate(now)
     stamp = stamps.stamp(school.pk) if stamp is None else stamp
     calendar = calendar or kept_calendar(school, stamp)
-    cases = F.counted(user).filter(school=school)
     previous = calendar.previous(term)
-    (months, series, this, before), kept_as = figures_cache.pack_figures(
-        user, cases, school, term, previous, now, stamp
-    )
+    (months, series, this, before), kept_as = figures_cache.pack_figures(user, school, term, previous, now, stamp)
     # Today's policy in force and its acknowledgements: the same for every viewer of the school.
     policy = figures_cache.kept(("policy", school.pk, today, stamp), lambda: F.policy_state(school, today))
     return Pack(
@@ -215,7 +212,7 @@ def upheld_page(user, school, term: Term, page_number, stamp: tuple | None = Non
         .order_by("decided_at", "pk")
         .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
     )
-    written = figures_cache.written(upheld)
+    written = (Incident.objects.written_rule("under_review_for", user), school.pk, lo, hi)
     count = figures_cache.kept(("upheld-count", written, stamp), upheld.count)
     page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
     first = (page.number - 1) * PAGE_SIZE

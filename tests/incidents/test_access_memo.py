@@ -96,6 +96,35 @@ def test_the_rule_is_per_person_and_follows_roles_and_deactivation_at_the_next_r
     assert list(Incident.objects.visible_to(helen)) == []
 
 
+def test_the_written_rule_names_the_person_and_roles_and_is_written_once_per_kept_rule(cast, built, monkeypatch):
+    """`written_rule` (the cache key of reporting/figures_cache.py) is the SQL of the rule's ids:
+    another person, a role more or a deactivated person gives another; the same person and roles
+    at the next request the same, without writing it again."""
+
+    def written(user, entry="figures_for"):
+        return Incident.objects.written_rule(entry, user)
+
+    helen = written(_in_a_request(cast.helen))
+    sql, params = helen
+    assert "incidents_incident" in sql and cast.helen.pk in params
+    compiled = []
+    real = type(Incident.objects.none().query).sql_with_params
+    monkeypatch.setattr(type(Incident.objects.none().query), "sql_with_params", lambda q: compiled.append(1) or real(q))
+    assert written(_in_a_request(cast.helen)) == helen and not compiled  # kept with the rule
+    assert written(_in_a_request(cast.dina)) != helen
+    grant = Membership.objects.create(user=cast.helen, school=cast.brookside, role=Role.GOVERNOR)
+    assert written(_in_a_request(cast.helen)) != helen
+    grant.delete()
+    assert written(_in_a_request(cast.helen)) == helen
+    # A trust admin reads no case as a governor: a rule with nothing to write.
+    assert written(_in_a_request(cast.tom), "under_review_for") == ("", ())
+    inactive = _in_a_request(cast.helen)
+    inactive.is_active = False
+    assert written(inactive) != helen
+    # Outside a request it is written each time, the same.
+    assert written(Membership.objects.get(user=cast.helen, role=Role.HEAD).user) == helen
+
+
 def test_a_changed_rule_is_built_again(cast, built, monkeypatch):
     """The key holds the rule's code: a relation replaced (as the mutation tests do) is never served
     from what the old relation built, and the old rule is back once it is restored."""

@@ -74,3 +74,27 @@ def test_a_page_from_the_cache_is_the_page_worked_out_afresh(client, cast, pack_
             changed = _body(client.get(url))
             cache.clear()
             assert changed == _body(client.get(url)) != fresh
+
+
+def test_the_subject_of_a_case_never_gets_a_page_kept_for_another_viewer(client, cast, pack_cases):
+    """Carol's pack counts c3, the case about Gary; Gary, a governor of the same school (then also
+    its DSL: two roles at once), opens the pack right after her, from the same process's cache."""
+    from accounts.models import Membership, Role
+
+    url = reverse("incidents:termly_report") + "?term=2026-spring"
+    policy_for(cast.oakfield)
+    with time_machine.travel(NOW, tick=False):
+        cache.clear()
+        sign_in(client, cast.carol)
+        assert 'data-testid="received-total">4<' in _body(client.get(url))
+        for extra_role in (None, Role.DSL):
+            if extra_role:
+                Membership.objects.create(user=cast.gary, school=cast.oakfield, role=extra_role)
+            sign_in(client, cast.gary)
+            kept = _body(client.get(url))
+            assert 'data-testid="received-total">3<' in kept
+            assert pack_cases["c3"].reference not in kept
+            cache.clear()
+            assert _body(client.get(url)) == kept
+            sign_in(client, cast.carol)
+            client.get(url)  # Carol's page kept again before Gary's next view
