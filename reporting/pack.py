@@ -52,18 +52,34 @@ class Pack:
     stamp: tuple = ()  # the school's, read before anything was worked out (reporting/stamps.py)
 
     @property
-    def figure_sections(self) -> list:
-        """The sections worked out from the terms' figures alone (all but the policy in force)."""
-        return self.sections[:-1]
+    def sections(self) -> list:
+        """[(heading, [(label, this term, previous term)])]: every figure of the pack, as text."""
+        return [*self.figure_sections, self.policy_section]
 
     @property
     def policy_section(self) -> tuple:
         """(heading, rows) of the policy in force today."""
-        return self.sections[-1]
+        policy = self.policy
+        version = policy.version
+        review = "—"
+        if policy.next_review_date:
+            review = f"{policy.next_review_date:%-d %B %Y}" + (" (overdue)" if policy.review_overdue else "")
+        return (
+            "Policy in force (today)",
+            [
+                ("Version", f"version {version.number}" if version else "none in force", "—"),
+                (
+                    "Acknowledged by staff",
+                    f"{policy.acknowledged} of {policy.required} ({_pct(policy.pct)})" if version else "—",
+                    "—",
+                ),
+                ("Next review", review, "—"),
+            ],
+        )
 
     @property
-    def sections(self) -> list:
-        """[(heading, [(label, this term, previous term)])]: every figure of the pack, as text."""
+    def figure_sections(self) -> list:
+        """The sections worked out from the terms' figures alone (all but the policy in force)."""
         a, b = self.this, self.before
 
         def counts(names: dict, mine: dict, theirs: dict) -> list:
@@ -93,11 +109,6 @@ class Pack:
         for label, rest in clocks_b.items():
             if label not in {c[0] for c in a.clocks}:
                 clocks.append((label, "—", "{} met, {} late, {} missed, {} running".format(*rest)))
-        policy = self.policy
-        version = policy.version
-        review = "—"
-        if policy.next_review_date:
-            review = f"{policy.next_review_date:%-d %B %Y}" + (" (overdue)" if policy.review_overdue else "")
         return [
             (
                 "Cases received",
@@ -130,18 +141,6 @@ class Pack:
             ("Low-level concerns (counts only)", [("Low-level concerns received", _n(a.low_level), _n(b.low_level))]),
             ("Referrals made", counts(F.REFERRAL_LABELS, a.referrals, b.referrals)),
             ("Take-down requests made, by where they stand", counts(F.TAKEDOWN_LABELS, a.takedowns, b.takedowns)),
-            (
-                "Policy in force (today)",
-                [
-                    ("Version", f"version {version.number}" if version else "none in force", "—"),
-                    (
-                        "Acknowledged by staff",
-                        f"{policy.acknowledged} of {policy.required} ({_pct(policy.pct)})" if version else "—",
-                        "—",
-                    ),
-                    ("Next review", review, "—"),
-                ],
-            ),
         ]
 
 
@@ -199,26 +198,30 @@ def upheld_page(user, school, term: Term, page_number, stamp: tuple | None = Non
     stamp). Three queries when nothing is kept, none when all is."""
     stamp = stamps.stamp(school.pk) if stamp is None else stamp
     lo, hi = term.bounds
-    upheld = (
-        GovernorReview.objects.filter(decision=ReviewDecision.UPHOLD, decided_at__gte=lo, decided_at__lt=hi)
-        .filter(
-            Exists(
-                Incident.objects.under_review_for(user).filter(
-                    pk=OuterRef("incident_id"), school=school, status=Status.CLOSED
+
+    def upheld():  # built only when something is worked out
+        return (
+            GovernorReview.objects.filter(decision=ReviewDecision.UPHOLD, decided_at__gte=lo, decided_at__lt=hi)
+            .filter(
+                Exists(
+                    Incident.objects.under_review_for(user).filter(
+                        pk=OuterRef("incident_id"), school=school, status=Status.CLOSED
+                    )
                 )
             )
+            .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
+            .order_by("decided_at", "pk")
+            .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
         )
-        .exclude(incident__outcome__in=NON_BREACH_OUTCOMES)
-        .order_by("decided_at", "pk")
-        .values_list("incident_id", "incident__reference", "incident__outcome", "decided_at")
-    )
+
+    # What the list is made of: the viewer's rule (as SQL), the school and the term.
     written = (Incident.objects.written_rule("under_review_for", user), school.pk, lo, hi)
-    count = figures_cache.kept(("upheld-count", written, stamp), upheld.count)
+    count = figures_cache.kept(("upheld-count", written, stamp), lambda: upheld().count())
     page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
     first = (page.number - 1) * PAGE_SIZE
 
     def rows_and_lines():
-        rows = list(upheld[first : first + PAGE_SIZE]) if count else []
+        rows = list(upheld()[first : first + PAGE_SIZE]) if count else []
         return rows, upheld_lines(rows)
 
     page.object_list, page.lines = figures_cache.kept(("upheld-page", page.number, written, stamp), rows_and_lines)
