@@ -15,7 +15,9 @@ from django.db.models import BooleanField, Case, Count, IntegerField, Q, Value, 
 from django.utils import timezone
 
 from accounts.audit_reads import shown
+from accounts.models import Membership
 
+from . import rows
 from .models import NON_BREACH_OUTCOMES, Incident, Status
 
 PAGE_SIZE = 50
@@ -65,13 +67,43 @@ def queue_page(user, filters: dict, page_number) -> Page:
 
 
 def reviews_page(user, page_number) -> Page:
-    cases = (
-        Incident.objects.under_review_for(user)
-        .select_related("school")
-        .annotate(waiting=Case(When(status=Status.GOVERNOR_REVIEW, then=Value(0)), default=Value(1)))
-        .order_by("waiting", "-updated_at", "pk")
+    """The governors' list: cases waiting for the board first, then those it upheld; `page.lines` are
+    its table rows (rows.review_rows). Nothing in it changes with time alone, so its count and each
+    page's rows are kept under the stamp of the person's schools (reporting/stamps.py: any change to
+    their cases or memberships moves it) and the viewer's rule: one query when kept. The list is
+    limited to the person's schools, as the governors' rule is, so that stamp covers all it reads."""
+    from reporting import stamps
+    from reporting.figures_cache import kept
+
+    schools = _school_ids(user)
+    parts = ("reviews", Incident.objects.written_rule("under_review_for", user), tuple(schools))
+    parts += (stamps.stamp_of(schools),) if schools else ()
+
+    def cases():  # built only when something is worked out
+        return (
+            Incident.objects.under_review_for(user)
+            .filter(school__in=schools)
+            .annotate(waiting=Case(When(status=Status.GOVERNOR_REVIEW, then=Value(0)), default=Value(1)))
+            .order_by("waiting", "-updated_at", "pk")
+            .only("reference", "category", "outcome", "status")
+        )
+
+    count = kept((*parts, "count"), lambda: cases().count()) if schools else 0
+    page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
+    first = (page.number - 1) * PAGE_SIZE
+    page.lines = (
+        kept((*parts, "page", page.number), lambda: rows.review_rows(cases()[first : first + PAGE_SIZE]))
+        if count
+        else ""
     )
-    return Paginator(cases, PAGE_SIZE).get_page(page_number)
+    return page
+
+
+def _school_ids(user) -> list[int]:
+    """The schools of the person's memberships: those the request fetched, else read now."""
+    of_request = getattr(user, "memberships_of_request", None)
+    memberships = of_request() if of_request is not None else Membership.objects.for_user(user)
+    return sorted({m.school_id for m in memberships})
 
 
 # --- Home --------------------------------------------------------------------------------------------

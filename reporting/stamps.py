@@ -19,6 +19,7 @@ school's newest row: that changes the stamp (the figures are worked out again on
 """
 
 from django.db import connection, connections
+from django.db.models import Count, Sum
 
 TOKEN_RANGE = 2**40  # sums of a few million tokens stay inside SQLite's 64-bit integers
 EVERY_SCHOOL = 0  # the school_id of a change that may move every school's pack (no school has id 0)
@@ -151,6 +152,19 @@ def stamp(school_id: int) -> tuple[int, int]:
         cursor.execute(sql, [school_id])
         count, total = cursor.fetchone()
     return int(count), int(total)
+
+
+def stamp_of(school_ids) -> tuple[int, int]:
+    """The stamp of several schools together (any change at any of them moves it); one query."""
+    ids = sorted(set(school_ids))
+    if len(ids) == 1:
+        return stamp(ids[0])
+    from .models import FiguresChange
+
+    found = FiguresChange.objects.filter(school_id__in=[*ids, EVERY_SCHOOL]).aggregate(
+        n=Count("id"), total=Sum("token")
+    )
+    return int(found["n"]), int(found["total"] or 0)
 
 
 def prune() -> int:
