@@ -67,7 +67,7 @@ def kept(parts: tuple, compute):
     """`compute()`, kept under `parts`: everything its answer depends on, the stamp of the schools it
     reads included (and the day, for an answer that changes with it). Also the governors' reviews
     list's (incidents/selectors.reviews_page)."""
-    key = "pack-kept:" + _hash(parts)
+    key = "kept:" + _hash(parts)
     value = cache.get(key, _MISSING)
     if value is _MISSING:
         value = compute()

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership, Role
@@ -116,8 +117,6 @@ def test_a_governor_of_two_schools_sees_a_change_at_either(client, cast, listed)
 
 
 def test_the_kept_list_reads_no_case_table(client, cast, listed):
-    from django.test.utils import CaptureQueriesContext
-
     _rows(client, cast.gary)
     with CaptureQueriesContext(connection) as queries:
         _rows(client, cast.gary)
