@@ -9,8 +9,9 @@ class ReportingConfig(AppConfig):
     verbose_name = "Governors' and trust reporting"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_migrate
 
         from . import stamps
 
+        pre_migrate.connect(stamps.uninstall, dispatch_uid="policyhub-figures-change-triggers-off")
         post_migrate.connect(stamps.install, dispatch_uid="policyhub-figures-change-triggers")

@@ -18,11 +18,17 @@ if their token sums coincide, a chance of about one in 2**40 per change. `prune`
 school's newest row: that changes the stamp (the figures are worked out again once).
 """
 
+import secrets
+
 from django.db import connection, connections
 from django.db.models import Count, Sum
 
 TOKEN_RANGE = 2**40  # sums of a few million tokens stay inside SQLite's 64-bit integers
 EVERY_SCHOOL = 0  # the school_id of a change that may move every school's pack (no school has id 0)
+
+def _token() -> int:
+    return secrets.randbelow(TOKEN_RANGE)
+
 
 # Tables whose rows name their school (column), tables whose rows name a case (incident_id), and
 # tables whose rows may change every school's pack; of accounts_user, only a change of is_active
@@ -118,16 +124,26 @@ def _postgres_trigger(table: str, by: str) -> str:
     )
 
 
-def install(using: str = "default", **kwargs) -> None:
-    """Install (or replace) the triggers; run after every `migrate`. Without the table (migrated
-    back past reporting 0002) they are removed: a trigger writing to a missing table would refuse
-    every change of a case."""
+def uninstall(using: str = "default", **kwargs) -> None:
+    """Remove the triggers; run before every `migrate` (pre_migrate). A migration may rebuild or
+    remove a table a trigger reads (SQLite rebuilds a table to alter it), and the triggers name
+    the tables of the latest migrations."""
+    install(using, wanted=False)
+
+
+def install(using: str = "default", wanted: bool = True, **kwargs) -> None:
+    """Install (or replace) the triggers; run after every `migrate` (post_migrate). Without the
+    table (migrated back past reporting 0002) they are removed: a trigger writing to a missing table
+    would refuse every change of a case. Installing appends an EVERY_SCHOOL row: what a migration
+    changed while the triggers were off moves every stamp."""
     conn = connections[using]
     if conn.vendor not in ("postgresql", "sqlite"):
         return
     with conn.cursor() as cursor:
         existing = set(conn.introspection.table_names(cursor))
-        wanted = TABLE in existing
+        wanted = wanted and TABLE in existing
+        if wanted:
+            cursor.execute(f"INSERT INTO {TABLE} (school_id, token) VALUES (%s, %s)", [EVERY_SCHOOL, _token()])
         if wanted and conn.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
         for table, by in TABLES:
@@ -165,6 +181,34 @@ def stamp_of(school_ids) -> tuple[int, int]:
         n=Count("id"), total=Sum("token")
     )
     return int(found["n"]), int(found["total"] or 0)
+
+
+# The schools of a person's own reports, one index probe each (index incident_reporter_school): a
+# loose scan, so a person with thousands of reports at one school costs two probes, not a read of them.
+REPORTED_SCHOOLS = """
+WITH RECURSIVE reported(school_id) AS (
+  SELECT min(school_id) FROM incidents_incident WHERE reporter_id = %s
+  UNION ALL
+  SELECT (SELECT min(i.school_id) FROM incidents_incident AS i WHERE i.reporter_id = %s AND i.school_id > r.school_id)
+  FROM reported AS r WHERE r.school_id IS NOT NULL
+)"""
+
+
+def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
+    """The stamp of every case a person's rules can reach (incidents/access.py): those of their
+    schools (`school_ids`, their memberships) and their own reports at any school (the reporter
+    relation is the one row not bound to a membership, tests/incidents/test_person_stamp.py). One
+    query."""
+    ids = sorted({int(s) for s in school_ids} | {EVERY_SCHOOL})
+    sql = (
+        REPORTED_SCHOOLS + " SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange"
+        f" WHERE school_id IN ({', '.join(['%s'] * len(ids))})"
+        " OR school_id IN (SELECT school_id FROM reported)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, user_id, *ids])
+        count, total = cursor.fetchone()
+    return int(count), int(total)
 
 
 def prune() -> int:

@@ -9,13 +9,14 @@ from django.db.migrations.executor import MigrationExecutor
 
 from dataprotection.models import RetentionRule
 from incidents.models import Category
+from tests.migrate import migrate_to
 
 LAST_BEFORE = ("incidents", "0010_random_references_and_public_ids")
 BEFORE = [LAST_BEFORE, ("dataprotection", None)]
 
 
 def _migrate(targets) -> None:
-    MigrationExecutor(connection).migrate(targets)
+    migrate_to(targets)
 
 
 def _models_before():

@@ -5,20 +5,17 @@ import importlib
 import uuid
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from incidents import references
+from tests.migrate import migrate_to, migrate_to_latest
 
 BEFORE = [("incidents", "0009_head_subject_routing_and_review_duties")]
 AFTER = [("incidents", "0010_random_references_and_public_ids")]
 
 
 def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
+    executor = migrate_to(targets)
     return executor.loader.project_state(targets).apps
 
 
@@ -27,8 +24,7 @@ def back_to_latest():
     """Whatever the test does, the database ends fully migrated: later tests on this worker's
     database expect every migration's columns."""
     yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to_latest()
 
 
 @pytest.mark.django_db(transaction=True)
