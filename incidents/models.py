@@ -366,6 +366,8 @@ class Incident(models.Model):
             ),
             # "My reports" and the home page's newest reports: one person's, newest first.
             models.Index(fields=["reporter", "-received_at"], name="incident_reporter_received"),
+            # The schools of one person's reports (reporting/stamps.person_stamp), probed one by one.
+            models.Index(fields=["reporter", "school"], name="incident_reporter_school"),
             # The allegation figures of the termly report (incidents/allegations.termly_figures) read a
             # school's allegation cases only: a few among its history.
             models.Index(

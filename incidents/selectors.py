@@ -40,10 +40,40 @@ def with_survivor_state(reports):
     )
 
 
+def _member_schools(user) -> list[int]:
+    """The schools where `user` holds a role, from the memberships this request fetched."""
+    viewer = access.Viewer.of(user)
+    return sorted({s for ids in viewer.schools.values() for s in ids}) if viewer else []
+
+
+def _kept_page(parts: tuple, cases, page_number, lines) -> Page:
+    """A page of `cases()` whose count and rows (`lines(page of cases)`, its table rows) are kept under
+    `parts`: the viewer's written rule, their schools and the stamp of all the rule can reach. `cases`
+    is built only when something is worked out. `page.object_list` is a range as long as the page."""
+    from reporting.figures_cache import kept
+
+    count = kept((*parts, "count"), lambda: cases().count())
+    page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
+    first = (page.number - 1) * PAGE_SIZE
+    page.lines = kept((*parts, "page", page.number), lambda: lines(cases()[first : first + PAGE_SIZE]))
+    return page
+
+
 def my_reports_page(user, page_number) -> Page:
-    """The person's own reports, newest first (index incident_reporter_received)."""
-    reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
-    return Paginator(with_survivor_state(reports.only(*LIST_FIELDS)), PAGE_SIZE).get_page(page_number)
+    """The person's own reports, newest first (index incident_reporter_received); `page.lines` are its
+    table rows (rows.my_report_rows). Nothing in them changes with time alone, so the count and each
+    page's rows are kept under the stamp of every case the person's rules reach (their schools' and
+    their own reports', reporting/stamps.person_stamp) and the viewer's rule: one query when kept."""
+    from reporting import stamps
+
+    schools = _member_schools(user)
+    parts = ("mine", Incident.objects.written_rule("visible_to", user), schools, stamps.person_stamp(user.pk, schools))
+
+    def reports():
+        reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
+        return with_survivor_state(reports.only(*LIST_FIELDS))
+
+    return _kept_page(parts, reports, page_number, rows.my_report_rows)
 
 
 def open_owned(user):
@@ -72,10 +102,8 @@ def reviews_page(user, page_number) -> Page:
     their cases or memberships moves it) and the viewer's rule: one query when kept. The list is
     limited to the person's schools, as the governors' rule is, so that stamp covers all it reads."""
     from reporting import stamps
-    from reporting.figures_cache import kept
 
-    viewer = access.Viewer.of(user)  # the memberships this request fetched
-    schools = sorted({s for ids in viewer.schools.values() for s in ids}) if viewer else []
+    schools = _member_schools(user)
     if not schools:  # a governor of no school: nothing to list
         page = Paginator([], PAGE_SIZE).get_page(page_number)
         page.lines = ""
@@ -91,11 +119,7 @@ def reviews_page(user, page_number) -> Page:
             .only("reference", "category", "outcome", "status")
         )
 
-    count = kept((*parts, "count"), lambda: cases().count())
-    page = Paginator(range(count), PAGE_SIZE).get_page(page_number)
-    first = (page.number - 1) * PAGE_SIZE
-    page.lines = kept((*parts, "page", page.number), lambda: rows.review_rows(cases()[first : first + PAGE_SIZE]))
-    return page
+    return _kept_page(parts, cases, page_number, rows.review_rows)
 
 
 # --- Home --------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.db.models import Count, Sum
 TOKEN_RANGE = 2**40  # sums of a few million tokens stay inside SQLite's 64-bit integers
 EVERY_SCHOOL = 0  # the school_id of a change that may move every school's pack (no school has id 0)
 
+
 def _token() -> int:
     return secrets.randbelow(TOKEN_RANGE)
 
@@ -143,7 +144,7 @@ def install(using: str = "default", wanted: bool = True, **kwargs) -> None:
         existing = set(conn.introspection.table_names(cursor))
         wanted = wanted and TABLE in existing
         if wanted:
-            cursor.execute(f"INSERT INTO {TABLE} (school_id, token) VALUES (%s, %s)", [EVERY_SCHOOL, _token()])
+            cursor.execute("INSERT INTO reporting_figureschange (school_id, token) VALUES (%s, %s)", [0, _token()])
         if wanted and conn.vendor == "postgresql":
             cursor.execute(POSTGRES_FUNCTION)
         for table, by in TABLES:
@@ -185,13 +186,16 @@ def stamp_of(school_ids) -> tuple[int, int]:
 
 # The schools of a person's own reports, one index probe each (index incident_reporter_school): a
 # loose scan, so a person with thousands of reports at one school costs two probes, not a read of them.
-REPORTED_SCHOOLS = """
+PERSON_STAMP = """
 WITH RECURSIVE reported(school_id) AS (
   SELECT min(school_id) FROM incidents_incident WHERE reporter_id = %s
   UNION ALL
   SELECT (SELECT min(i.school_id) FROM incidents_incident AS i WHERE i.reporter_id = %s AND i.school_id > r.school_id)
   FROM reported AS r WHERE r.school_id IS NOT NULL
-)"""
+)
+SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange
+WHERE school_id IN ({placeholders}) OR school_id IN (SELECT school_id FROM reported)
+"""
 
 
 def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
@@ -200,11 +204,7 @@ def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
     relation is the one row not bound to a membership, tests/incidents/test_person_stamp.py). One
     query."""
     ids = sorted({int(s) for s in school_ids} | {EVERY_SCHOOL})
-    sql = (
-        REPORTED_SCHOOLS + " SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange"
-        f" WHERE school_id IN ({', '.join(['%s'] * len(ids))})"
-        " OR school_id IN (SELECT school_id FROM reported)"
-    )
+    sql = PERSON_STAMP.format(placeholders=", ".join(["%s"] * len(ids)))  # only placeholders go in
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id, user_id, *ids])
         count, total = cursor.fetchone()
