@@ -179,16 +179,28 @@ def breach_counts(user, clause_ids) -> dict[int, int]:
     """{clause id: how often it was found breached} over the cases `user` may count, for the clauses
     of one policy version. One query, driven by the citation table's clause index from the clause ids
     themselves (a join to the clauses by version hid how few citations there are, and PostgreSQL
-    then read all of the school's closed cases instead)."""
+    then read all of the school's closed cases instead); kept between views, so the stamp alone when
+    nothing changed."""
     if not clause_ids:
         return {}
-    rows = (
-        Incident.objects.counted_for(user)
-        .filter(status=Status.CLOSED, clauses__in=list(clause_ids))
-        .exclude(outcome="")
-        .exclude(outcome__in=NON_BREACH_OUTCOMES)
-        .values_list("clauses")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return dict(rows)
+    from reporting import stamps
+    from reporting.figures_cache import kept
+
+    clause_ids = sorted(clause_ids)
+    schools = _member_schools(user)
+    rule = Incident.objects.written_rule("counted_for", user)
+
+    def counts():
+        rows = (
+            Incident.objects.counted_for(user)
+            .filter(status=Status.CLOSED, clauses__in=clause_ids)
+            .exclude(outcome="")
+            .exclude(outcome__in=NON_BREACH_OUTCOMES)
+            .values_list("clauses")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        return dict(rows)
+
+    # Kept under the stamp of every case the rule reaches (a citation names its case's school).
+    return kept(("breaches", rule, schools, stamps.person_stamp(user.pk, schools), clause_ids), counts)

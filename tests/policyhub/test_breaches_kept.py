@@ -1,0 +1,94 @@
+"""The policy page's "Breached N times" counts are kept between views (incidents/selectors.breach_counts,
+under the stamp of every case the person's rules reach, reporting/stamps.person_stamp). After every
+kind of change, made the way some part of the system or a database prompt makes it, for the head,
+the reporter and the trust admin, the counts served are those worked out afresh; a case
+that comes to be about the viewer stops counting for them at once, whatever roles they hold."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.urls import reverse
+
+from incidents.models import Incident, Involved, Outcome, Status
+from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
+_fixtures = (fast_passwords,)
+
+URL = reverse("policy:page")
+
+
+def _counts(client, person) -> dict[str, int]:
+    """{clause ref: "Breached N times"} on the policy page, 0 where it says nothing."""
+    sign_in(client, person)
+    response = client.get(URL)
+    assert response.status_code == 200
+    sections = response.context["sections"]
+    html = response.content.decode()
+    found = {c.ref: c.breaches for s in sections for c in s.clause_list}
+    assert sum(int(n) for n in re.findall(r"Breached (\d+) times?", html)) == sum(found.values())
+    return found
+
+
+@pytest.fixture
+def breaches(cast):
+    version = policy_for(cast.oakfield)
+    clauses = {c.ref: c for c in version.clauses.all()}
+
+    def breach(ref, **fields):
+        case = IncidentFactory(
+            school=cast.oakfield, reporter=cast.sam, status=Status.CLOSED, outcome=Outcome.INFORMAL_ACTION, **fields
+        )
+        case.clauses.add(clauses[ref])
+        return case
+
+    return {"clauses": clauses, "first": breach("7.1"), "second": breach("7.2"), "breach": breach}
+
+
+def _raw(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+CHANGES = {
+    "a new breach": lambda cast, b: b["breach"]("7.3"),
+    "found not a breach, in bulk": lambda cast, b: Incident.objects.filter(pk=b["first"].pk).update(
+        outcome=Outcome.NO_BREACH
+    ),
+    "reopened in raw SQL": lambda cast, b: _raw(
+        "UPDATE incidents_incident SET status = %s WHERE id = %s", [Status.INVESTIGATING, b["second"].pk]
+    ),
+    "a clause no longer cited": lambda cast, b: b["first"].clauses.clear(),
+    "a clause cited in raw SQL": lambda cast, b: _raw(
+        "INSERT INTO incidents_incident_clauses (incident_id, clause_id) VALUES (%s, %s)",
+        [b["first"].pk, b["clauses"]["7.3"].pk],
+    ),
+    "moved to another school in raw SQL": lambda cast, b: _raw(
+        "UPDATE incidents_incident SET school_id = %s, reporter_id = %s WHERE id = %s",
+        [cast.brookside.pk, cast.bethan.pk, b["second"].pk],
+    ),
+}
+
+
+@pytest.mark.parametrize("viewer", ["helen", "sam", "tom"])
+@pytest.mark.parametrize("change", CHANGES)
+def test_after_each_change_the_kept_counts_are_those_worked_out_afresh(client, cast, breaches, change, viewer):
+    person = getattr(cast, viewer)
+    before = _counts(client, person)
+    assert before["7.1"] == 1 and before["7.2"] == 1, before
+    CHANGES[change](cast, breaches)
+    kept = _counts(client, person)
+    cache.clear()
+    fresh = _counts(client, person)
+    assert kept == fresh, change
+    assert fresh != before, f"{change} changed nothing the page shows: it tests nothing"
+
+
+def test_a_case_about_the_viewer_stops_counting_for_them_whatever_roles_they_hold(client, cast, breaches):
+    for person in (cast.sam, cast.helen):
+        assert _counts(client, person)["7.1"] == 1
+        Incident.objects.filter(pk=breaches["first"].pk).update(involved=Involved.STAFF, subject=person)
+        assert _counts(client, person)["7.1"] == 0, person  # Helen is head and staff: two roles
+        assert _counts(client, cast.tom)["7.1"] == 1
