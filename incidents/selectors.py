@@ -11,7 +11,7 @@ tests/incidents/test_query_plans.py runs EXPLAIN on them at a realistic size).
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Case, Count, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Min, Q, Value, When
 from django.utils import timezone
 
 from accounts.audit_reads import shown
@@ -135,30 +135,52 @@ class Home:
 
 
 def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -> Home:
-    """What the home page's cards show: at most one query per card the person sees."""
+    """What the home page's cards show: at most one query per card the person sees, worked out once
+    and kept until something they read changes: under the viewer's written rules, their schools and
+    the stamp of every case those rules reach (reporting/stamps.person_stamp), and until the next
+    moment a waiting case falls overdue. Kept, the page's summary costs the stamp alone."""
+    from reporting import stamps
+    from reporting.figures_cache import kept_until
+
     user = request.user
+    cards = (("visible_to", is_staff_member), ("owned_by", is_owner), ("under_review_for", is_governor))
+    if not any(shown for _, shown in cards):
+        return Home(my_reports=[], waiting=0, overdue=0, open=0, reviews=0)
+    now = timezone.now()
+    schools = _member_schools(user)
+    rules = tuple(Incident.objects.written_rule(entry, user) if wanted else None for entry, wanted in cards)
+    parts = ("home", rules, schools, stamps.person_stamp(user.pk, schools))
+    summary = kept_until(parts, now, lambda: _home(user, is_staff_member, is_owner, is_governor, now))
+    if summary.my_reports:
+        shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
+    return summary
+
+
+def _home(user, is_staff_member: bool, is_owner: bool, is_governor: bool, now):
+    """(Home, the moment its figures next change with time alone, or None)."""
     mine = []
     if is_staff_member:
         reports = Incident.objects.visible_to(user).filter(reporter=user).order_by("-received_at", "-pk")
         mine = list(with_survivor_state(reports.only(*LIST_FIELDS))[:HOME_LIMIT])
-        if mine:
-            shown(request)  # the page shows cases: audited (accounts/audit_reads.py)
-    counts = {"waiting": 0, "overdue": 0, "open": 0}
+    counts = {"waiting": 0, "overdue": 0, "open": 0, "next_due": None}
     if is_owner:
         # Overdue from the moment the deadline passes, not from the next sweep: the home page must
-        # not say "waiting" for a case that is already late. One query for the three counts.
+        # not say "waiting" for a case that is already late (the summary is kept until the next such
+        # moment, `next_due`). One query for the counts.
         waiting = Q(status=Status.SUBMITTED)
         counts = open_owned(user).aggregate(
             waiting=Count("pk", filter=waiting),
-            overdue=Count("pk", filter=waiting & Q(response_due_at__lte=timezone.now())),
+            overdue=Count("pk", filter=waiting & Q(response_due_at__lte=now)),
             open=Count("pk"),
+            next_due=Min("response_due_at", filter=waiting & Q(response_due_at__gt=now)),
         )
     reviews = 0
     if is_governor:
         reviews = Incident.objects.under_review_for(user).filter(status=Status.GOVERNOR_REVIEW).count()
-    return Home(
+    summary = Home(
         my_reports=mine, waiting=counts["waiting"], overdue=counts["overdue"], open=counts["open"], reviews=reviews
     )
+    return summary, counts["next_due"]
 
 
 # --- Clauses -----------------------------------------------------------------------------------------------

@@ -75,6 +75,19 @@ def kept(parts: tuple, compute):
     return value
 
 
+def kept_until(parts: tuple, now: datetime, compute):
+    """As `kept`, for an answer that also changes with time alone: `compute()` gives (answer, the
+    moment it next changes or None), and the answer is not used from that moment on. Also the home
+    page's summary (incidents/selectors.home)."""
+    key = "kept-until:" + _hash(parts)
+    found = cache.get(key)
+    if found is not None and (found[0] is None or now < found[0]):
+        return found[1]
+    value, until = compute()
+    cache.set(key, (until, value), TIMEOUT)
+    return value
+
+
 def kept_html(tag: str, render) -> str:
     """The figures tagged `tag` rendered by `render()`, kept beside them."""
     key = f"html:{tag}"
