@@ -14,6 +14,8 @@ Like the template tags, nothing here queries the database: a merged report's pro
 the list (selectors.with_survivor_state); a merged report fetched otherwise costs one query.
 """
 
+from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import quote
 
 from django.template.defaultfilters import date as date_filter
@@ -146,19 +148,24 @@ _CHILD_AT_RISK = format_html('{}<span class="badge text-bg-danger">{}</span>', "
 # --- Table bodies ---------------------------------------------------------------------------------
 
 
-def queue_rows(incidents, many_schools: bool, now=None):
-    """The triage queue's rows (incidents/templates/incidents/queue.html)."""
-    url = case_urls()
-    now = now or timezone.now()
+class Clock(NamedTuple):
+    """What a case's first-response badge is worked out from (deadline_parts reads these)."""
+
+    status: str
+    acknowledged_at: datetime | None
+    response_due_at: datetime | None
+
+
+def queue_row_parts(incidents, many_schools: bool) -> list[tuple[str, Clock]]:
+    """The triage queue's rows as (markup up to the first-response cell, the case's clock): all of a
+    row but its badge, which changes with the minute (incidents/selectors.queue_page keeps these)."""
     school = "<td>{}</td>" if many_schools else "{}"
-    row = (
-        '<tr><th scope="row"><a href="{}">{}</a></th>' + school + "<td>{}{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
-    )
-    return format_html_join(
-        "",
-        row,
+    row = '<tr><th scope="row"><a href="{}">{}</a></th>' + school + "<td>{}{}</td><td>{}</td><td>{}</td><td>"
+    url = case_urls()
+    return [
         (
-            (
+            format_html(
+                row,
                 url(i.reference),
                 i.reference,
                 i.school.name if many_schools else "",
@@ -166,11 +173,22 @@ def queue_rows(incidents, many_schools: bool, now=None):
                 _CHILD_AT_RISK if i.child_at_risk else "",
                 _label(SEVERITY_LABELS, i.severity) or _NO_VALUE,
                 status_badge(i),
-                deadline_badge(i, now),
-            )
-            for i in incidents
-        ),
-    )
+            ),
+            Clock(i.status, i.acknowledged_at, i.response_due_at),
+        )
+        for i in incidents
+    ]
+
+
+def queue_lines(parts: list[tuple[str, Clock]], now=None):
+    """The queue's rows (queue.html) from queue_row_parts, each with its badge as of `now`."""
+    now = now or timezone.now()
+    return format_html_join("", "{}{}</td></tr>", ((head, deadline_badge(clock, now)) for head, clock in parts))
+
+
+def queue_rows(incidents, many_schools: bool, now=None):
+    """The triage queue's rows, worked out in one go."""
+    return queue_lines(queue_row_parts(incidents, many_schools), now)
 
 
 def my_report_rows(incidents):

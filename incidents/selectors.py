@@ -46,6 +46,12 @@ def _member_schools(user) -> list[int]:
     return sorted({s for ids in viewer.schools.values() for s in ids}) if viewer else []
 
 
+def _empty_page(page_number) -> Page:
+    page = Paginator([], PAGE_SIZE).get_page(page_number)
+    page.lines = ""
+    return page
+
+
 def _kept_page(parts: tuple, cases, page_number, lines) -> Page:
     """A page of `cases()` whose count and rows (`lines(page of cases)`, its table rows) are kept under
     `parts`: the viewer's written rule, their schools and the stamp of all the rule can reach. `cases`
@@ -83,16 +89,37 @@ def open_owned(user):
     return Incident.objects.owned_by(user).exclude(status=Status.CLOSED).exclude(status=Status.MERGED)
 
 
-def queue_page(user, filters: dict, page_number) -> Page:
-    """The triage queue: open cases, those waiting for a first response first, soonest due first."""
-    cases = open_owned(user).select_related("school")
-    for field in ("status", "category", "severity"):
-        if filters.get(field):
-            cases = cases.filter(**{field: filters[field]})
-    cases = cases.annotate(
-        waiting=Case(When(status=Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("waiting", "response_due_at", "received_at", "pk")
-    return Paginator(cases, PAGE_SIZE).get_page(page_number)
+def queue_page(user, filters: dict, page_number, many_schools: bool) -> Page:
+    """The triage queue: open cases, those waiting for a first response first, soonest due first;
+    `page.lines` are its rows (rows.queue_lines). The count and each page's rows but their
+    first-response badges are kept under the stamp of the person's schools (every relation that
+    owns a case is bound to them, incidents/access.py) and the viewer's rule; the badges, which
+    change with the minute, are written from the kept clocks at each view: one query when kept."""
+    from reporting import stamps
+
+    schools = _member_schools(user)
+    if not schools:  # owns nothing anywhere
+        return _empty_page(page_number)
+    wanted = {field: filters[field] for field in ("status", "category", "severity") if filters.get(field)}
+    parts = (
+        "queue",
+        Incident.objects.written_rule("owned_by", user),
+        schools,
+        stamps.stamp_of(schools),
+        sorted(wanted.items()),
+        many_schools,
+    )
+
+    def cases():  # built only when something is worked out
+        cases = open_owned(user).filter(**wanted).select_related("school")
+        cases = cases.annotate(
+            waiting=Case(When(status=Status.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField())
+        )
+        return cases.order_by("waiting", "response_due_at", "received_at", "pk")
+
+    page = _kept_page(parts, cases, page_number, lambda page_cases: rows.queue_row_parts(page_cases, many_schools))
+    page.lines = rows.queue_lines(page.lines)
+    return page
 
 
 def reviews_page(user, page_number) -> Page:
@@ -105,9 +132,7 @@ def reviews_page(user, page_number) -> Page:
 
     schools = _member_schools(user)
     if not schools:  # a governor of no school: nothing to list
-        page = Paginator([], PAGE_SIZE).get_page(page_number)
-        page.lines = ""
-        return page
+        return _empty_page(page_number)
     parts = ("reviews", Incident.objects.written_rule("under_review_for", user), schools, stamps.stamp_of(schools))
 
     def cases():  # built only when something is worked out

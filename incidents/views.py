@@ -376,10 +376,10 @@ def my_reports(request):
 @page("incidents:queue")
 def queue(request):
     filters = forms.QueueFilterForm(request.GET or None)
-    page = selectors.queue_page(
-        request.user, filters.cleaned_data if filters.is_valid() else {}, request.GET.get("page")
-    )
     many_schools = len({m.school_id for m in request.ctx.memberships}) > 1
+    page = selectors.queue_page(
+        request.user, filters.cleaned_data if filters.is_valid() else {}, request.GET.get("page"), many_schools
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
