@@ -169,7 +169,7 @@ def home(request, *, is_staff_member: bool, is_owner: bool, is_governor: bool) -
 
     user = request.user
     cards = (("visible_to", is_staff_member), ("owned_by", is_owner), ("under_review_for", is_governor))
-    if not any(shown for _, shown in cards):
+    if not any(wanted for _, wanted in cards):
         return Home(my_reports=[], waiting=0, overdue=0, open=0, reviews=0)
     now = timezone.now()
     schools = _member_schools(user)

@@ -186,15 +186,19 @@ def stamp_of(school_ids) -> tuple[int, int]:
 
 # The schools of a person's own reports, one index probe each (index incident_reporter_school): a
 # loose scan, so a person with thousands of reports at one school costs two probes, not a read of them.
+# With their schools (UNION: each school once), each school's rows are then summed through the index
+# figureschange_school (`school_id IN (...) OR school_id IN (subquery)` was planned as a scan of all).
 PERSON_STAMP = """
 WITH RECURSIVE reported(school_id) AS (
   SELECT min(school_id) FROM incidents_incident WHERE reporter_id = %s
   UNION ALL
   SELECT (SELECT min(i.school_id) FROM incidents_incident AS i WHERE i.reporter_id = %s AND i.school_id > r.school_id)
   FROM reported AS r WHERE r.school_id IS NOT NULL
-)
-SELECT count(*), coalesce(sum(token), 0) FROM reporting_figureschange
-WHERE school_id IN ({placeholders}) OR school_id IN (SELECT school_id FROM reported)
+), reach(school_id) AS (SELECT school_id FROM reported WHERE school_id IS NOT NULL UNION VALUES {placeholders})
+SELECT
+  coalesce(sum((SELECT count(*) FROM reporting_figureschange AS c WHERE c.school_id = reach.school_id)), 0),
+  coalesce(sum((SELECT sum(c.token) FROM reporting_figureschange AS c WHERE c.school_id = reach.school_id)), 0)
+FROM reach
 """
 
 
@@ -204,7 +208,7 @@ def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
     relation is the one row not bound to a membership, tests/incidents/test_person_stamp.py). One
     query."""
     ids = sorted({int(s) for s in school_ids} | {EVERY_SCHOOL})
-    sql = PERSON_STAMP.format(placeholders=", ".join(["%s"] * len(ids)))  # only placeholders go in
+    sql = PERSON_STAMP.format(placeholders=", ".join(["(%s)"] * len(ids)))  # only placeholders go in
     with connection.cursor() as cursor:
         cursor.execute(sql, [user_id, user_id, *ids])
         count, total = cursor.fetchone()
