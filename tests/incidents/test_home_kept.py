@@ -4,7 +4,6 @@ kind of change, and after time alone has passed a deadline, each card shows what
 afresh shows, for the head, a reporter and a governor; a case that comes to be about the viewer
 leaves their cards at once."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from incidents.models import Incident, Involved, Outcome, Status
-from tests.incidents.factories import IncidentFactory, fast_passwords, sign_in
+from tests.incidents.factories import IncidentFactory, fast_passwords
+from tests.kept_pages import main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -26,11 +26,7 @@ URL = reverse("home")
 
 
 def _cards(client, person) -> str:
-    sign_in(client, person)
-    response = client.get(URL)
-    assert response.status_code == 200
-    found = re.search(r"<main.*</main>", response.content.decode(), re.S)
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", found.group(0))
+    return main_of(client, person, URL)
 
 
 @pytest.fixture
@@ -46,22 +42,17 @@ def cases(cast):
     }
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 CHANGES = {
     "a new report": lambda cast, c: IncidentFactory(school=cast.oakfield, reporter=cast.sam),
     "triaged in bulk": lambda cast, c: Incident.objects.filter(pk=c["waiting"].pk).update(status=Status.TRIAGE),
-    "review decided in raw SQL": lambda cast, c: _raw(
+    "review decided in raw SQL": lambda cast, c: raw(
         "UPDATE incidents_incident SET status = %s WHERE id = %s", [Status.CLOSED, c["review"].pk]
     ),
     "his report elsewhere closed in bulk": lambda cast, c: Incident.objects.filter(pk=c["elsewhere"].pk).update(
         status=Status.CLOSED, outcome=Outcome.INFORMAL_ACTION
     ),
     "the head's role removed": lambda cast, c: Membership.objects.filter(user=cast.helen, role=Role.HEAD).delete(),
-    "the governor's role moved in raw SQL": lambda cast, c: _raw(
+    "the governor's role moved in raw SQL": lambda cast, c: raw(
         "UPDATE accounts_membership SET school_id = %s WHERE user_id = %s", [cast.brookside.pk, cast.gary.pk]
     ),
 }

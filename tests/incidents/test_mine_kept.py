@@ -4,8 +4,6 @@ of change, made the way some part of the system or a database prompt makes it, w
 is still a member of the school or has left it, the list served is the list worked out afresh; a
 report that comes to be about its reporter leaves their list at once."""
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -14,7 +12,8 @@ from django.urls import reverse
 
 from accounts.models import Membership
 from incidents.models import Incident, Involved, Outcome, Status
-from tests.incidents.factories import IncidentFactory, fast_passwords, sign_in
+from tests.incidents.factories import IncidentFactory, fast_passwords
+from tests.kept_pages import main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -23,11 +22,7 @@ URL = reverse("incidents:mine")
 
 
 def _rows(client, person) -> str:
-    sign_in(client, person)
-    response = client.get(URL)
-    assert response.status_code == 200
-    found = re.search(r"<main.*</main>", response.content.decode(), re.S)
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", found.group(0))
+    return main_of(client, person, URL)
 
 
 @pytest.fixture
@@ -42,30 +37,25 @@ def reports(cast):
     }
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 CHANGES = {
     "new report": lambda cast, r: IncidentFactory(school=cast.oakfield, reporter=cast.sam),
     "status in bulk": lambda cast, r: Incident.objects.filter(pk=r["open"].pk).update(status=Status.TRIAGE),
-    "closed in raw SQL": lambda cast, r: _raw(
+    "closed in raw SQL": lambda cast, r: raw(
         "UPDATE incidents_incident SET status = %s, outcome = %s WHERE id = %s",
         [Status.CLOSED, Outcome.INFORMAL_ACTION, r["open"].pk],
     ),
-    "the case it joined resolved, in raw SQL": lambda cast, r: _raw(
+    "the case it joined resolved, in raw SQL": lambda cast, r: raw(
         "UPDATE incidents_incident SET status = %s, outcome = %s WHERE id = %s",
         [Status.CLOSED, Outcome.INFORMAL_ACTION, r["survivor"].pk],
     ),
     "a report elsewhere closed in bulk": lambda cast, r: Incident.objects.filter(pk=r["brookside"].pk).update(
         status=Status.CLOSED, outcome=Outcome.INFORMAL_ACTION
     ),
-    "deleted in raw SQL": lambda cast, r: _raw("DELETE FROM incidents_incident WHERE id = %s", [r["brookside"].pk]),
+    "deleted in raw SQL": lambda cast, r: raw("DELETE FROM incidents_incident WHERE id = %s", [r["brookside"].pk]),
     "now about the reporter": lambda cast, r: Incident.objects.filter(pk=r["open"].pk).update(
         involved=Involved.STAFF, subject=cast.sam
     ),
-    "another's report handed to him in raw SQL": lambda cast, r: _raw(
+    "another's report handed to him in raw SQL": lambda cast, r: raw(
         "UPDATE incidents_incident SET reporter_id = %s WHERE id = %s", [cast.sam.pk, r["bethans"].pk]
     ),
 }

@@ -4,7 +4,6 @@ change, made the way some part of the system or a database prompt makes it, for 
 and the chair, filtered or not, the queue served is the queue worked out afresh; the badges follow
 the clock on kept rows; a case that comes to be about the head leaves their queue at once."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role
 from incidents.models import Incident, Involved, Severity, Status
-from tests.incidents.factories import IncidentFactory, fast_passwords, sign_in
+from tests.incidents.factories import IncidentFactory, fast_passwords
+from tests.kept_pages import main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -26,11 +26,7 @@ URL = reverse("incidents:queue")
 
 
 def _rows(client, person, query="") -> str:
-    sign_in(client, person)
-    response = client.get(URL + query)
-    assert response.status_code == 200
-    found = re.search(r"<main.*</main>", response.content.decode(), re.S)
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", found.group(0))
+    return main_of(client, person, URL + query)
 
 
 @pytest.fixture
@@ -44,18 +40,13 @@ def queued(cast):
     }
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 CHANGES = {
     "a new report": lambda cast, q: IncidentFactory(school=cast.oakfield, reporter=cast.sam, category="safeguarding"),
     "triaged in bulk": lambda cast, q: Incident.objects.filter(school=cast.oakfield).update(status=Status.TRIAGE),
-    "severity in raw SQL": lambda cast, q: _raw(
+    "severity in raw SQL": lambda cast, q: raw(
         "UPDATE incidents_incident SET severity = %s WHERE school_id = %s", [Severity.HIGH, cast.oakfield.pk]
     ),
-    "closed in raw SQL": lambda cast, q: _raw(
+    "closed in raw SQL": lambda cast, q: raw(
         "UPDATE incidents_incident SET status = %s, outcome = %s WHERE id IN (%s, %s, %s)",
         [Status.CLOSED, "informal_action", q["waiting"].pk, q["safeguarding"].pk, q["escalated"].pk],
     ),
@@ -65,7 +56,7 @@ CHANGES = {
     "now about the head": lambda cast, q: Incident.objects.filter(school=cast.oakfield).update(
         involved=Involved.STAFF, subject=cast.helen
     ),
-    "roles moved in raw SQL": lambda cast, q: _raw(
+    "roles moved in raw SQL": lambda cast, q: raw(
         "UPDATE accounts_membership SET school_id = %s WHERE school_id = %s AND role IN (%s, %s, %s)",
         [cast.brookside.pk, cast.oakfield.pk, Role.HEAD, Role.DSL, Role.CHAIR],
     ),

@@ -4,8 +4,6 @@ some part of the system or a database prompt makes it, the list served is the li
 afresh; the subject of a case never gets a list kept for a colleague; a governor of two schools sees
 a change at either."""
 
-import re
-
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -14,7 +12,8 @@ from django.urls import reverse
 
 from accounts.models import Membership, Role
 from incidents.models import GovernorReview, Incident, Involved, Outcome, ReviewDecision, Status
-from tests.incidents.factories import IncidentFactory, fast_passwords, sign_in
+from tests.incidents.factories import IncidentFactory, fast_passwords
+from tests.kept_pages import main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -23,12 +22,7 @@ URL = reverse("incidents:reviews")
 
 
 def _rows(client, person) -> str:
-    sign_in(client, person)
-    response = client.get(URL)
-    assert response.status_code == 200
-    html = response.content.decode()
-    found = re.search(r"<main.*</main>", html, re.S)
-    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", found.group(0))
+    return main_of(client, person, URL)
 
 
 def _in_review(cast, school=None, **fields):
@@ -50,17 +44,12 @@ def listed(cast):
     return cases
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 CHANGES = {
     "new case in review": lambda cast, c: _in_review(cast),
     "outcome in bulk": lambda cast, c: Incident.objects.filter(pk=c["waiting"].pk).update(
         outcome=Outcome.INFORMAL_ACTION
     ),
-    "closed in raw SQL": lambda cast, c: _raw(
+    "closed in raw SQL": lambda cast, c: raw(
         "UPDATE incidents_incident SET status = %s WHERE id = %s", [Status.CLOSED, c["waiting"].pk]
     ),
     "upheld in bulk": lambda cast, c: (
@@ -69,7 +58,7 @@ CHANGES = {
             [GovernorReview(incident=c["waiting"], decision=ReviewDecision.UPHOLD, decided_by=cast.carol)]
         ),
     ),
-    "moved to another school in raw SQL": lambda cast, c: _raw(
+    "moved to another school in raw SQL": lambda cast, c: raw(
         "UPDATE incidents_incident SET school_id = %s WHERE id = %s", [cast.brookside.pk, c["waiting"].pk]
     ),
     "brought from another school in bulk": lambda cast, c: Incident.objects.filter(pk=c["elsewhere"].pk).update(

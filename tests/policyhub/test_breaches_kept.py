@@ -8,11 +8,11 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.urls import reverse
 
 from incidents.models import Incident, Involved, Outcome, Status
 from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
+from tests.kept_pages import raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -47,25 +47,20 @@ def breaches(cast):
     return {"clauses": clauses, "first": breach("7.1"), "second": breach("7.2"), "breach": breach}
 
 
-def _raw(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 CHANGES = {
     "a new breach": lambda cast, b: b["breach"]("7.3"),
     "found not a breach, in bulk": lambda cast, b: Incident.objects.filter(pk=b["first"].pk).update(
         outcome=Outcome.NO_BREACH
     ),
-    "reopened in raw SQL": lambda cast, b: _raw(
+    "reopened in raw SQL": lambda cast, b: raw(
         "UPDATE incidents_incident SET status = %s WHERE id = %s", [Status.INVESTIGATING, b["second"].pk]
     ),
     "a clause no longer cited": lambda cast, b: b["first"].clauses.clear(),
-    "a clause cited in raw SQL": lambda cast, b: _raw(
+    "a clause cited in raw SQL": lambda cast, b: raw(
         "INSERT INTO incidents_incident_clauses (incident_id, clause_id) VALUES (%s, %s)",
         [b["first"].pk, b["clauses"]["7.3"].pk],
     ),
-    "moved to another school in raw SQL": lambda cast, b: _raw(
+    "moved to another school in raw SQL": lambda cast, b: raw(
         "UPDATE incidents_incident SET school_id = %s, reporter_id = %s WHERE id = %s",
         [cast.brookside.pk, cast.bethan.pk, b["second"].pk],
     ),
