@@ -186,11 +186,6 @@ def queue_lines(parts: list[tuple[str, Clock]], now=None):
     return format_html_join("", "{}{}</td></tr>", ((head, deadline_badge(clock, now)) for head, clock in parts))
 
 
-def queue_rows(incidents, many_schools: bool, now=None):
-    """The triage queue's rows, worked out in one go."""
-    return queue_lines(queue_row_parts(incidents, many_schools), now)
-
-
 def my_report_rows(incidents):
     """A reporter's own reports (my_reports.html)."""
     url = case_urls()

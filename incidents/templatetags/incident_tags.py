@@ -38,9 +38,6 @@ def status_badge(incident):
 
 # One tag per list: the rows of the whole table body or list, written in Python (incidents/rows.py).
 for _rows in (
-    rows.queue_rows,
-    rows.my_report_rows,
-    rows.review_rows,
     rows.home_report_items,
     rows.citing_items,
     rows.person_items,

@@ -9,15 +9,13 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
 from incidents.models import Incident, Involved, Outcome, Status
 from tests.incidents.factories import IncidentFactory, fast_passwords
-from tests.kept_pages import main_of, raw
+from tests.kept_pages import assert_a_kept_view_reads_only_the_stamp, kept_then_fresh, main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -61,16 +59,7 @@ CHANGES = {
 @pytest.mark.parametrize("change", CHANGES)
 def test_after_each_change_the_kept_cards_are_those_worked_out_afresh(client, cast, cases, change):
     viewers = (cast.helen, cast.sam, cast.gary)
-    before = {user.pk: _cards(client, user) for user in viewers}  # kept
-    CHANGES[change](cast, cases)
-    moved = False
-    for user in viewers:
-        kept = _cards(client, user)
-        cache.clear()
-        fresh = _cards(client, user)
-        assert kept == fresh, (change, user)
-        moved |= fresh != before[user.pk]
-        _cards(client, user)  # kept again for the next viewer's turn
+    moved = kept_then_fresh(lambda user: _cards(client, user), viewers, lambda: CHANGES[change](cast, cases))
     assert moved, f"{change} changed nothing the cards show: it tests nothing"
 
 
@@ -100,10 +89,4 @@ def test_a_case_about_the_viewer_leaves_their_cards_whatever_roles_they_hold(cli
 
 
 def test_the_kept_cards_read_no_case_table_but_the_stamp(client, cast, cases):
-    _cards(client, cast.helen)
-    with CaptureQueriesContext(connection) as queries:
-        _cards(client, cast.helen)
-    statements = [q["sql"] for q in queries.captured_queries]
-    stamp = [sql for sql in statements if "reporting_figureschange" in sql]
-    assert len(stamp) == 1, statements
-    assert not [sql for sql in statements if "incidents_incident" in sql and sql not in stamp], statements
+    assert_a_kept_view_reads_only_the_stamp(lambda: _cards(client, cast.helen), stamp_reads_cases=True)

@@ -6,14 +6,12 @@ report that comes to be about its reporter leaves their list at once."""
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership
 from incidents.models import Incident, Involved, Outcome, Status
 from tests.incidents.factories import IncidentFactory, fast_passwords
-from tests.kept_pages import main_of, raw
+from tests.kept_pages import assert_a_kept_view_reads_only_the_stamp, main_of, raw
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]
 _fixtures = (fast_passwords,)
@@ -85,10 +83,4 @@ def test_a_report_about_its_reporter_leaves_the_list_whatever_roles_they_hold(cl
 
 
 def test_the_kept_list_reads_only_the_stamp(client, cast, reports):
-    _rows(client, cast.sam)
-    with CaptureQueriesContext(connection) as queries:
-        _rows(client, cast.sam)
-    statements = [q["sql"] for q in queries.captured_queries]
-    stamp = [sql for sql in statements if "reporting_figureschange" in sql]
-    assert len(stamp) == 1, statements
-    assert not [sql for sql in statements if "incidents_incident" in sql and sql not in stamp], statements
+    assert_a_kept_view_reads_only_the_stamp(lambda: _rows(client, cast.sam), stamp_reads_cases=True)
