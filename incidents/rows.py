@@ -21,7 +21,8 @@ from urllib.parse import quote
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from . import merging
 from .deadlines import format_duration, format_local
@@ -101,45 +102,83 @@ def deadline_parts(incident, now=None) -> dict:
         return {"tone": "success", "label": "Acknowledged", "detail": ""}
     if due is None:
         return {"tone": "secondary", "label": "Due time being worked out", "detail": ""}
-    left = due - now
-    if left.total_seconds() <= 0:
-        late = format_duration(_minutes(-left))
-        return {
-            "tone": "danger",
-            "label": f"Overdue by {late}",
-            "detail": f"was due {format_local(due)}",
-            "due_iso": due.isoformat(),
-        }
-    tone = "warning" if left.total_seconds() < DUE_SOON_SECONDS else "info"
+    tone, label, overdue = _due_state(due, now)
     return {
         "tone": tone,
-        "label": f"{format_duration(_minutes(left))} left",
-        "detail": f"due {format_local(due)}",
+        "label": label,
+        "detail": f"{'was due' if overdue else 'due'} {format_local(due)}",
         "due_iso": due.isoformat(),
     }
 
 
-def _minutes(delta):
-    return timezone.timedelta(minutes=max(1, int(delta.total_seconds() // 60)))
+def _due_state(due, now) -> tuple[str, str, bool]:
+    """(tone, label, overdue) of a waiting case due at `due`, at `now`: overdue from the very moment
+    it is due; a warning under DUE_SOON_SECONDS; whole minutes, at least one."""
+    left = (due - now).total_seconds()
+    if left <= 0:
+        return "danger", f"Overdue by {format_duration(_minutes(-left))}", True
+    return ("warning" if left < DUE_SOON_SECONDS else "info"), f"{format_duration(_minutes(left))} left", False
+
+
+def _minutes(seconds: float):
+    return timezone.timedelta(minutes=max(1, int(seconds // 60)))
 
 
 _BADGE = '<span class="badge text-bg-{}">{}</span>'
-_DUE_BADGE = '<span class="badge text-bg-{}" data-due="{}">{}</span>'
 _DETAIL = ' <span class="small text-body-secondary">{}</span>'
+
+
+class Badge(NamedTuple):
+    """A case's first-response badge, written as far as it can be before the moment it is shown:
+    `fixed` is the whole badge when time does not change it (acknowledged, due time being worked
+    out); otherwise the due time's pieces, escaped, and `at(now)` adds the tone and time left.
+    Kept with the triage queue's rows (incidents/selectors.queue_page), so a kept page writes only
+    what changes with the minute."""
+
+    fixed: str
+    due: datetime | None = None
+    due_iso: str = ""
+    due_detail: str = ""  # ' <span ...>due Tue 26 May 17:00</span>'
+    late_detail: str = ""  # ' <span ...>was due Tue 26 May 17:00</span>'
+
+    def at(self, now) -> SafeString:
+        if self.due is None:
+            return self.fixed
+        tone, label, overdue = _due_state(self.due, now)
+        detail = self.late_detail if overdue else self.due_detail
+        # Every piece is escaped: the tone is one of three words, the label digits and units
+        # (escaped all the same), the due time and its details were escaped by badge().
+        return SafeString(
+            f'<span class="badge text-bg-{tone}" data-due="{self.due_iso}">{escape(label)}</span>{detail}'
+        )
+
+
+def badge(incident) -> Badge:
+    """The first-response badge of a case (or of anything with its `status`, `acknowledged_at` and
+    `response_due_at`), ready for `.at(now)`. The rule is deadline_parts'."""
+    if incident.acknowledged_at is not None or incident.status != Status.SUBMITTED:
+        return Badge(_ACKNOWLEDGED)
+    due = incident.response_due_at
+    if due is None:
+        return Badge(_BEING_WORKED_OUT)
+    when = format_local(due)
+    return Badge(
+        "",
+        due,
+        conditional_escape(due.isoformat()),
+        format_html(_DETAIL, f"due {when}"),
+        format_html(_DETAIL, f"was due {when}"),
+    )
+
+
+_ACKNOWLEDGED = format_html(_BADGE, "success", "Acknowledged")
+_BEING_WORKED_OUT = format_html(_BADGE, "secondary", "Due time being worked out")
 
 
 def deadline_badge(incident, now=None):
     """The first-response badge (deadline_parts), with `data-due` for the page's countdown script
-    and the due time beside it. One format_html call."""
-    parts = deadline_parts(incident, now)
-    due_iso, detail = parts.get("due_iso"), parts["detail"]
-    if due_iso:
-        if detail:
-            return format_html(_DUE_BADGE + _DETAIL, parts["tone"], due_iso, parts["label"], detail)
-        return format_html(_DUE_BADGE, parts["tone"], due_iso, parts["label"])
-    if detail:
-        return format_html(_BADGE + _DETAIL, parts["tone"], parts["label"], detail)
-    return format_html(_BADGE, parts["tone"], parts["label"])
+    and the due time beside it."""
+    return badge(incident).at(now or timezone.now())
 
 
 _CHILD_AT_RISK = format_html('{}<span class="badge text-bg-danger">{}</span>', " ", "Child at risk")
@@ -148,17 +187,10 @@ _CHILD_AT_RISK = format_html('{}<span class="badge text-bg-danger">{}</span>', "
 # --- Table bodies ---------------------------------------------------------------------------------
 
 
-class Clock(NamedTuple):
-    """What a case's first-response badge is worked out from (deadline_parts reads these)."""
-
-    status: str
-    acknowledged_at: datetime | None
-    response_due_at: datetime | None
-
-
-def queue_row_parts(incidents, many_schools: bool) -> list[tuple[str, Clock]]:
-    """The triage queue's rows as (markup up to the first-response cell, the case's clock): all of a
-    row but its badge, which changes with the minute (incidents/selectors.queue_page keeps these)."""
+def queue_row_parts(incidents, many_schools: bool) -> list[tuple[str, Badge]]:
+    """The triage queue's rows as (markup up to the first-response cell, the case's badge made
+    ready): all of a row but what changes with the minute (incidents/selectors.queue_page keeps
+    these)."""
     school = "<td>{}</td>" if many_schools else "{}"
     row = '<tr><th scope="row"><a href="{}">{}</a></th>' + school + "<td>{}{}</td><td>{}</td><td>{}</td><td>"
     url = case_urls()
@@ -174,16 +206,17 @@ def queue_row_parts(incidents, many_schools: bool) -> list[tuple[str, Clock]]:
                 _label(SEVERITY_LABELS, i.severity) or _NO_VALUE,
                 status_badge(i),
             ),
-            Clock(i.status, i.acknowledged_at, i.response_due_at),
+            badge(i),
         )
         for i in incidents
     ]
 
 
-def queue_lines(parts: list[tuple[str, Clock]], now=None):
-    """The queue's rows (queue.html) from queue_row_parts, each with its badge as of `now`."""
+def queue_lines(parts: list[tuple[str, Badge]], now=None) -> SafeString:
+    """The queue's rows (queue.html) from queue_row_parts, each with its badge as of `now`: pieces
+    escaped when they were written, joined."""
     now = now or timezone.now()
-    return format_html_join("", "{}{}</td></tr>", ((head, deadline_badge(clock, now)) for head, clock in parts))
+    return SafeString("".join(f"{head}{kept.at(now)}</td></tr>" for head, kept in parts))
 
 
 def my_report_rows(incidents):

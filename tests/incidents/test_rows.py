@@ -291,3 +291,42 @@ def test_the_deadline_badge_says_how_long_is_left(cast, frozen, due, acknowledge
     assert f'class="badge text-bg-{tone}"' in badge and f">{label}</span>" in badge
     assert (f'<span class="small text-body-secondary">{detail}</span>' in badge) is bool(detail)
     assert ("data-due=" in badge) is (due is not None and not acknowledged)
+
+
+def _old_badge(incident, now) -> str:
+    tag = OLD.from_string("{% load old_rows %}{% old_deadline_badge incident now %}")
+    return _normal(tag.render(Context({"incident": incident, "now": now})))
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [
+        timedelta(days=3, hours=1, minutes=59, seconds=59),
+        timedelta(hours=4, seconds=1),
+        timedelta(hours=4),  # the warning starts
+        timedelta(hours=4, seconds=-1),
+        timedelta(minutes=2),
+        timedelta(minutes=1, seconds=59),
+        timedelta(seconds=61),
+        timedelta(seconds=1),
+        timedelta(0),  # overdue from the very moment it is due
+        timedelta(seconds=-1),
+        timedelta(seconds=-119),
+        timedelta(hours=-25, minutes=-1),
+    ],
+)
+def test_a_kept_badge_at_any_moment_is_the_old_markup(offset):
+    """The queue keeps each row's badge made ready (rows.badge) and finishes it at each view: at
+    every moment, the same markup as the old template over deadline_parts."""
+    due = NOW + timedelta(hours=9, minutes=7, seconds=13)
+    clock = SimpleNamespace(status=Status.SUBMITTED, acknowledged_at=None, response_due_at=due)
+    now = due - offset
+    kept = rows.badge(clock)
+    assert _normal(kept.at(now)) == _old_badge(clock, now)
+    assert kept.at(now) == rows.deadline_badge(clock, now)
+    for fixed in (
+        SimpleNamespace(status=Status.SUBMITTED, acknowledged_at=None, response_due_at=None),
+        SimpleNamespace(status=Status.SUBMITTED, acknowledged_at=NOW, response_due_at=due),
+        SimpleNamespace(status=Status.TRIAGE, acknowledged_at=None, response_due_at=due),
+    ):
+        assert _normal(rows.badge(fixed).at(now)) == _old_badge(fixed, now)
