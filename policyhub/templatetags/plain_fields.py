@@ -3,9 +3,12 @@ page around them: a <select> renders one template per option, which was most of 
 filter form (docs/performance.md). The markup is the same as `{{ field }}` (tests/policyhub/test_plain_fields.py
 compares the two)."""
 
+from functools import lru_cache
+
 from django import template
 from django.forms import Select
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeData, mark_safe
 
 register = template.Library()
 
@@ -20,13 +23,27 @@ def plain_select(field):
     attrs = {"name": field.html_name, **widget.attrs, **field.build_widget_attrs({}, widget)}
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
-    selected = set(widget.format_value(field.value()))
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, " selected" if str(value) in selected else "", label) for value, label in choices),
+    selected = tuple(sorted(set(widget.format_value(field.value()))))
+    # The options are the same for every page with the same choices and selection: written once.
+    options = _options(
+        tuple((str(value), str(label), isinstance(label, SafeData)) for value, label in choices), selected
     )
     return format_html("<select{}>{}</select>", _attributes(attrs), options)
+
+
+@lru_cache(maxsize=1024)
+def _options(choices: tuple, selected: tuple) -> str:
+    """The <option>s of `choices` ((value, label, label marked safe)), as the widget's template writes
+    them. The key holds each label's text and whether it was marked safe, so an entry is the markup
+    for exactly those labels."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, " selected" if value in selected else "", mark_safe(label) if safe else label)  # noqa: S308
+            for value, label, safe in choices
+        ),
+    )
 
 
 def _attributes(attrs: dict):

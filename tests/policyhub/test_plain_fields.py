@@ -42,3 +42,20 @@ def test_grouped_and_multiple_choices_fall_back_to_the_widget():
     form = Odd({"many": ["m"]})
     assert plain_select(form["grouped"]) == str(form["grouped"])
     assert plain_select(form["many"]) == str(form["many"])
+
+
+def test_written_options_are_kept_per_label_text_and_safety():
+    """The options are written once per choices and selection: a label marked safe and the same
+    text not marked safe are two entries, each rendered as Django renders it."""
+    from django.utils.safestring import mark_safe
+
+    def form(label):
+        class One(forms.Form):
+            pick = forms.ChoiceField(choices=[("x", label)])
+
+        return One({"pick": "x"})
+
+    plain, safe = form("<i>x</i>")["pick"], form(mark_safe("<i>x</i>"))["pick"]  # noqa: S308
+    for field in (plain, safe, plain):
+        assert parse_html(plain_select(field)) == parse_html(str(field))
+    assert "&lt;i&gt;" in plain_select(plain) and "<i>x</i>" in plain_select(safe)
