@@ -30,12 +30,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditAction, AuditEvent, AuditSeal
+from .prepared import PreparedInsert
 
 log = logging.getLogger("policyhub.audit")
 
 GENESIS = "0" * 64
 SEAL_LOCK = 7243001  # pg_advisory_xact_lock key: one sealer at a time
 SEAL_MARGIN = timedelta(seconds=60)  # leave in-flight transactions time to commit before sealing
+_INSERT = PreparedInsert(AuditEvent)
 
 
 def client_ip(request) -> str | None:
@@ -86,7 +88,7 @@ def record(
         school_id=school_id,
         detail=detail,
     )
-    event.save(force_insert=True)
+    _INSERT.save(event)  # event.save(force_insert=True), its SQL written once (accounts/prepared.py)
     return event
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.sql import InsertQuery
 
 # Values no id ever takes: each must appear exactly once among the compiled query's parameters.
 _MARKERS = tuple(-7_300_001 - i for i in range(8))
@@ -77,3 +78,48 @@ class PreparedRow:
     def get(self, value):
         rows = self.query.rows(value)
         return self.model.from_db(connection.alias, self.columns, rows[0]) if rows else None
+
+
+class PreparedInsert:
+    """`instance.save(force_insert=True)` for new rows of one model, from the INSERT Django writes for
+    it, once per thread and database: the audit row most pages write (accounts/audit.record), whose
+    building through the model's save() cost more than the insert itself. Each call prepares the
+    values as the insert compiler does (`get_db_prep_save` of `pre_save`), runs the SQL and gives the
+    instance its new id. No save signals are sent: for a model nothing listens to."""
+
+    def __init__(self, model):
+        self.model = model
+        self.fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+        self._local = threading.local()
+
+    def _sql(self) -> str:
+        per_db = getattr(self._local, "per_db", None)
+        if per_db is None:
+            per_db = self._local.per_db = {}
+        key = (connection.alias, connection.vendor)
+        if key not in per_db:
+            query = InsertQuery(self.model)
+            query.insert_values(self.fields, [self.model()])
+            compiler = query.get_compiler(connection=connection)
+            compiler.returning_fields = [self.model._meta.pk]
+            ((sql, params),) = compiler.as_sql()
+            if len(params) != len(self.fields):
+                raise ValueError(f"{self.model.__name__}: one parameter per field expected: {params!r}")
+            per_db[key] = sql
+        return per_db[key]
+
+    def save(self, instance) -> None:
+        if instance.pk is not None:
+            raise ValueError("PreparedInsert writes new rows only")
+        sql = self._sql()
+        params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in self.fields]
+        meta = self.model._meta
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if connection.features.can_return_columns_from_insert:
+                new_id = cursor.fetchone()[0]
+            else:
+                new_id = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+        instance.pk = new_id
+        instance._state.adding = False
+        instance._state.db = connection.alias

@@ -63,3 +63,37 @@ def test_a_shape_whose_values_are_not_each_one_parameter_is_refused(cast):
     twice = Prepared(lambda pk: School.objects.filter(Q(pk=pk) | Q(trust_id=pk)), 1)
     with pytest.raises(ValueError, match="not one parameter"):
         twice.rows(cast.oakfield.pk)
+
+
+def _stored(event_id) -> dict:
+    from django.forms.models import model_to_dict
+
+    from accounts.models import AuditEvent
+
+    row = AuditEvent.objects.get(pk=event_id)
+    return {**model_to_dict(row, exclude=["id"]), "at": row.at}
+
+
+def test_the_audit_row_written_from_prepared_sql_is_the_one_save_writes(cast):
+    """accounts/audit.record writes through PreparedInsert: every column as the model's own save()
+    stores it, whatever the values (no school, an IPv6 address, nested and non-ASCII detail)."""
+    from django.utils import timezone
+
+    from accounts.models import AuditAction, AuditEvent
+    from accounts.prepared import PreparedInsert
+
+    insert = PreparedInsert(AuditEvent)
+    at = timezone.now().replace(microsecond=123456)
+    for values in (
+        {"actor": cast.helen, "actor_email": cast.helen.email, "school_id": cast.oakfield.pk, "ip": "192.0.2.7"},
+        {"actor": None, "school_id": None, "ip": None, "detail": {}},
+        {"ip": "2001:db8::1", "detail": {"incident": 42, "fields": ["a", "é"], "nested": {"n": None, "ok": True}}},
+    ):
+        fields = {"at": at, "action": AuditAction.VIEW, "object_type": "incident", "object_ref": "OAK-X", **values}
+        through_save, prepared = AuditEvent(**fields), AuditEvent(**fields)
+        through_save.save(force_insert=True)
+        insert.save(prepared)
+        assert prepared.pk is not None and prepared.pk > through_save.pk and not prepared._state.adding
+        assert _stored(prepared.pk) == _stored(through_save.pk)
+    with pytest.raises(ValueError, match="new rows only"):
+        insert.save(prepared)
