@@ -1,17 +1,44 @@
 """Who is signed in: Django's ModelBackend, with the one look-up every signed-in request makes (the
 person by id, from the session) written once per thread (accounts/prepared.py) instead of built and
 compiled by the ORM each time. Same row, same checks (`user_can_authenticate`: an inactive person is
-nobody). Password checks are ModelBackend's."""
+nobody). Password checks are ModelBackend's.
+
+The person's memberships (with their schools and trusts), which every signed-in page reads next
+(accounts/middleware.SchoolContext), come in the same query: one row per membership, the person's
+columns on each (a LEFT JOIN, so a person without any still has their row). They are put on the
+person as `memberships_fetched`, which memberships_of() gives instead of querying again."""
 
 from django.contrib.auth.backends import ModelBackend
+from django.db import connection
 
-from .models import User
-from .prepared import PreparedRow
+from .middleware import membership_columns, membership_from
+from .models import Membership, User
+from .prepared import Prepared
 
-_PERSON = PreparedRow(User)
+_USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
+_MEMBERSHIP_ID = membership_columns().index("id")
+
+
+def _person_with_memberships(user_id):
+    """The person's row with each of their memberships, in Membership's order (then by id)."""
+    order = [f"memberships__{name}" for name in [*Membership._meta.ordering, "pk"]]
+    person = User.objects.filter(pk=user_id)
+    return person.values_list(*_USER_COLUMNS, *membership_columns("memberships__")).order_by(*order)
+
+
+_PERSON = Prepared(_person_with_memberships, 1)
 
 
 class PersonBackend(ModelBackend):
     def get_user(self, user_id):
-        user = _PERSON.get(user_id)
-        return user if user is not None and self.user_can_authenticate(user) else None
+        rows = _PERSON.rows(user_id)
+        if not rows:
+            return None
+        n = len(_USER_COLUMNS)
+        user = User.from_db(connection.alias, _USER_COLUMNS, rows[0][:n])
+        if not self.user_can_authenticate(user):
+            return None
+        # Membership.objects.for_user(user): an active person's memberships (a row whose membership
+        # id is NULL is the LEFT JOIN's: none).
+        user.memberships_fetched = [membership_from(row[n:]) for row in rows if row[n + _MEMBERSHIP_ID] is not None]
+        return user

@@ -11,31 +11,44 @@ def _columns(model) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields]
 
 
+def membership_columns(prefix: str = "") -> list[str]:
+    """The columns a membership is built from (membership_from): its own, its school's, the school's
+    trust's, each name behind `prefix` (e.g. "memberships__" from the person)."""
+    return [
+        *(f"{prefix}{name}" for name in _columns(Membership)),
+        *(f"{prefix}school__{name}" for name in _columns(School)),
+        *(f"{prefix}school__trust__{name}" for name in _columns(Trust)),
+    ]
+
+
 def _memberships(user_id):
     """Membership.objects.for_user(user) with its school and trust, as rows (accounts/prepared.py)."""
-    return Membership.objects.filter(user_id=user_id, user__is_active=True).values_list(
-        *_columns(Membership),
-        *(f"school__{name}" for name in _columns(School)),
-        *(f"school__trust__{name}" for name in _columns(Trust)),
-    )
+    return Membership.objects.filter(user_id=user_id, user__is_active=True).values_list(*membership_columns())
 
 
 _MEMBERSHIPS = Prepared(_memberships, 1)
 
 
+def membership_from(row) -> Membership:
+    """A Membership with its school and the school's trust loaded, from the values of
+    membership_columns() (as the ORM would build them)."""
+    m, s = len(_columns(Membership)), len(_columns(School))
+    membership = Membership.from_db(connection.alias, _columns(Membership), row[:m])
+    school = School.from_db(connection.alias, _columns(School), row[m : m + s])
+    if school.trust_id is not None:
+        school.trust = Trust.from_db(connection.alias, _columns(Trust), row[m + s :])
+    membership.school = school
+    return membership
+
+
 def memberships_of(user) -> list[Membership]:
     """What `Membership.objects.for_user(user)` gives (each with its school and the school's trust
-    loaded), from SQL the ORM wrote once: the one query every signed-in page runs for the person."""
-    m, s = len(_columns(Membership)), len(_columns(School))
-    found = []
-    for row in _MEMBERSHIPS.rows(user.pk):
-        membership = Membership.from_db(connection.alias, _columns(Membership), row[:m])
-        school = School.from_db(connection.alias, _columns(School), row[m : m + s])
-        if school.trust_id is not None:
-            school.trust = Trust.from_db(connection.alias, _columns(Trust), row[m + s :])
-        membership.school = school
-        found.append(membership)
-    return found
+    loaded), from SQL the ORM wrote once; no query of its own when the person was looked up with
+    them in this request (accounts/backends.py: one query for both on every signed-in page)."""
+    fetched = getattr(user, "memberships_fetched", None)
+    if fetched is not None:
+        return list(fetched)
+    return [membership_from(row) for row in _MEMBERSHIPS.rows(user.pk)]
 
 
 class SchoolContext:

@@ -124,6 +124,34 @@ def test_the_person_is_the_one_modelbackend_gives_in_one_query(cast):
         assert ours._state.adding is False and ours._state.db == "default"
 
 
+def test_the_persons_memberships_come_with_them_as_for_user_gives_them(cast):
+    """One query for the person and their memberships (school and trust loaded, Membership's order);
+    memberships_of() then asks nothing more. A person with no membership, or at a school without a
+    trust, too."""
+    from accounts.middleware import memberships_of
+    from accounts.models import Membership, Role, User
+    from tests.factories import SchoolFactory
+
+    lone = SchoolFactory(trust=None, name="Aardvark Lone School", slug="lone", code="LON", urn="100009")
+    Membership.objects.create(user=cast.helen, school=lone, role=Role.GOVERNOR)
+    Membership.objects.create(user=cast.helen, school=cast.brookside, role=Role.DSL)
+    nobody = User.objects.create_user(email="nobody@example.org", password="a long passphrase for nobody 1")
+    for user in (cast.helen, cast.sam, cast.olive, nobody):
+        expected = list(Membership.objects.for_user(user))
+        with CaptureQueriesContext(connection) as queries:
+            person = PersonBackend().get_user(user.pk)
+            found = memberships_of(person)
+            seen = [(m.school.name, m.school.trust.name if m.school.trust_id else None) for m in found]
+        assert len(queries) == 1
+        assert _fields(person) == _fields(ModelBackend().get_user(user.pk))
+        assert [_fields(m) for m in found] == [_fields(m) for m in expected]
+        assert [_fields(m.school) for m in found] == [_fields(m.school) for m in expected]
+        assert seen == [(m.school.name, m.school.trust.name if m.school.trust_id else None) for m in expected]
+        assert len(found) == Membership.objects.filter(user=user).count()
+    assert len(memberships_of(PersonBackend().get_user(cast.helen.pk))) >= 3
+    assert memberships_of(PersonBackend().get_user(nobody.pk)) == []
+
+
 def test_an_inactive_or_missing_person_is_nobody(cast):
     cast.sam.is_active = False
     cast.sam.save()

@@ -94,6 +94,13 @@ def test_memberships_are_fetched_once_per_request(client, cast):
         client.get(url)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
-        # One fetch; the visibility rules reuse it (subqueries about a case's subject are not fetches).
-        fetches = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "accounts_membership".')]
+        # One fetch, with the person (accounts/backends.py); the visibility rules reuse it
+        # (subqueries about a case's subject are not fetches).
+        fetches = [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].startswith('SELECT "accounts_membership".')
+            or (q["sql"].startswith('SELECT "accounts_user".') and 'JOIN "accounts_membership"' in q["sql"])
+        ]
         assert len(fetches) == 1, (url, fetches)
+        assert not any(q["sql"].startswith('SELECT "accounts_membership".') for q in queries.captured_queries)
