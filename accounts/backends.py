@@ -6,10 +6,14 @@ nobody). Password checks are ModelBackend's.
 The person's memberships (with their schools and trusts), which every signed-in page reads next
 (accounts/middleware.SchoolContext), come in the same query: one row per membership, the person's
 columns on each (a LEFT JOIN, so a person without any still has their row). They are put on the
-person as `memberships_fetched`, which memberships_of() gives instead of querying again."""
+person as `memberships_fetched`, which memberships_of() gives instead of querying again; and
+whether they have a confirmed authenticator app, as `authenticator_fetched`, which
+two_factor.TwoFactorMiddleware reads before the view (views that change it ask the database)."""
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
+from django.db.models import Exists, OuterRef
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .middleware import membership_columns, membership_from
 from .models import Membership, User
@@ -20,10 +24,14 @@ _MEMBERSHIP_ID = membership_columns().index("id")
 
 
 def _person_with_memberships(user_id):
-    """The person's row with each of their memberships, in Membership's order (then by id)."""
+    """The person's row, whether they have a confirmed authenticator, and each of their memberships,
+    in Membership's order (then by id)."""
     order = [f"memberships__{name}" for name in [*Membership._meta.ordering, "pk"]]
-    person = User.objects.filter(pk=user_id)
-    return person.values_list(*_USER_COLUMNS, *membership_columns("memberships__")).order_by(*order)
+    person = User.objects.filter(pk=user_id).annotate(
+        has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+    )
+    columns = [*_USER_COLUMNS, "has_authenticator", *membership_columns("memberships__")]
+    return person.values_list(*columns).order_by(*order)
 
 
 _PERSON = Prepared(_person_with_memberships, 1)
@@ -38,6 +46,9 @@ class PersonBackend(ModelBackend):
         user = User.from_db(connection.alias, _USER_COLUMNS, rows[0][:n])
         if not self.user_can_authenticate(user):
             return None
+        # two_factor.TwoFactorMiddleware asks it of every person not yet verified (staff without one).
+        user.authenticator_fetched = bool(rows[0][n])
+        n += 1
         # Membership.objects.for_user(user): an active person's memberships (a row whose membership
         # id is NULL is the LEFT JOIN's: none).
         user.memberships_fetched = [membership_from(row[n:]) for row in rows if row[n + _MEMBERSHIP_ID] is not None]

@@ -110,7 +110,10 @@ class TwoFactorMiddleware:
             return None
         ctx = getattr(request, "ctx", None)
         required = must_use_two_factor(user, ctx.memberships if ctx is not None else None)
-        enrolled = has_authenticator(user)
+        # Before the view: as looked up with the person at the start of this request (accounts/backends.py).
+        enrolled = getattr(user, "authenticator_fetched", None)
+        if enrolled is None:
+            enrolled = has_authenticator(user)
         if not (required or enrolled):
             return None
         target = reverse("two_factor_verify" if enrolled else "two_factor_setup")

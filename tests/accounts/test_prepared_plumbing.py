@@ -258,3 +258,21 @@ def test_a_verified_session_opens_pages_and_a_removed_device_closes_them(client,
     device.delete()
     response = client.get(reverse("incidents:queue"))
     assert response.status_code == 302  # back to the two-factor pages
+
+
+def test_whether_the_person_has_an_authenticator_comes_with_them(client, cast):
+    """accounts/backends.py answers has_authenticator() in the person's query; the two-factor check
+    before each view reads it: a staff member without an app costs no query of the device table."""
+    from accounts.two_factor import has_authenticator
+
+    TOTPDevice.objects.create(user=cast.sam, name="pending", confirmed=False)
+    for user in (cast.sam, cast.dina):
+        assert PersonBackend().get_user(user.pk).authenticator_fetched is has_authenticator(user) is False
+    TOTPDevice.objects.create(user=cast.dina, name="Authenticator app", confirmed=True)
+    assert PersonBackend().get_user(cast.dina.pk).authenticator_fetched is has_authenticator(cast.dina) is True
+
+    client.force_login(cast.sam)
+    client.get(reverse("incidents:mine"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("incidents:mine")).status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if 'FROM "otp_totp_totpdevice"' in q["sql"].split("EXISTS")[0]]
