@@ -46,19 +46,23 @@ class Prepared:
                 if params.count(marker) != 1:
                     raise ValueError(f"a marker of {self.build.__qualname__} is not one parameter: {params!r}")
                 positions.append(params.index(marker))
-            per_db[key] = (sql, params, positions, compiler)
+            # The compiler's converters for the selected columns (as results_iter finds them on each call).
+            converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+            per_db[key] = (sql, params, positions, compiler, converters)
         return per_db[key]
 
     def rows(self, *values) -> list:
         """The rows of the query built with `values`, as its values_list() would give them."""
-        sql, params, positions, compiler = self._compiled()
+        sql, params, positions, compiler, converters = self._compiled()
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-        return [tuple(row) for row in compiler.results_iter(results=[fetched])]
+        if converters:
+            return [tuple(row) for row in compiler.apply_converters(fetched, converters)]
+        return [tuple(row) for row in fetched]
 
 
 class PreparedRow:
