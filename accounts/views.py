@@ -1,9 +1,16 @@
+import re
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import get_script_prefix
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +22,14 @@ from .sso import Refused, callback_throttled, finish, record_refusal, refusal_me
 from .sso_buttons import sign_in_buttons
 from .two_factor import SSO_MFA_SESSION_KEY
 
+# The sign-in page as first asked for (a GET without a query, no message waiting) is the same for
+# everyone but its CSRF token: it is written once per process and set of sign-in buttons, with a slot
+# where each response puts a token of its own (docs/performance.md). Anything else (a `next`, a
+# message, a refused sign-in) is written afresh.
+_TOKEN_INPUT = re.compile(r'(<input type="hidden" name="csrfmiddlewaretoken" value=")[^"]*(")')
+_TOKEN_SLOT = "\x00csrf-token\x00"  # noqa: S105 (a slot, not a secret)
+_kept_sign_in_pages: dict = {}
+
 
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
@@ -23,6 +38,26 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         # Kept per process for a minute (accounts/sso_buttons.py); sso_start re-checks the database.
         return super().get_context_data(**kwargs) | {"sso_providers": sign_in_buttons()}
+
+    def get(self, request, *args, **kwargs):
+        if settings.DEBUG or request.GET or len(messages.get_messages(request)):
+            return super().get(request, *args, **kwargs)
+        key = (sign_in_buttons(), get_script_prefix())
+        page = _kept_sign_in_pages.get(key)
+        if page is not None:
+            return HttpResponse(page.replace(_TOKEN_SLOT, get_token(request)))
+        response = super().get(request, *args, **kwargs).render()
+        slotted, found = _TOKEN_INPUT.subn(rf"\g<1>{_TOKEN_SLOT}\g<2>", response.content.decode(response.charset))
+        if found == 1:  # the one form's token, and nothing else of this request in it
+            if len(_kept_sign_in_pages) >= 16:  # buttons changed: the old pages are of no use
+                _kept_sign_in_pages.clear()
+            _kept_sign_in_pages[key] = slotted
+        return response
+
+
+@receiver(setting_changed, dispatch_uid="kept-sign-in-pages")
+def _forget_sign_in_pages(**kwargs):
+    _kept_sign_in_pages.clear()
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -22,9 +22,13 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_sign_in_buttons():
     """The sign-in page's per-process list of providers (accounts/sso_buttons.py) outlives a test's
     rolled-back rows; each test starts without it."""
-    from accounts import sso_buttons
+    from accounts import sso_buttons, views
 
     sso_buttons.forget()
+    # The sign-in page written once per process and set of buttons (accounts/views.LoginView): each
+    # test starts without it, so it is written from the test's own database (tests/accounts/test_sign_in_kept.py
+    # asks for it again and again).
+    views._kept_sign_in_pages.clear()
 
 
 @pytest.fixture
