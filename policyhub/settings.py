@@ -112,6 +112,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = "policyhub.postgresql"
 DATABASE_PREPARE_THRESHOLD = env_int("DATABASE_PREPARE_THRESHOLD", 5, minimum=0)
 DATABASE_PREPARED_MAX = env_int("DATABASE_PREPARED_MAX", 100, minimum=1)
+# PostgreSQL's JIT compiler, off for the app's connections unless asked for (policyhub/postgresql/base.py).
+DATABASE_JIT = env_bool("DATABASE_JIT", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web (several threads), worker and beat share one file, and SQLite takes one writer at a time.
     # - WAL journal: readers never wait for the writer, nor the writer for readers.

@@ -28,6 +28,9 @@ What it does, per connection (`Statements`):
 
 Not for connection poolers in transaction mode (PgBouncer's): prepared statements belong to one
 server session. Set `DATABASE_PREPARE_THRESHOLD=0` there.
+
+Each connection also turns PostgreSQL's JIT compiler off (`SET jit = off`, unless `DATABASE_JIT`):
+see `init_connection_state`.
 """
 
 import datetime
@@ -240,6 +243,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
         threshold = settings.DATABASE_PREPARE_THRESHOLD
         self._statements = Statements(threshold, settings.DATABASE_PREPARED_MAX) if threshold > 0 else None
         return connection
+
+    def init_connection_state(self):
+        super().init_connection_state()
+        if not settings.DATABASE_JIT:
+            # PostgreSQL compiles a query with its JIT when the query's *estimated* cost is high
+            # (jit_above_cost). A page's short queries can be estimated high (the person's stamp at
+            # 1,000,000 cases: estimated 204,000, run in 0.1 ms) and then spent 9 ms compiling on
+            # every run (docs/performance.md). Set as Django sets the time zone.
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET jit = off")
+            if not self.get_autocommit():
+                self.connection.commit()
 
     def create_cursor(self, name=None):
         statements = getattr(self, "_statements", None)

@@ -323,3 +323,28 @@ def test_pages_are_the_same_with_and_without_prepared_statements(cast, client):
     assert prepared == plain
     assert all(client.get(path).status_code == 200 for path in paths)
     assert len(plain["/incidents/queue/"]) > 1000  # a real page, not an error
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_apps_connections_run_without_jit_unless_asked(settings):
+    """JIT is chosen from a query's estimated cost; the person's stamp, estimated high at 1,000,000
+    cases, compiled for 9 ms to run for 0.1 ms on every page (docs/performance.md). A new connection
+    turns it off; DATABASE_JIT=true leaves the server's setting."""
+    from django.db import connections
+
+    def jit_of_a_new_connection() -> str:
+        fresh = connections.create_connection("default")
+        try:
+            with fresh.cursor() as cursor:
+                cursor.execute("SHOW jit")
+                return cursor.fetchone()[0]
+        finally:
+            fresh.close()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+    assert jit_of_a_new_connection() == "off"
+    settings.DATABASE_JIT = True
+    assert jit_of_a_new_connection() == "on"  # the server's default (PostgreSQL 12 and later)
