@@ -5,7 +5,8 @@ Why not templates: a list page renders up to 50 rows, and the template engine's 
 (a `{% url %}` reverse() per row, an include with its own `{% load %}`, `get_*_display` walking the
 choices, an inclusion tag per badge) were most of the page's CPU (docs/performance.md). Here a page
 reverses the case URL once, labels come from dicts built once per process, and each row is one
-format_html call, which escapes every value (nothing here is marked safe by hand).
+format_html call, which escapes every value. Nothing is marked safe by hand but the queue's badges
+and lines (`Badge.at`, `queue_lines`), which join pieces each escaped when it was written.
 
 The markup is the one the templates wrote; tests/incidents/test_rows.py renders the old templates
 (tests/fixtures/templates/old_rows/) beside these and compares them. The badges are also the case
