@@ -7,8 +7,7 @@ from functools import lru_cache
 
 from django import template
 from django.forms import Select
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.html import conditional_escape, format_html, format_html_join
 
 register = template.Library()
 
@@ -24,25 +23,20 @@ def plain_select(field):
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
     selected = tuple(sorted(set(widget.format_value(field.value()))))
-    # The options are the same for every page with the same choices and selection: written once.
-    options = _options(
-        tuple((str(value), str(label), isinstance(label, SafeData)) for value, label in choices), selected
-    )
+    # The options are the same for every page with the same choices and selection: written once, keyed
+    # by each label as it will be written (escaped unless marked safe), so an entry is exactly the
+    # markup for those labels.
+    options = _options(tuple((str(value), conditional_escape(label)) for value, label in choices), selected)
     return format_html("<select{}>{}</select>", _attributes(attrs), options)
 
 
 @lru_cache(maxsize=1024)
 def _options(choices: tuple, selected: tuple) -> str:
-    """The <option>s of `choices` ((value, label, label marked safe)), as the widget's template writes
-    them. The key holds each label's text and whether it was marked safe, so an entry is the markup
-    for exactly those labels."""
+    """The <option>s of `choices` ((value, label already escaped)), as the widget's template writes them."""
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',
-        (
-            (value, " selected" if value in selected else "", mark_safe(label) if safe else label)  # noqa: S308
-            for value, label, safe in choices
-        ),
+        ((value, " selected" if value in selected else "", label) for value, label in choices),
     )
 
 
