@@ -13,11 +13,11 @@ two_factor.TwoFactorMiddleware reads before the view (views that change it ask t
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .middleware import membership_columns, membership_from
 from .models import Membership, User
 from .prepared import Prepared
+from .two_factor import confirmed_apps
 
 _USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
 _MEMBERSHIP_ID = membership_columns().index("id")
@@ -27,9 +27,7 @@ def _person_with_memberships(user_id):
     """The person's row, whether they have a confirmed authenticator, and each of their memberships,
     in Membership's order (then by id)."""
     order = [f"memberships__{name}" for name in [*Membership._meta.ordering, "pk"]]
-    person = User.objects.filter(pk=user_id).annotate(
-        has_authenticator=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
-    )
+    person = User.objects.filter(pk=user_id).annotate(has_authenticator=Exists(confirmed_apps(OuterRef("pk"))))
     columns = [*_USER_COLUMNS, "has_authenticator", *membership_columns("memberships__")]
     return person.values_list(*columns).order_by(*order)
 

@@ -62,8 +62,13 @@ def must_use_two_factor(user, memberships=None) -> bool:
     return any(m.role in PRIVILEGED_ROLES for m in memberships)
 
 
+def confirmed_apps(user):
+    """The person's confirmed authenticator apps (`user` may be an OuterRef)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True)
+
+
 def has_authenticator(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return confirmed_apps(user).exists()
 
 
 class OTPMiddleware(django_otp.middleware.OTPMiddleware):
