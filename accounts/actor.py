@@ -1,16 +1,19 @@
 """Who is acting right now, so database-change audit events can name them.
 
-The PostgreSQL triggers (accounts/audit_triggers.py) read three session settings:
-`policyhub.actor_id` and `policyhub.actor_email` (a person) or `policyhub.actor` (a system actor,
-e.g. `system:task:incidents.tasks.sweep_deadlines`). Django runs in autocommit, so `SET LOCAL`
-would last one statement's transaction: `acting_as()` sets them for the session instead and puts
-back what was there before on the way out, whatever happens. Connections outlive requests
-(persistent connections, the test client), so a reset that fails closes the connection rather
-than leave a name behind for the next request or task.
+The PostgreSQL triggers (accounts/audit_triggers.py) read three settings: `policyhub.actor_id` and
+`policyhub.actor_email` (a person) or `policyhub.actor` (a system actor, e.g.
+`system:task:incidents.tasks.sweep_deadlines`). Every statement that may write is sent with them:
+policyhub/postgresql/base.py puts `statement_settings()` (`SELECT set_config(..., true)` of the
+actor acting now, or of nobody) in front of it, in the same round trip. `true` makes each setting
+last until the end of the transaction the statement runs in: in autocommit, the statement's own
+(several statements sent at once run as one transaction), so the session never carries a name
+into the next request or task; inside `atomic()`, until it ends, and every later write in it sends
+its own actor again (a rollback to a savepoint that undid one changes nothing). A page that writes
+nothing but its audit row sends no extra statement at all.
 
 On SQLite the signals record row changes (accounts/signals.py); they read `current_actor()`.
 
-Used by AuditMiddleware (each request, after authentication), the Celery task signals below
+Set by AuditMiddleware (each request, after authentication), the Celery task signals below
 (every task) and manage.py (every command but the servers).
 """
 
@@ -55,12 +58,23 @@ def acting_as(user=None, *, system: str = ""):
     the system actor `system` (e.g. "task:NAME"). Anonymous: no actor. Nests; restores on exit."""
     actor = _actor(user, system)
     token = _current.set(actor)
-    _apply(actor)
     try:
         yield actor
     finally:
         _current.reset(token)
-        _apply(_current.get())
+
+
+SETTINGS_SQL = (
+    "SELECT set_config('policyhub.actor_id', %s, true),"
+    " set_config('policyhub.actor_email', %s, true),"
+    " set_config('policyhub.actor', %s, true)"
+)
+
+
+def statement_settings() -> tuple[str, str, str]:
+    """The values of the three settings for a statement run now: the current actor's, or empty."""
+    actor = _current.get()
+    return actor.settings() if actor is not None else NOBODY
 
 
 @contextmanager
@@ -72,47 +86,6 @@ def command_actor(argv):
         return
     with acting_as(system=f"command:{name}") as actor:
         yield actor
-
-
-def _apply(actor: Actor | None, connections=None) -> None:
-    """Put the actor in the session settings of every open PostgreSQL connection of this thread.
-    A connection not opened yet gets it when it opens (`_connection_opened`)."""
-    from django.apps import apps
-
-    if not apps.ready:
-        return  # manage.py before django.setup(): no connection can be open yet
-    if connections is None:
-        from django.db import connections as handler
-
-        connections = handler.all(initialized_only=True)
-    values = actor.settings() if actor is not None else NOBODY
-    for conn in connections:
-        if conn.vendor != "postgresql" or conn.connection is None:
-            continue
-        raw = id(conn.connection)
-        if values == NOBODY and getattr(conn, "_policyhub_actor", (raw, NOBODY)) == (raw, NOBODY):
-            continue  # a fresh session, or one already reset: nothing to clear, no query
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('policyhub.actor_id', %s, false),"
-                    " set_config('policyhub.actor_email', %s, false),"
-                    " set_config('policyhub.actor', %s, false)",
-                    list(values),
-                )
-        except Exception:
-            # A session that might still carry someone's name must not be used again.
-            conn.close()
-            if actor is not None:
-                raise
-            continue
-        conn._policyhub_actor = (raw, values)
-
-
-def _connection_opened(sender, connection, **kwargs) -> None:
-    actor = _current.get()
-    if actor is not None:
-        _apply(actor, [connection])
 
 
 # --- Celery: every task runs as its own system actor ---------------------------------------------
@@ -135,8 +108,6 @@ def _task_finished(sender=None, task_id=None, **kwargs) -> None:
 def connect() -> None:
     """Called from AccountsConfig.ready()."""
     from celery.signals import task_postrun, task_prerun
-    from django.db.backends.signals import connection_created
 
-    connection_created.connect(_connection_opened, dispatch_uid="policyhub-actor-connection")
     task_prerun.connect(_task_started, dispatch_uid="policyhub-actor-task-start")
     task_postrun.connect(_task_finished, dispatch_uid="policyhub-actor-task-end")

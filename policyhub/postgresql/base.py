@@ -48,6 +48,8 @@ from psycopg2 import Error as DriverError
 from psycopg2 import extensions
 from psycopg2.extras import Json
 
+from accounts.actor import SETTINGS_SQL, statement_settings
+
 _MARK = re.compile(r"%(.)", re.S)
 _NAMES = itertools.count(1)  # names unique in the process, whichever connection they are made on
 
@@ -170,7 +172,65 @@ def _bound(remembered: OrderedDict, size: int) -> None:
         remembered.popitem(last=False)
 
 
-class PreparingCursor(extensions.cursor):
+# Statements that fire no row trigger (the audit triggers are FOR EACH ROW of INSERT, UPDATE and
+# DELETE), by their first word: sent without the actor's settings. Several of them (CREATE DATABASE,
+# VACUUM, CREATE INDEX CONCURRENTLY) cannot run inside a transaction, which sending the settings in
+# front would make. Any other first word (INSERT, UPDATE, DELETE, WITH, MERGE, COPY, EXPLAIN,
+# EXECUTE, a comment...), and any text holding several statements, is sent with them.
+_NO_ROW_TRIGGER = frozenset(
+    """
+    SELECT SAVEPOINT RELEASE ROLLBACK BEGIN START COMMIT SET RESET SHOW DISCARD CREATE ALTER
+    DROP TRUNCATE VACUUM ANALYZE REINDEX CLUSTER REFRESH COMMENT GRANT REVOKE LOCK LISTEN UNLISTEN
+    NOTIFY DEALLOCATE DECLARE FETCH MOVE CLOSE CHECKPOINT
+    """.split()  # noqa: SIM905 (a list of words)
+)
+_FIRST_WORD = re.compile(r"\s*([A-Za-z]+)\b")
+
+
+def _reads_only(query) -> bool:
+    """Whether `query` is one statement that fires no row trigger."""
+    if type(query) is not str:
+        query = query.decode() if isinstance(query, bytes) else None
+    if query is None or ";" in query:
+        return False
+    if query.startswith("SELECT "):  # Django's reads: the common case
+        return True
+    first = _FIRST_WORD.match(query)
+    return first is not None and first.group(1).upper() in _NO_ROW_TRIGGER
+
+
+class ActingCursor(extensions.cursor):
+    """Every statement that may write is sent with the settings naming who is acting
+    (accounts/actor.py), in front of it in the same round trip, so the audit triggers name them; a
+    plain SELECT (no `;`), a savepoint, SET or SHOW is sent as it is. Writes are few on a page
+    (usually its audit row alone): setting the actor for the session at the start of every
+    request and clearing it at the end cost two statements on every page."""
+
+    def _acting(self, query, vars):
+        settings_sql = self.mogrify(SETTINGS_SQL, statement_settings()).decode()
+        if vars is not None:
+            settings_sql = settings_sql.replace("%", "%%")  # psycopg2 reads the whole text's marks
+        if isinstance(query, bytes):
+            return settings_sql.encode() + b"; " + query
+        if not isinstance(query, str):  # psycopg2.sql.Composed
+            query = query.as_string(self)
+        return f"{settings_sql}; {query}"
+
+    def execute(self, query, vars=None):
+        if not _reads_only(query):
+            query = self._acting(query, vars)
+        return super().execute(query, vars)
+
+    def executemany(self, query, vars_list):
+        if not _reads_only(query):
+            query = self._acting(query, ())
+        return super().executemany(query, vars_list)
+
+
+_plain = extensions.cursor.execute  # the prepared statements' own SELECTs and commands, as they are
+
+
+class PreparingCursor(ActingCursor):
     statements: Statements | None = None
     _shown = None  # (sql, params) of the plain statement when it ran as EXECUTE
 
@@ -188,6 +248,7 @@ class PreparingCursor(extensions.cursor):
             or type(vars) not in (list, tuple)
             or type(query) is not str
             or not query.startswith("SELECT ")
+            or ";" in query
         ):
             return super().execute(query, vars)
         types = tuple(param_type(value) for value in vars)
@@ -199,7 +260,7 @@ class PreparingCursor(extensions.cursor):
             return super().execute(query, vars)
         call = f"EXECUTE {name} ({', '.join(['%s'] * len(vars))})" if vars else f"EXECUTE {name}"
         try:
-            result = super().execute(call, vars)
+            result = _plain(self, call, vars)
         except DriverError:
             statements.forget(key)
             if self.connection.get_transaction_status() != extensions.TRANSACTION_STATUS_IDLE:
@@ -225,12 +286,12 @@ class PreparingCursor(extensions.cursor):
         in_transaction = status != extensions.TRANSACTION_STATUS_IDLE
         try:
             if in_transaction:
-                super().execute(f"SAVEPOINT ph_prepare; {drop}{prepare}; RELEASE SAVEPOINT ph_prepare")
+                _plain(self, f"SAVEPOINT ph_prepare; {drop}{prepare}; RELEASE SAVEPOINT ph_prepare")
             else:
-                super().execute(f"{drop}{prepare}")
+                _plain(self, f"{drop}{prepare}")
         except DriverError:
             if in_transaction:
-                super().execute("ROLLBACK TO SAVEPOINT ph_prepare; RELEASE SAVEPOINT ph_prepare")
+                _plain(self, "ROLLBACK TO SAVEPOINT ph_prepare; RELEASE SAVEPOINT ph_prepare")
             statements.never(key)
             return None
         statements.keep(key, name)
@@ -257,10 +318,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
                 self.connection.commit()
 
     def create_cursor(self, name=None):
-        statements = getattr(self, "_statements", None)
-        if name or statements is None:
+        if name:  # a server-side cursor (QuerySet.iterator()): a SELECT, DECLAREd by psycopg2
             return super().create_cursor(name)
-        cursor = self.connection.cursor(cursor_factory=PreparingCursor)
+        statements = getattr(self, "_statements", None)
+        cursor = self.connection.cursor(cursor_factory=PreparingCursor if statements is not None else ActingCursor)
         cursor.tzinfo_factory = self.tzinfo_factory if settings.USE_TZ else None
         cursor.statements = statements
         return cursor

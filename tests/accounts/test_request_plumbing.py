@@ -22,12 +22,17 @@ _fixtures = (fast_passwords,)
 AUDIT_TABLES = ("accounts_auditevent", "accounts_auditseal")
 
 
+def _as_written(sql: str) -> str:
+    """The statement without the audit actor's settings sent in front of a write on PostgreSQL
+    (policyhub/postgresql/base.py ActingCursor)."""
+    if sql.startswith("SELECT set_config('policyhub.actor_id', "):
+        return sql.partition("set_config('policyhub.actor', ")[2].partition(", true); ")[2]
+    return sql
+
+
 def writes(queries) -> list[str]:
-    return [
-        q["sql"]
-        for q in queries.captured_queries
-        if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-    ]
+    statements = [_as_written(q["sql"]) for q in queries.captured_queries]
+    return [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
 def expiry(client):
