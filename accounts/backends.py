@@ -10,6 +10,9 @@ person as `memberships_fetched`, which memberships_of() gives instead of queryin
 whether they have a confirmed authenticator app, as `authenticator_fetched`, which
 two_factor.TwoFactorMiddleware reads before the view (views that change it ask the database)."""
 
+from collections.abc import Callable
+from functools import cache
+
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 from django.db.models import Exists, OuterRef
@@ -21,15 +24,45 @@ from .two_factor import confirmed_apps
 
 _USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
 _MEMBERSHIP_ID = membership_columns().index("id")
+_MEMBERSHIP_SCHOOL = membership_columns().index("school_id")
+
+# What apps above accounts ask about each of the person's schools with the person, as every
+# signed-in request starts (no query of their own): name -> build(school, person), which gives
+# {column name: expression} with `school` and `person` as outer references. Registered in the app's
+# ready() (policyhub: the policy banner), so accounts imports nothing of theirs; the query is written
+# at its first use, after every app is ready.
+PER_SCHOOL: dict[str, Callable[..., dict]] = {}
+
+
+def ask_per_school(name: str, build: Callable[..., dict]) -> None:
+    PER_SCHOOL[name] = build
+    _widths.cache_clear()
+
+
+def _per_school_columns() -> list[tuple[str, dict]]:
+    school, person = OuterRef("memberships__school"), OuterRef(OuterRef("pk"))
+    return [(name, build(school, person)) for name, build in sorted(PER_SCHOOL.items())]
+
+
+@cache
+def _widths() -> tuple[tuple[str, int], ...]:
+    """How many columns each name of PER_SCHOOL has (worked out once: building them is ORM work)."""
+    return tuple((name, len(expressions)) for name, expressions in _per_school_columns())
 
 
 def _person_with_memberships(user_id):
     """The person's row, whether they have a confirmed authenticator, and each of their memberships,
-    in Membership's order (then by id)."""
+    in Membership's order (then by id), followed by the columns of PER_SCHOOL at its school."""
     order = [f"memberships__{name}" for name in [*Membership._meta.ordering, "pk"]]
     person = User.objects.filter(pk=user_id).annotate(has_authenticator=Exists(confirmed_apps(OuterRef("pk"))))
     columns = [*_USER_COLUMNS, "has_authenticator", *membership_columns("memberships__")]
-    return person.values_list(*columns).order_by(*order)
+    person = person.values_list(*columns).order_by(*order)
+    # Annotated after values_list(), in this order, so that they come last and their reference to the
+    # membership's school reads the LEFT JOIN of the memberships (a person with none keeps their row).
+    for _, expressions in _per_school_columns():
+        for column, expression in expressions.items():
+            person = person.annotate(**{column: expression})
+    return person
 
 
 _PERSON = Prepared(_person_with_memberships, 1)
@@ -49,5 +82,12 @@ class PersonBackend(ModelBackend):
         n += 1
         # Membership.objects.for_user(user): an active person's memberships (a row whose membership
         # id is NULL is the LEFT JOIN's: none).
-        user.memberships_fetched = [membership_from(row[n:]) for row in rows if row[n + _MEMBERSHIP_ID] is not None]
+        rows = [row for row in rows if row[n + _MEMBERSHIP_ID] is not None]
+        end = n + len(membership_columns())
+        user.memberships_fetched = [membership_from(row[n:end]) for row in rows]
+        # PER_SCHOOL's answers at each of their schools, as of now: {name: {school id: values}}.
+        user.per_school_fetched = {}
+        for name, width in _widths():
+            user.per_school_fetched[name] = {row[n + _MEMBERSHIP_SCHOOL]: row[end : end + width] for row in rows}
+            end += width
         return user

@@ -1,6 +1,6 @@
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.functional import SimpleLazyObject
 
 from accounts.models import ACKNOWLEDGING_ROLES
@@ -29,6 +29,16 @@ def _first_unacknowledged(school_id, user_id):
     return queryset[:1] if queryset.ordered else queryset.order_by("pk")[:1]  # as .first()
 
 
+def banner_columns(school, user) -> dict:
+    """The first version in force at `school` that `user` has not acknowledged, as two columns
+    (`banner_pk`, `banner_number`; NULL for none) of another query: `school` and `user` are outer
+    references (accounts/backends.py asks it with each of the person's memberships: registered by
+    PolicyhubConfig.ready)."""
+    return {
+        f"banner_{name}": Subquery(_first_unacknowledged(school, user).values_list(name)) for name in ("pk", "number")
+    }
+
+
 # The banner's query runs on every page, and building and compiling it through the ORM cost more than
 # running it: its SQL is written once (accounts/prepared.py) and run with each request's school and
 # person. Still one query per page, so the banner follows a publication or an acknowledgement on the
@@ -43,11 +53,21 @@ def first_unacknowledged(school_id: int, user_id: int) -> Unacknowledged | None:
 
 
 def _unacknowledged_version(request):
-    """The version in force at the current school if this staff member has not acknowledged it (one query)."""
+    """The version in force at the current school if this staff member has not acknowledged it: as
+    found with the person at the start of this request (accounts/backends.py, no query of its own),
+    or one query."""
     ctx = request.ctx
     if ctx.school is None or not ctx.has_role(*ACKNOWLEDGING_ROLES):
         return None
+    fetched = getattr(request.user, "per_school_fetched", {}).get("banner")
+    if fetched is not None and ctx.school.pk in fetched:
+        return fetched_banner(fetched[ctx.school.pk])
     return first_unacknowledged(ctx.school.pk, request.user.pk)
+
+
+def fetched_banner(values: tuple) -> Unacknowledged | None:
+    """The banner from banner_columns()' values as fetched with the person."""
+    return Unacknowledged(*values) if values[0] is not None else None
 
 
 def policy_banner(request):

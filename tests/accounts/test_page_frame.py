@@ -3,8 +3,9 @@
 from SQL compiled once (policyhub/context_processors.py). Checked here: the memo agrees with may_open
 for every pair of role sets; the header is the markup the template loop wrote, for people with one
 role, two roles and roles at two schools, on ordinary and error pages; a role granted or taken away
-shows on the next request; the banner's answer is the queryset's in every state, and it is asked on
-every page (no cross-process staleness)."""
+shows on the next request; the banner's answer is the queryset's in every state, both as its own
+query and as fetched with the person (accounts/backends.py), and it is asked on every page, with the
+person (no cross-process staleness)."""
 
 import itertools
 import re
@@ -25,7 +26,7 @@ from policyhub.context_processors import first_unacknowledged, unacknowledged_ve
 from policyhub.models import Acknowledgement, PolicyVersion, VersionStatus
 from tests.auth import verified_login
 from tests.factories import UserFactory, member
-from tests.policyhub.policy_data import draft, trust_policy
+from tests.policyhub.policy_data import draft, school_policy, trust_policy
 
 pytestmark = pytest.mark.django_db
 
@@ -222,15 +223,58 @@ def test_the_banner_query_answers_as_the_queryset_in_every_state(cast):
     assert _unacknowledged(cast.sam, cast.oakfield) == (v2.pk, v2.number)
 
 
-def test_the_banner_is_asked_on_every_page_and_follows_publication_and_acknowledgement(client, cast):
+def _fetched(user):
+    """The banner at each of the person's schools as fetched with them (accounts/backends.py)."""
+    from accounts.backends import PersonBackend
+    from policyhub.context_processors import fetched_banner
+
+    fetched = PersonBackend().get_user(user.pk).per_school_fetched["banner"]
+    return {school: fetched_banner(values) for school, values in fetched.items()}
+
+
+def test_the_banner_fetched_with_the_person_answers_as_the_query_in_every_state(cast):
+    two_schools = _person(cast, ("oakfield", Role.STAFF), ("brookside", Role.STAFF))
+    two_roles = _person(cast, ("oakfield", Role.STAFF), ("oakfield", Role.DSL))
+    people = [cast.sam, cast.helen, two_schools, two_roles, cast.olive, cast.tom]
+
+    def same():
+        for user in people:
+            schools = {m.school_id for m in Membership.objects.filter(user=user)}
+            expected = {pk: first_unacknowledged(pk, user.pk) for pk in schools}
+            assert _fetched(user) == expected, user
+
+    same()  # no policy anywhere
+    school_policy(cast, cast.brookside, status=VersionStatus.DRAFT)  # not in force; its id comes first
+    v1 = trust_policy(cast)
+    assert v1.pk != v1.number  # the two columns cannot stand in for each other
+    same()
+    assert _fetched(cast.sam)[cast.oakfield.pk] == (v1.pk, v1.number)
+    services.acknowledgement_record(user=cast.sam, version=v1)
+    services.acknowledgement_record(user=two_schools, version=v1)
+    same()
+    assert _fetched(cast.sam)[cast.oakfield.pk] is None
+    import datetime as dt
+
+    v2 = draft(v1.policy)
+    services.policy_version_publish(actor=cast.tom, version=v2, effective_date=dt.date(2026, 1, 1))
+    same()
+    assert _fetched(two_schools) == {s.pk: (v2.pk, v2.number) for s in (cast.oakfield, cast.brookside)}
+    nobody = UserFactory()  # no membership: their row, and no banner anywhere
+    assert _fetched(nobody) == {}
+
+
+def test_the_banner_is_asked_with_the_person_and_follows_publication_and_acknowledgement(client, cast):
+    """It costs no query of its own, and is as fresh as the request: the person is read as each
+    request starts."""
     import datetime as dt
 
     _sign_in(client, cast.sam)
-    assert BANNER not in client.get(reverse("home")).content.decode()
+    client.get(reverse("incidents:mine"))
     v1 = trust_policy(cast)  # published meanwhile (by another process, for all this one knows)
     with CaptureQueriesContext(connection) as queries:
         assert BANNER in client.get(reverse("incidents:mine")).content.decode()
-    assert sum("policyhub_acknowledgement" in q["sql"] for q in queries) == 1
+    (asked,) = [q["sql"] for q in queries if "policyhub_acknowledgement" in q["sql"]]
+    assert '"accounts_user"."password"' in asked  # the person's own query
     services.acknowledgement_record(user=cast.sam, version=v1)
     assert BANNER not in client.get(reverse("incidents:mine")).content.decode()
     services.policy_version_publish(actor=cast.tom, version=draft(v1.policy), effective_date=dt.date(2026, 1, 1))
