@@ -4,6 +4,7 @@ redirect. What a page shows depends on that relation: the reporter sees their re
 status, governors see the review, owners see everything."""
 
 import logging
+from functools import cache
 from inspect import signature
 
 from django.contrib import messages
@@ -77,13 +78,20 @@ def _version_for(incident):
     return PolicyVersion.objects.in_force_on(incident.school, services.incident_date(incident))
 
 
+@cache
+def _form_class(path: str) -> tuple[type, frozenset]:
+    """The form class a transition names, and the names its constructor takes (found once: the case
+    page builds a form per action shown, and inspecting each constructor cost more than building it)."""
+    form_class = import_string(path)
+    return form_class, frozenset(signature(form_class.__init__).parameters)
+
+
 def _form_for(t: Transition, incident, data=None, files=None, fetched: dict | None = None):
     """The action's form from its table row (None: a plain button), given the case when it asks for
     it, and what the page has fetched already when it takes that (`fetched`: the take-downs)."""
     if not t.form:
         return None
-    form_class = import_string(t.form)
-    params = signature(form_class.__init__).parameters
+    form_class, params = _form_class(t.form)
     kwargs = {"prefix": t.name}
     if "incident" in params:
         kwargs["incident"] = incident
