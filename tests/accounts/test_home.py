@@ -1,5 +1,4 @@
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Membership, Role
@@ -58,7 +57,7 @@ def test_home_query_count_does_not_grow_with_memberships(client, cast, django_as
     verified_login(client, cast.tom)
     # One more than before two-factor sign-in: the session's verified device is read each request;
     # one more for the trust admin's list of schools short of a second DPO.
-    # Two more on PostgreSQL: the request's actor is set for the audit triggers and reset after it
+    # The same on PostgreSQL: the audit actor's settings go with the statements that write
     # (accounts/actor.py).
-    with django_assert_max_num_queries(8 + (2 if connection.vendor == "postgresql" else 0)):
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("home")).status_code == 200
