@@ -29,6 +29,9 @@ What it does, per connection (`Statements`):
 Not for connection poolers in transaction mode (PgBouncer's): prepared statements belong to one
 server session. Set `DATABASE_PREPARE_THRESHOLD=0` there.
 
+Every cursor also sends the audit actor's settings with each statement that may write
+(`ActingCursor`, accounts/actor.py).
+
 Each connection also turns PostgreSQL's JIT compiler off (`SET jit = off`, unless `DATABASE_JIT`):
 see `init_connection_state`.
 """
@@ -201,10 +204,11 @@ def _reads_only(query) -> bool:
 
 class ActingCursor(extensions.cursor):
     """Every statement that may write is sent with the settings naming who is acting
-    (accounts/actor.py), in front of it in the same round trip, so the audit triggers name them; a
-    plain SELECT (no `;`), a savepoint, SET or SHOW is sent as it is. Writes are few on a page
-    (usually its audit row alone): setting the actor for the session at the start of every
-    request and clearing it at the end cost two statements on every page."""
+    (accounts/actor.py), in front of it in the same round trip, so the audit triggers name them; one
+    that fires no row trigger (a lone SELECT, SET, a savepoint, DDL: `_reads_only`) is sent as it is.
+    Writes are few on a page (usually its audit row alone): setting the actor for the session at the
+    start of every request and clearing it at the end cost two statements on every page. Django's
+    record of the statement (`cursor.query`) is the text sent, settings included."""
 
     def _acting(self, query, vars):
         settings_sql = self.mogrify(SETTINGS_SQL, statement_settings()).decode()
