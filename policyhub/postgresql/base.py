@@ -202,6 +202,21 @@ def _reads_only(query) -> bool:
     return first is not None and first.group(1).upper() in _NO_ROW_TRIGGER
 
 
+_LITERAL = r"E?'(?:[^']|'')*'"
+_SETTINGS_SENT = re.compile(
+    rf"SELECT set_config\('policyhub\.actor_id', {_LITERAL}, true\),"
+    rf" set_config\('policyhub\.actor_email', {_LITERAL}, true\),"
+    rf" set_config\('policyhub\.actor', {_LITERAL}, true\); "
+)
+
+
+def as_written(sql: str) -> str:
+    """A statement as recorded (`cursor.query`, `connection.queries`) without the actor's settings
+    sent in front of it, as the code wrote it: e.g. to tell writes from reads by the first word."""
+    sent = _SETTINGS_SENT.match(sql)
+    return sql[sent.end() :] if sent else sql
+
+
 class ActingCursor(extensions.cursor):
     """Every statement that may write is sent with the settings naming who is acting
     (accounts/actor.py), in front of it in the same round trip, so the audit triggers name them; one

@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.actor import acting_as
 from accounts.models import AuditAction, AuditEvent, User
 from incidents.models import Status
-from policyhub.postgresql.base import _reads_only
+from policyhub.postgresql.base import _reads_only, as_written
 from tests.incidents.factories import fresh, policy_for, report, sign_in
 
 pg = [pytest.mark.postgres, pytest.mark.django_db]
@@ -203,3 +203,18 @@ def test_with_prepared_statements_off_writes_still_name_the_actor(cast):
             _touch(cast.sam)
         _touch(cast.sam)
     assert _changed_by(before) == [(cast.helen.pk, cast.helen.email, None), (None, "", None)]
+
+
+@pytest.mark.parametrize("label", ["task:plain", "task:50% o'clock; UPDATE x --", "task:back\\slash", ""])
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_recorded_statement_reads_as_written_without_the_settings(cast, label):
+    """Django records the text sent (settings included); as_written() gives the statement the code
+    wrote, so that a write is still told from a read by its first word (tests/incidents/test_read_plans.py)."""
+    with acting_as(system=label) if label else acting_as(), CaptureQueriesContext(connection) as captured:
+        _touch(cast.sam)
+        User.objects.filter(pk=cast.sam.pk).exists()
+    write, read = (q["sql"] for q in captured.captured_queries)
+    assert write.startswith("SELECT set_config(")
+    assert as_written(write).startswith('UPDATE "accounts_user" SET')
+    assert as_written(read) == read and read.startswith("SELECT ")

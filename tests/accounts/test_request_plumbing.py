@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident
+from policyhub.postgresql.base import as_written
 from tests.auth import verified_login
 from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for
 
@@ -22,16 +23,9 @@ _fixtures = (fast_passwords,)
 AUDIT_TABLES = ("accounts_auditevent", "accounts_auditseal")
 
 
-def _as_written(sql: str) -> str:
-    """The statement without the audit actor's settings sent in front of a write on PostgreSQL
-    (policyhub/postgresql/base.py ActingCursor)."""
-    if sql.startswith("SELECT set_config('policyhub.actor_id', "):
-        return sql.partition("set_config('policyhub.actor', ")[2].partition(", true); ")[2]
-    return sql
-
-
 def writes(queries) -> list[str]:
-    statements = [_as_written(q["sql"]) for q in queries.captured_queries]
+    # Without the audit actor's settings sent in front of each write on PostgreSQL.
+    statements = [as_written(q["sql"]) for q in queries.captured_queries]
     return [sql for sql in statements if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
