@@ -33,17 +33,18 @@ def banner_columns(school, user) -> dict:
     """The first version in force at `school` that `user` has not acknowledged, as two columns
     (`banner_pk`, `banner_number`; NULL for none) of another query: `school` and `user` are outer
     references (accounts/backends.py asks it with each of the person's memberships: registered by
-    PolicyhubConfig.ready)."""
+    PolicyhubConfig.ready). Two one-column subqueries, as SQLite has no row values in a select list;
+    each reads only the school's versions in force and this person's acknowledgements of them."""
     return {
         f"banner_{name}": Subquery(_first_unacknowledged(school, user).values_list(name)) for name in ("pk", "number")
     }
 
 
-# The banner's query runs on every page, and building and compiling it through the ORM cost more than
-# running it: its SQL is written once (accounts/prepared.py) and run with each request's school and
-# person. Still one query per page, so the banner follows a publication or an acknowledgement on the
-# very next request in every process. tests/accounts/test_page_frame.py checks the answers against
-# the queryset's.
+# The fallback, for a request whose person was not fetched with the banner's columns (a page
+# served before the backend's query, or another school than the fetched ones). Building and
+# compiling it through the ORM cost more than running it: its SQL is written once
+# (accounts/prepared.py) and run with the school and the person. tests/accounts/test_page_frame.py
+# checks both ways against the queryset's answers.
 _BANNER = Prepared(_first_unacknowledged, 2)
 
 
