@@ -28,7 +28,7 @@ from accounts.audit_reads import shown
 from accounts.models import Membership, Role, User
 from accounts.prepared import Prepared
 
-from . import access
+from . import access, case_lists
 from .clocks import _notify_all, _owners, _schedule_soon, school_calendar
 from .deadlines import LONDON, format_local
 from .errors import Invalid, NotAllowed, Stale
@@ -264,8 +264,7 @@ def _marked(tasks) -> list[Task]:
 
 def tasks_of_case(incident: Incident) -> list[Task]:
     """Every task on the case, for its owners (one query)."""
-    tasks = incident.tasks.select_related("assignee", "assigned_by", "closed_by").order_by("-state", "due_at", "pk")
-    return _marked(list(tasks))
+    return _marked(case_lists.tasks(incident))
 
 
 def tasks_of_assignee(incident: Incident, user) -> list[Task]:

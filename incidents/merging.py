@@ -45,7 +45,7 @@ from django.db.models import Q
 from accounts.audit import record, record_case_change
 from accounts.models import AuditAction
 
-from . import clocks, urlmatch
+from . import case_lists, clocks, urlmatch
 from .errors import Invalid, NotAllowed, Stale, WrongState
 from .forms import ReferenceField
 from .models import (
@@ -383,19 +383,12 @@ def owner_context(request, incident: Incident, roles, evidence: list | None = No
     user = request.user
     # Most cases are linked to none: a plain look at the links first, and the owner's access rule
     # (costly to build) only when there is one to filter.
-    linked = [
-        pk
-        for pair in CaseLink.objects.filter(Q(first=incident) | Q(second=incident)).values_list("first", "second")
-        for pk in pair
-        if pk != incident.pk
-    ]
+    linked = case_lists.linked_pks(incident)
     related = (
         list(Incident.objects.owned_by(user).filter(pk__in=linked).order_by("received_at", "pk")) if linked else []
     )
     merged = []
-    for report in (
-        Incident.objects.filter(merged_into=incident).select_related("reporter", "subject").order_by("merged_at", "pk")
-    ):
+    for report in case_lists.merged_reports(incident):
         merged.append({"report": report, "evidence": list(report.evidence.select_related("uploaded_by"))})
         record(
             AuditAction.VIEW,

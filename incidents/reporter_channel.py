@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 
-from . import access
+from . import access, case_lists
 from .errors import Invalid
 from .models import MESSAGE_MAX_LENGTH, CaseMessage, Incident, MessageKind, TimelineEntry, TimelineKind
 from .notify import notify
@@ -156,7 +156,7 @@ def what_we_did(*, incident: Incident, actor, body: str, now: datetime | None = 
 
 def thread_for_owner(incident: Incident) -> list[CaseMessage]:
     """The whole thread of the case, with who wrote each message (one query, whatever its length)."""
-    return list(incident.messages.select_related("author"))
+    return case_lists.messages(incident)
 
 
 def thread_for_reporter(incident: Incident, user) -> list[CaseMessage]:

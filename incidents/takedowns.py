@@ -22,12 +22,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from accounts.audit import record_case_change
 
-from . import clocks
+from . import case_lists, clocks
 from .deadlines import LONDON, format_local
 from .errors import Invalid, Stale
 from .models import (
@@ -66,12 +65,7 @@ def can_record_takedown(user, incident: Incident, roles: frozenset | None = None
 
 def for_case(incident: Incident) -> list[TakedownRequest]:
     """The case's requests with their steps, for the owner's page (two queries, whatever the number)."""
-    steps = TakedownStep.objects.select_related("recorded_by").order_by("taken_on", "pk")
-    return list(
-        incident.takedowns.select_related("requested_by")
-        .prefetch_related(Prefetch("steps", queryset=steps))
-        .order_by("requested_on", "pk")
-    )
+    return case_lists.takedowns(incident)
 
 
 # --- Checking what was typed (before any write: bad input changes nothing) ------------------------

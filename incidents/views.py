@@ -21,7 +21,18 @@ from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
 
-from . import allegations, assignments, evidence, forms, merging, reporter_channel, selectors, services, takedowns
+from . import (
+    allegations,
+    assignments,
+    case_lists,
+    evidence,
+    forms,
+    merging,
+    reporter_channel,
+    selectors,
+    services,
+    takedowns,
+)
 from .errors import ActionRefused, NotAllowed
 from .models import (
     Category,
@@ -188,20 +199,20 @@ def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[
 def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:
     """Everything: the report and who made it, every file, triage, referrals, the review, the full timeline."""
     history = T["access_history"]
-    timeline = list(incident.timeline.select_related("actor"))
+    timeline = case_lists.timeline(incident)
     # Fetched once and lent to the parts that read them again (duplicates, referral prompts).
-    files = list(incident.evidence.select_related("uploaded_by", "withdrawn_by"))
-    referrals = list(incident.referrals.select_related("recorded_by"))
+    files = case_lists.evidence(incident)
+    referrals = case_lists.referrals(incident)
     return "incidents/case_owner.html", {
         "timeline": timeline,
         "evidence": files,
         "withdraw_form": forms.WithdrawForm(prefix="withdraw")
         if allowed(roles, incident, "withdraw_evidence")
         else None,
-        "clauses": list(incident.clauses.order_by("order")),
+        "clauses": case_lists.clauses(incident),
         "referrals": referrals,
         "referral_prompts": _referral_prompts(incident, referrals),
-        "reviews": list(incident.governor_reviews.select_related("decided_by")),
+        "reviews": case_lists.reviews(incident),
         "review": _review_box(request, incident, roles),
         "history_url": reverse(history.url_name, args=[incident.reference])
         if allowed(roles, incident, history.name)

@@ -1,0 +1,119 @@
+"""The lists of one case that its owners' page reads on every view: the timeline, the files, the
+referrals, the clauses, the reviews, the tasks, the messages, the take-downs, the linked and the
+merged reports.
+
+Each is a query of a fixed shape whose only value is the case's id, and building and compiling it
+through the ORM cost more than PostgreSQL takes to answer it (docs/performance.md). Here each is
+written by the ORM once per thread and database (accounts.prepared.PreparedObjects) and run with
+the case's id: still one query a list on every view, so nothing can be stale. Each function gives
+what the related manager's queryset beside it in its docstring gives, instances, related objects
+and order; tests/incidents/test_case_lists.py compares them.
+"""
+
+from django.db.models import Prefetch, Q
+from django.db.models.query import prefetch_related_objects
+
+from accounts.prepared import Prepared, PreparedObjects
+from policyhub.models import Clause
+
+from .models import (
+    CaseLink,
+    CaseMessage,
+    Evidence,
+    GovernorReview,
+    Incident,
+    Referral,
+    TakedownRequest,
+    TakedownStep,
+    Task,
+    TimelineEntry,
+)
+
+_TIMELINE = PreparedObjects(lambda case: TimelineEntry.objects.filter(incident=case).select_related("actor"), 1)
+_EVIDENCE = PreparedObjects(
+    lambda case: Evidence.objects.filter(incident=case).select_related("uploaded_by", "withdrawn_by"), 1
+)
+_REFERRALS = PreparedObjects(lambda case: Referral.objects.filter(incident=case).select_related("recorded_by"), 1)
+_CLAUSES = PreparedObjects(lambda case: Clause.objects.filter(incidents=case).order_by("order"), 1)
+_REVIEWS = PreparedObjects(lambda case: GovernorReview.objects.filter(incident=case).select_related("decided_by"), 1)
+_TASKS = PreparedObjects(
+    lambda case: (
+        Task.objects.filter(incident=case)
+        .select_related("assignee", "assigned_by", "closed_by")
+        .order_by("-state", "due_at", "pk")
+    ),
+    1,
+)
+_MESSAGES = PreparedObjects(lambda case: CaseMessage.objects.filter(incident=case).select_related("author"), 1)
+_TAKEDOWNS = PreparedObjects(
+    lambda case: (
+        TakedownRequest.objects.filter(incident=case).select_related("requested_by").order_by("requested_on", "pk")
+    ),
+    1,
+)
+_LINKS = Prepared(
+    lambda first, second: CaseLink.objects.filter(Q(first=first) | Q(second=second)).values_list("first", "second"),
+    2,
+)
+_MERGED = PreparedObjects(
+    lambda case: (
+        Incident.objects.filter(merged_into=case).select_related("reporter", "subject").order_by("merged_at", "pk")
+    ),
+    1,
+)
+
+
+def timeline(incident) -> list[TimelineEntry]:
+    """`incident.timeline.select_related("actor")`"""
+    return _TIMELINE.objects(incident.pk, known={"incident": incident})
+
+
+def evidence(incident) -> list[Evidence]:
+    """`incident.evidence.select_related("uploaded_by", "withdrawn_by")`"""
+    return _EVIDENCE.objects(incident.pk, known={"incident": incident})
+
+
+def referrals(incident) -> list[Referral]:
+    """`incident.referrals.select_related("recorded_by")`"""
+    return _REFERRALS.objects(incident.pk, known={"incident": incident})
+
+
+def clauses(incident) -> list[Clause]:
+    """`incident.clauses.order_by("order")`"""
+    return _CLAUSES.objects(incident.pk)
+
+
+def reviews(incident) -> list[GovernorReview]:
+    """`incident.governor_reviews.select_related("decided_by")`"""
+    return _REVIEWS.objects(incident.pk, known={"incident": incident})
+
+
+def tasks(incident) -> list[Task]:
+    """`incident.tasks.select_related("assignee", "assigned_by", "closed_by").order_by("-state", "due_at", "pk")`"""
+    return _TASKS.objects(incident.pk, known={"incident": incident})
+
+
+def messages(incident) -> list[CaseMessage]:
+    """`incident.messages.select_related("author")`"""
+    return _MESSAGES.objects(incident.pk, known={"incident": incident})
+
+
+def takedowns(incident) -> list[TakedownRequest]:
+    """`incident.takedowns.select_related("requested_by").prefetch_related(steps with who recorded
+    each, in date order).order_by("requested_on", "pk")`: the steps' query only when there is a request."""
+    found = _TAKEDOWNS.objects(incident.pk, known={"incident": incident})
+    if found:
+        steps = TakedownStep.objects.select_related("recorded_by").order_by("taken_on", "pk")
+        prefetch_related_objects(found, Prefetch("steps", queryset=steps))
+    return found
+
+
+def linked_pks(incident) -> list[int]:
+    """The ids of the cases linked to this one, either way round."""
+    return [pk for pair in _LINKS.rows(incident.pk, incident.pk) for pk in pair if pk != incident.pk]
+
+
+def merged_reports(incident) -> list[Incident]:
+    """`Incident.objects.filter(merged_into=incident).select_related("reporter", "subject")
+    .order_by("merged_at", "pk")`"""
+    return _MERGED.objects(incident.pk)

@@ -1,0 +1,211 @@
+"""The owners' case page reads its lists from SQL written once (incidents/case_lists.py through
+accounts.prepared.PreparedObjects): each list is what the related manager's queryset gives, row for
+row, field for field, the related objects it selects included, in the same order, for one case and
+then for another (each call runs with its own case), in one query."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Prefetch
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from approvals.models import AccountConcern, AccountStatus, OfficialAccount
+from approvals.templatetags.approvals_tags import case_account
+from incidents import case_lists
+from incidents.models import (
+    CaseLink,
+    CaseMessage,
+    EscalationRoute,
+    GovernorReview,
+    Incident,
+    MessageKind,
+    Referral,
+    ReferralKind,
+    ReviewDecision,
+    TakedownStep,
+    Task,
+    TimelineEntry,
+    TimelineKind,
+)
+from tests.incidents.factories import facebook_takedown, policy_for, report, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> dict | None:
+    if obj is None:
+        return None
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def _same(found: list, expected: list, related: tuple = ()) -> None:
+    assert [type(o) for o in found] == [type(o) for o in expected]
+    assert [_fields(o) for o in found] == [_fields(o) for o in expected]  # same rows, same order
+    for name in related:
+        assert [_fields(getattr(o, name)) for o in found] == [_fields(getattr(o, name)) for o in expected]
+
+
+def _busy_case(cast, other=None):
+    """A case with something in every list: some related people absent (no actor, not withdrawn,
+    not closed), some present."""
+    version = policy_for(cast.oakfield)
+    case = report(cast.oakfield, cast.sam, files=[upload(), upload("second.png")])
+    now = timezone.now()
+    TimelineEntry.objects.create(incident=case, actor=None, kind=TimelineKind.NOTE, note="By the system.")
+    TimelineEntry.objects.create(incident=case, actor=cast.helen, kind=TimelineKind.NOTE, note="Spoke to them.")
+    first = case.evidence.first()
+    first.withdrawn_at, first.withdrawn_by, first.withdrawn_reason = now, cast.helen, "Wrong file."
+    first.save()
+    Referral.objects.create(incident=case, kind=ReferralKind.LADO, made_on=now.date(), recorded_by=cast.helen)
+    Referral.objects.create(incident=case, kind=ReferralKind.POLICE, made_on=now.date(), recorded_by=cast.dina)
+    case.clauses.add(*version.clauses.order_by("-order")[:3])
+    GovernorReview.objects.create(incident=case, decision=ReviewDecision.REFER_BACK, decided_by=cast.gary)
+    for title, closed in (("Interview", True), ("Collect screenshots", False)):
+        Task.objects.create(
+            incident=case,
+            assignee=cast.dina,
+            assigned_by=cast.helen,
+            title=title,
+            due_on=now.date(),
+            due_at=now + timedelta(days=1),
+            state="done" if closed else "open",
+            closed_at=now if closed else None,
+            closed_by=cast.helen if closed else None,
+        )
+    for author in (cast.sam, cast.helen):
+        CaseMessage.objects.create(
+            incident=case,
+            reporter=cast.sam,
+            author=author,
+            kind=MessageKind.TO_OWNER if author == cast.sam else MessageKind.TO_REPORTER,
+            body="A message.",
+            sent_at=now,
+        )
+    takedown = facebook_takedown(case, cast.helen)
+    TakedownStep.objects.create(
+        takedown=takedown, incident=case, route=EscalationRoute.POSH, taken_on=now.date(), recorded_by=cast.helen
+    )
+    later = report(cast.oakfield, cast.dina)
+    CaseLink.objects.create(first=case, second=later, linked_by=cast.helen)
+    if other is not None:  # the earlier case is first in its pair: this one is found as second
+        CaseLink.objects.create(first=other, second=case, linked_by=cast.helen)
+    for merged_at in (now - timedelta(hours=1), now):
+        merged = report(cast.oakfield, cast.dina)
+        Incident.objects.filter(pk=merged.pk).update(status="merged", merged_into=case, merged_at=merged_at)
+    return Incident.objects.get(pk=case.pk)
+
+
+def test_every_list_is_the_querysets_for_two_cases(cast):
+    first = _busy_case(cast)
+    second = _busy_case(cast, other=first)
+    for case in (first, second, report(cast.oakfield, cast.sam)):  # the last has next to nothing
+        _same(case_lists.timeline(case), list(case.timeline.select_related("actor")), ("actor",))
+        _same(
+            case_lists.evidence(case),
+            list(case.evidence.select_related("uploaded_by", "withdrawn_by")),
+            ("uploaded_by", "withdrawn_by"),
+        )
+        _same(case_lists.referrals(case), list(case.referrals.select_related("recorded_by")), ("recorded_by",))
+        _same(case_lists.clauses(case), list(case.clauses.order_by("order")))
+        _same(case_lists.reviews(case), list(case.governor_reviews.select_related("decided_by")), ("decided_by",))
+        _same(
+            case_lists.tasks(case),
+            list(case.tasks.select_related("assignee", "assigned_by", "closed_by").order_by("-state", "due_at", "pk")),
+            ("assignee", "assigned_by", "closed_by"),
+        )
+        _same(case_lists.messages(case), list(case.messages.select_related("author")), ("author",))
+        steps = TakedownStep.objects.select_related("recorded_by").order_by("taken_on", "pk")
+        expected = list(
+            case.takedowns.select_related("requested_by")
+            .prefetch_related(Prefetch("steps", queryset=steps))
+            .order_by("requested_on", "pk")
+        )
+        found = case_lists.takedowns(case)
+        _same(found, expected, ("requested_by",))
+        for mine, theirs in zip(found, expected, strict=True):
+            _same(list(mine.steps.all()), list(theirs.steps.all()), ("recorded_by",))
+        _same(
+            case_lists.merged_reports(case),
+            list(
+                Incident.objects.filter(merged_into=case)
+                .select_related("reporter", "subject")
+                .order_by("merged_at", "pk")
+            ),
+            ("reporter", "subject"),
+        )
+        links = CaseLink.objects.filter(first=case) | CaseLink.objects.filter(second=case)
+        assert sorted(case_lists.linked_pks(case)) == sorted(
+            link.second_id if link.first_id == case.pk else link.first_id for link in links
+        )
+    # The lists are not empty where they were meant to be full (the comparisons above compared something).
+    assert len(case_lists.timeline(second)) >= 3 and case_lists.timeline(second)[0].incident_id == second.pk
+    assert len(case_lists.linked_pks(second)) == 2
+    assert [len(case_lists.takedowns(second)[0].steps.all()), len(case_lists.merged_reports(second))] == [1, 2]
+    assert case_lists.tasks(second)[-1].closed_by == cast.helen
+
+
+def test_each_list_is_one_query_and_knows_its_case(cast):
+    case = _busy_case(cast)
+    for read in (
+        case_lists.timeline,
+        case_lists.evidence,
+        case_lists.referrals,
+        case_lists.clauses,
+        case_lists.reviews,
+        case_lists.tasks,
+        case_lists.messages,
+        case_lists.merged_reports,
+        case_lists.linked_pks,
+    ):
+        read(case)  # written once
+        with CaptureQueriesContext(connection) as queries:
+            rows = read(case)
+        assert rows and len(queries) == 1, read.__name__
+        sql = queries[0]["sql"]
+        assert str(case.pk) in sql and "-7300001" not in sql  # the case's id, never the stand-in
+    with CaptureQueriesContext(connection) as queries:
+        entries = case_lists.timeline(case)
+        files = case_lists.evidence(case)
+        # The rows point at the case already, as a related manager's would.
+        assert all(entry.incident is case for entry in entries) and all(f.incident is case for f in files)
+        assert [entry.actor.full_name for entry in entries if entry.actor_id]  # selected with them
+    assert len(queries) == 2
+    with CaptureQueriesContext(connection) as queries:
+        takedowns = case_lists.takedowns(case)
+        assert [step.recorded_by.email for t in takedowns for step in t.steps.all()] == [cast.helen.email]
+    assert len(queries) == 2  # the requests, then their steps
+    with CaptureQueriesContext(connection) as queries:
+        assert case_lists.takedowns(report(cast.oakfield, cast.sam)) == []
+    assert len([q for q in queries if "takedown" in q["sql"]]) == 1  # no steps to read for no request
+
+
+def test_the_case_pages_official_accounts_are_the_querysets(cast):
+    case = report(cast.oakfield, cast.sam)
+    accounts = [
+        OfficialAccount.objects.create(
+            school=school,
+            platform="facebook",
+            name=name,
+            status=status,
+            requested_by=cast.helen,
+            decided_by=cast.helen,
+            decided_at=timezone.now(),
+            closed_at=timezone.now() if status == AccountStatus.CLOSED else None,
+        )
+        for school, name, status in (
+            (cast.oakfield, "Oakfield PTA", AccountStatus.OPEN),
+            (cast.oakfield, "Oakfield sport", AccountStatus.OPEN),
+            (cast.oakfield, "Oakfield old", AccountStatus.CLOSED),
+            (cast.brookside, "Brookside news", AccountStatus.OPEN),
+        )
+    ]
+    AccountConcern.objects.create(incident=case, account=accounts[1], linked_by=cast.helen)
+    shown = case_account(case)
+    _same(
+        shown["linked"],
+        list(AccountConcern.objects.filter(incident=case).select_related("account").order_by("linked_at", "pk")),
+        ("account",),
+    )
+    assert [a.name for a in shown["choices"]] == ["Oakfield PTA"]  # open, this school's, not linked yet
