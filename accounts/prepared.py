@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from types import SimpleNamespace
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
@@ -42,7 +43,11 @@ class Prepared:
         key = (connection.alias, connection.vendor)
         if key not in per_db:
             compiler = self.build(*self.markers).query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # matches nothing, whatever the values (e.g. `pk__in=[]`): no query
+                per_db[key] = None
+                return None
             params = list(params)
             positions = []
             for marker in self.markers:
@@ -56,7 +61,10 @@ class Prepared:
 
     def rows(self, *values) -> list:
         """The rows of the query built with `values`, as its values_list() would give them."""
-        sql, params, positions, compiler, converters = self._compiled()
+        compiled = self._compiled()
+        if compiled is None:
+            return []
+        sql, params, positions, compiler, converters = compiled
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
@@ -83,7 +91,10 @@ class PreparedObjects(Prepared):
         """`known`: {field name: instance}, the instance each row's foreign key `field name` points
         to, set on the rows as a related manager sets it (`incident.timeline.all()` gives each entry
         its `incident` without a query)."""
-        sql, params, positions, compiler, _ = self._compiled()
+        compiled = self._compiled()
+        if compiled is None:
+            return []
+        sql, params, positions, compiler, _ = compiled
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value

@@ -64,10 +64,9 @@ PAGE_SIZE = 50
 
 
 def _incident_or_404(request, reference) -> Incident:
-    incident = get_object_or_404(
-        Incident.objects.visible_to(request.user).select_related("school", "reporter", "subject", "owner", "dsl"),
-        reference=reference,
-    )
+    incident = Incident.objects.visible_case(request.user, reference)
+    if incident is None:
+        raise Http404("No such case.")
     audit_reads.fetched(request, reference, incident.pk)
     return incident
 

@@ -97,3 +97,16 @@ def test_the_audit_row_written_from_prepared_sql_is_the_one_save_writes(cast):
         assert _stored(prepared.pk) == _stored(through_save.pk)
     with pytest.raises(ValueError, match="new rows only"):
         insert.save(prepared)
+
+
+def test_a_query_that_matches_nothing_whatever_the_values_runs_none(cast):
+    """Built with `pk__in=[]` the ORM writes no SQL at all (EmptyResultSet): neither does a prepared
+    query, and each call is an empty answer, not an error."""
+    from accounts.prepared import PreparedObjects
+
+    names = Prepared(lambda school_id: School.objects.filter(pk__in=[]).filter(pk=school_id).values_list("name"), 1)
+    schools = PreparedObjects(lambda school_id: School.objects.filter(pk__in=[], trust=school_id), 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert names.rows(cast.oakfield.pk) == [] == names.rows(cast.brookside.pk)
+        assert schools.objects(cast.oakfield.pk) == [] == list(School.objects.filter(pk__in=[], trust=1))
+    assert len(queries) == 0

@@ -209,3 +209,35 @@ def test_the_case_pages_official_accounts_are_the_querysets(cast):
         ("account",),
     )
     assert [a.name for a in shown["choices"]] == ["Oakfield PTA"]  # open, this school's, not linked yet
+
+
+def test_the_case_pages_own_query_is_visible_tos_for_every_person_and_case(cast):
+    """incidents.models.IncidentManager.visible_case: the case, or None where visible_to has no such
+    case, for everyone of the cast (in a request: the kept rule's SQL, written once, run with each
+    reference; outside one: built each time), a person holding two roles at two schools, and a
+    person with no role anywhere (a rule that matches nothing)."""
+    from accounts.models import Membership, Role, User
+    from incidents import models
+    from tests.incidents.factories import build_cases
+
+    cases = list(build_cases(cast).values())
+    Membership.objects.create(user=cast.helen, school=cast.brookside, role=Role.GOVERNOR)
+    nobody = User.objects.create(email="nobody@example.org", full_name="No Role")
+    related = Incident.objects.CASE_PAGE_RELATED
+    seen = 0
+    for in_request in (True, False):
+        models._built_rules.rules.clear()
+        for user in User.objects.all():
+            if in_request:
+                memberships = list(Membership.objects.for_user(user))
+                user.memberships_of_request = lambda memberships=memberships: memberships
+            for case in [*cases, *cases]:  # each reference twice: the kept SQL runs with each
+                expected = list(
+                    Incident.objects.visible_to(user).select_related(*related).filter(reference=case.reference)
+                )
+                found = Incident.objects.visible_case(user, case.reference)
+                _same([found] if found else [], expected, related)
+                seen += bool(found)
+            assert Incident.objects.visible_case(user, "OAK-NONE-NONE") is None
+        assert Incident.objects.visible_case(nobody, cases[0].reference) is None
+    assert seen > len(cases) * 4  # most people saw something: the comparisons compared cases
