@@ -25,8 +25,8 @@ from django.forms.widgets import (
 from django.templatetags.l10n import unlocalize
 from django.utils.formats import localize
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeData
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
 register = template.Library()
@@ -58,13 +58,11 @@ _SELECT = ("django/forms/widgets/select.html", "django/forms/widgets/select_opti
 def _kind(field) -> str | None:
     """Which of crispy's field.html branches the field takes, if it is written here; None: crispy's."""
     widget = field.field.widget
-    help_text = field.help_text
     if (
         getattr(field.form, "helper", None) is not None
         or field.field.localize
         or hasattr(widget, "widgets")  # a MultiWidget, or a wrapper around another widget
         or hasattr(widget, "widget")
-        or (help_text and str(conditional_escape(help_text)) != str(help_text))
     ):
         return None
     if widget.is_hidden:
@@ -202,12 +200,14 @@ def _errors(w: _Markup, field, errors) -> None:
 
 
 def _help(w: _Markup, field) -> None:
-    """bootstrap5/layout/help_text.html (help text that escaping leaves as it is: _kind)."""
+    """bootstrap5/layout/help_text.html, which writes the help text `|safe`: it is the code's own
+    text, never a user's (an apostrophe in it sent the whole field to crispy's templates before)."""
     if field.help_text:
+        help_text = mark_safe(field.help_text)  # noqa: S308 (as crispy's template: the code's text)
         if field.auto_id:
-            w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, field.help_text)
+            w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, help_text)
         else:
-            w('<div class="form-text">{}</div>', field.help_text)
+            w('<div class="form-text">{}</div>', help_text)
 
 
 def _choices(w: _Markup, field, errors) -> None:
