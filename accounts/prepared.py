@@ -83,8 +83,9 @@ class PreparedObjects(Prepared):
     through the ORM cost more than running them.
 
     Each call runs Django's own ModelIterable over a copy of the compiler kept from the first call,
-    whose as_sql() gives the kept SQL with this call's values: the instances, their related objects
-    and the columns' converters are made exactly as the queryset makes them.
+    whose as_sql() gives the kept SQL with this call's values and get_converters() the converters
+    found for its columns the first time: the instances, their related objects and the columns'
+    values are made exactly as the queryset makes them.
     tests/accounts/test_prepared_objects.py compares the two."""
 
     def objects(self, *values, known: dict | None = None) -> list:
@@ -94,12 +95,14 @@ class PreparedObjects(Prepared):
         compiled = self._compiled()
         if compiled is None:
             return []
-        sql, params, positions, compiler, _ = compiled
+        sql, params, positions, compiler, converters = compiled
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
         replay = copy.copy(compiler)
         replay.as_sql = lambda *args, **kwargs: (sql, params)
+        # The converters of the same selected columns, found once (results_iter asks on each call).
+        replay.get_converters = lambda expressions: converters
         model = compiler.query.model
         stand_in = SimpleNamespace(  # what ModelIterable reads of a queryset
             db=connection.alias,
