@@ -59,15 +59,23 @@ class Prepared:
             per_db[key] = (sql, params, positions, compiler, converters)
         return per_db[key]
 
-    def rows(self, *values) -> list:
-        """The rows of the query built with `values`, as its values_list() would give them."""
+    def _with(self, values) -> tuple | None:
+        """(SQL, its parameters with `values` in place, compiler, converters); None: no query to run."""
         compiled = self._compiled()
         if compiled is None:
-            return []
+            return None
         sql, params, positions, compiler, converters = compiled
         params = list(params)
         for position, value in zip(positions, values, strict=True):
             params[position] = value
+        return sql, params, compiler, converters
+
+    def rows(self, *values) -> list:
+        """The rows of the query built with `values`, as its values_list() would give them."""
+        ready = self._with(values)
+        if ready is None:
+            return []
+        sql, params, compiler, converters = ready
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
@@ -86,19 +94,16 @@ class PreparedObjects(Prepared):
     whose as_sql() gives the kept SQL with this call's values and get_converters() the converters
     found for its columns the first time: the instances, their related objects and the columns'
     values are made exactly as the queryset makes them.
-    tests/accounts/test_prepared_objects.py compares the two."""
+    tests/incidents/test_case_lists.py compares the two."""
 
     def objects(self, *values, known: dict | None = None) -> list:
         """`known`: {field name: instance}, the instance each row's foreign key `field name` points
         to, set on the rows as a related manager sets it (`incident.timeline.all()` gives each entry
         its `incident` without a query)."""
-        compiled = self._compiled()
-        if compiled is None:
+        ready = self._with(values)
+        if ready is None:
             return []
-        sql, params, positions, compiler, converters = compiled
-        params = list(params)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
+        sql, params, compiler, converters = ready
         replay = copy.copy(compiler)
         replay.as_sql = lambda *args, **kwargs: (sql, params)
         # The converters of the same selected columns, found once (results_iter asks on each call).

@@ -203,7 +203,8 @@ def _help(w: _Markup, field) -> None:
     """bootstrap5/layout/help_text.html, which writes the help text `|safe`: it is the code's own
     text, never a user's (an apostrophe in it sent the whole field to crispy's templates before)."""
     if field.help_text:
-        help_text = mark_safe(field.help_text)  # noqa: S308 (as crispy's template: the code's text)
+        # As crispy's template writes it: the code's own text, never a user's.
+        help_text = mark_safe(field.help_text)  # noqa: S308  # nosec B308 B703
         if field.auto_id:
             w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, help_text)
         else:
