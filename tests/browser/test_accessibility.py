@@ -133,8 +133,28 @@ def test_every_page_kind_as_every_role_has_no_axe_violation(browser, live_server
         else:
             login_verified(page, User.objects.get(email=email), DEFAULT_DEMO_PASSWORD)
         found += _walk(page, email, seen)
+        if role == "head":
+            found += _case_states(page, User.objects.get(email=email))
         context.close()
     assert not found, "\n".join(found)
+
+
+def _case_states(page, user) -> list[str]:
+    """The owner's case page in each status of the demo's cases: its panels differ by status (the
+    triage form's clause picker only in triage), and the walk opens one case per role."""
+    from incidents.models import Incident, Status
+
+    first_of = {}
+    for reference, status in (
+        Incident.objects.visible_to(user).order_by("received_at").values_list("reference", "status")
+    ):
+        first_of.setdefault(status, reference)
+    assert {Status.TRIAGE, Status.INVESTIGATING} <= first_of.keys(), first_of
+    found = []
+    for reference in first_of.values():
+        page.goto(f"/incidents/{reference}/")
+        found += _violations(page)
+    return found
 
 
 def test_anonymous_pages_and_form_errors_have_no_axe_violation(browser, live_server):
