@@ -5,9 +5,9 @@ merged reports.
 Each is a query of a fixed shape whose only value is the case's id, and building and compiling it
 through the ORM cost more than PostgreSQL takes to answer it (docs/performance.md). Here each is
 written by the ORM once per thread and database (accounts.prepared.PreparedObjects) and run with
-the case's id: still one query a list on every view, so nothing can be stale. Each function gives
-what the related manager's queryset beside it in its docstring gives, instances, related objects
-and order; tests/incidents/test_case_lists.py compares them.
+the case's id: still one query a list on every view, so nothing can be stale. Each gives what the
+queryset it is built from gives, instances, related objects and order;
+tests/incidents/test_case_lists.py compares them.
 """
 
 from django.db.models import Prefetch, Q
@@ -29,28 +29,33 @@ from .models import (
     TimelineEntry,
 )
 
-_TIMELINE = PreparedObjects(lambda case: TimelineEntry.objects.filter(incident=case).select_related("actor"), 1)
-_EVIDENCE = PreparedObjects(
-    lambda case: Evidence.objects.filter(incident=case).select_related("uploaded_by", "withdrawn_by"), 1
-)
-_REFERRALS = PreparedObjects(lambda case: Referral.objects.filter(incident=case).select_related("recorded_by"), 1)
-_CLAUSES = PreparedObjects(lambda case: Clause.objects.filter(incidents=case).order_by("order"), 1)
-_REVIEWS = PreparedObjects(lambda case: GovernorReview.objects.filter(incident=case).select_related("decided_by"), 1)
-_TASKS = PreparedObjects(
+
+def _case_list(build):
+    """`build(case)`'s rows for one case, from SQL written once, each row's `incident` set to the case
+    without a query (as the related manager sets it)."""
+    prepared = PreparedObjects(build, 1)
+    return lambda incident: prepared.objects(incident.pk, known={"incident": incident})
+
+
+# Each is the related manager's queryset: `incident.timeline.select_related("actor")`, and so on.
+timeline = _case_list(lambda case: TimelineEntry.objects.filter(incident=case).select_related("actor"))
+evidence = _case_list(lambda case: Evidence.objects.filter(incident=case).select_related("uploaded_by", "withdrawn_by"))
+referrals = _case_list(lambda case: Referral.objects.filter(incident=case).select_related("recorded_by"))
+reviews = _case_list(lambda case: GovernorReview.objects.filter(incident=case).select_related("decided_by"))
+tasks = _case_list(
     lambda case: (
         Task.objects.filter(incident=case)
         .select_related("assignee", "assigned_by", "closed_by")
         .order_by("-state", "due_at", "pk")
-    ),
-    1,
+    )
 )
-_MESSAGES = PreparedObjects(lambda case: CaseMessage.objects.filter(incident=case).select_related("author"), 1)
-_TAKEDOWNS = PreparedObjects(
+messages = _case_list(lambda case: CaseMessage.objects.filter(incident=case).select_related("author"))
+_takedown_requests = _case_list(
     lambda case: (
         TakedownRequest.objects.filter(incident=case).select_related("requested_by").order_by("requested_on", "pk")
-    ),
-    1,
+    )
 )
+_CLAUSES = PreparedObjects(lambda case: Clause.objects.filter(incidents=case).order_by("order"), 1)
 _LINKS = Prepared(
     lambda first, second: CaseLink.objects.filter(Q(first=first) | Q(second=second)).values_list("first", "second"),
     2,
@@ -63,45 +68,15 @@ _MERGED = PreparedObjects(
 )
 
 
-def timeline(incident) -> list[TimelineEntry]:
-    """`incident.timeline.select_related("actor")`"""
-    return _TIMELINE.objects(incident.pk, known={"incident": incident})
-
-
-def evidence(incident) -> list[Evidence]:
-    """`incident.evidence.select_related("uploaded_by", "withdrawn_by")`"""
-    return _EVIDENCE.objects(incident.pk, known={"incident": incident})
-
-
-def referrals(incident) -> list[Referral]:
-    """`incident.referrals.select_related("recorded_by")`"""
-    return _REFERRALS.objects(incident.pk, known={"incident": incident})
-
-
 def clauses(incident) -> list[Clause]:
     """`incident.clauses.order_by("order")`"""
     return _CLAUSES.objects(incident.pk)
 
 
-def reviews(incident) -> list[GovernorReview]:
-    """`incident.governor_reviews.select_related("decided_by")`"""
-    return _REVIEWS.objects(incident.pk, known={"incident": incident})
-
-
-def tasks(incident) -> list[Task]:
-    """`incident.tasks.select_related("assignee", "assigned_by", "closed_by").order_by("-state", "due_at", "pk")`"""
-    return _TASKS.objects(incident.pk, known={"incident": incident})
-
-
-def messages(incident) -> list[CaseMessage]:
-    """`incident.messages.select_related("author")`"""
-    return _MESSAGES.objects(incident.pk, known={"incident": incident})
-
-
 def takedowns(incident) -> list[TakedownRequest]:
     """`incident.takedowns.select_related("requested_by").prefetch_related(steps with who recorded
     each, in date order).order_by("requested_on", "pk")`: the steps' query only when there is a request."""
-    found = _TAKEDOWNS.objects(incident.pk, known={"incident": incident})
+    found = _takedown_requests(incident)
     if found:
         steps = TakedownStep.objects.select_related("recorded_by").order_by("taken_on", "pk")
         prefetch_related_objects(found, Prefetch("steps", queryset=steps))

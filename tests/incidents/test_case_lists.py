@@ -148,21 +148,22 @@ def test_every_list_is_the_querysets_for_two_cases(cast):
 
 def test_each_list_is_one_query_and_knows_its_case(cast):
     case = _busy_case(cast)
-    for read in (
-        case_lists.timeline,
-        case_lists.evidence,
-        case_lists.referrals,
-        case_lists.clauses,
-        case_lists.reviews,
-        case_lists.tasks,
-        case_lists.messages,
-        case_lists.merged_reports,
-        case_lists.linked_pks,
+    for name in (
+        "timeline",
+        "evidence",
+        "referrals",
+        "clauses",
+        "reviews",
+        "tasks",
+        "messages",
+        "merged_reports",
+        "linked_pks",
     ):
+        read = getattr(case_lists, name)
         read(case)  # written once
         with CaptureQueriesContext(connection) as queries:
             rows = read(case)
-        assert rows and len(queries) == 1, read.__name__
+        assert rows and len(queries) == 1, name
         sql = queries[0]["sql"]
         assert str(case.pk) in sql and "-7300001" not in sql  # the case's id, never the stand-in
     with CaptureQueriesContext(connection) as queries:
