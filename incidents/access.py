@@ -225,10 +225,12 @@ RELATIONS: tuple[Relation, ...] = (
         CaseRole.OWNER,
         # The school condition is implied (a merge stays within a school, and owning the survivor
         # takes a role there); it lets the database read the merged reports of those schools through
-        # their own small index (incident_merged) instead of a school's whole history.
+        # their own small index (incident_merged) instead of a school's whole history. The survivor
+        # is looked up by its key (EXISTS), not as a set of every case the viewer owns (IN): costed
+        # as that set, the rule made PostgreSQL plan the case page's query afresh on every view.
         q=lambda v: (
             Q(merged_into__isnull=False, school__in=v.at(Role.HEAD, Role.CHAIR, Role.DSL))
-            & Q(merged_into__in=_owned_by(v))
+            & Q(Exists(_owned_by(v).filter(pk=OuterRef("merged_into_id"))))
         ),
         holds=lambda user, c: c.incident.merged_into_id is not None and c.owns_survivor(user),
     ),

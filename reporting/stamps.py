@@ -186,20 +186,34 @@ def stamp_of(school_ids) -> tuple[int, int]:
 
 # The schools of a person's own reports, one index probe each (index incident_reporter_school): a
 # loose scan, so a person with thousands of reports at one school costs two probes, not a read of them.
+# Each probe asks for the next (reporter, school) pair in that index's order, the person's or not
+# (the CASE keeps only theirs): an order no other index gives. Written as min(school_id) with the
+# reporter as a filter, PostgreSQL walked the school index instead, through every case of the
+# schools after the person's last (all 40,000 of another school in tests/incidents/test_read_plans.py).
 # With their schools (UNION: each school once), each school's rows are then summed through the index
 # figureschange_school (`school_id IN (...) OR school_id IN (subquery)` was planned as a scan of all).
-PERSON_STAMP = """
-WITH RECURSIVE reported(school_id) AS (
-  SELECT min(school_id) FROM incidents_incident WHERE reporter_id = %s
-  UNION ALL
-  SELECT (SELECT min(i.school_id) FROM incidents_incident AS i WHERE i.reporter_id = %s AND i.school_id > r.school_id)
-  FROM reported AS r WHERE r.school_id IS NOT NULL
-), reach(school_id) AS (SELECT school_id FROM reported WHERE school_id IS NOT NULL UNION VALUES {placeholders})
-SELECT
-  coalesce(sum((SELECT count(*) FROM reporting_figureschange AS c WHERE c.school_id = reach.school_id)), 0),
+# The statement begins with SELECT (the WITH inside): a read, prepared once per connection and not
+# planned again (policyhub/postgresql/base.py prepares SELECTs only; it sent this one, begun by
+# WITH, as a possible write, and PostgreSQL planned it on every page).
+PERSON_STAMP = """SELECT coalesce(sum(
+    (SELECT count(*) FROM reporting_figureschange AS c WHERE c.school_id = reach.school_id)
+  ), 0),
   coalesce(sum((SELECT sum(c.token) FROM reporting_figureschange AS c WHERE c.school_id = reach.school_id)), 0)
-FROM reach
-"""
+FROM (
+  WITH RECURSIVE reported(school_id) AS (
+    SELECT (
+      SELECT CASE WHEN i.reporter_id = %s THEN i.school_id END FROM incidents_incident AS i
+      WHERE i.reporter_id >= %s ORDER BY i.reporter_id, i.school_id LIMIT 1
+    )
+    UNION ALL
+    SELECT (
+      SELECT CASE WHEN i.reporter_id = %s THEN i.school_id END FROM incidents_incident AS i
+      WHERE (i.reporter_id, i.school_id) > (%s, r.school_id) ORDER BY i.reporter_id, i.school_id LIMIT 1
+    )
+    FROM reported AS r WHERE r.school_id IS NOT NULL
+  )
+  SELECT school_id FROM reported WHERE school_id IS NOT NULL UNION VALUES {placeholders}
+) AS reach"""
 
 
 def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
@@ -210,7 +224,7 @@ def person_stamp(user_id: int, school_ids) -> tuple[int, int]:
     ids = sorted({int(s) for s in school_ids} | {EVERY_SCHOOL})
     sql = PERSON_STAMP.format(placeholders=", ".join(["(%s)"] * len(ids)))  # only placeholders go in
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, user_id, *ids])
+        cursor.execute(sql, [user_id, user_id, user_id, user_id, *ids])
         count, total = cursor.fetchone()
     return int(count), int(total)
 
