@@ -4,7 +4,7 @@ redirect. What a page shows depends on that relation: the reporter sees their re
 status, governors see the review, owners see everything."""
 
 import logging
-from functools import cache
+from functools import cache, cached_property
 from inspect import signature
 
 from django.contrib import messages
@@ -20,6 +20,7 @@ from accounts import audit_reads
 from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
+from policyhub.templatetags.plain_crispy import fixed_markup, plain_crispy
 
 from . import (
     allegations,
@@ -43,6 +44,7 @@ from .models import (
     Status,
     TimelineKind,
 )
+from .rows import case_urls
 from .transitions import (
     OWNERS,
     CaseRole,
@@ -178,18 +180,51 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     return render(request, template, context, status=status)
 
 
-def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[dict]:
-    """A form per action this page posts to views.case_action (rows with a `path`); the rows served
+class _Panel:
+    """One action's card on the case page. Its form is built when the card asks for it: a take-down
+    or allegation card may not show at all. An unbound form whose markup never changes (most of
+    them: plain_crispy.fixed_markup) is not built: its markup is written once per web process."""
+
+    def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict):
+        self.name, self.transition, self.problems = name, t, problems
+        self.url = case_urls(t.url_name)(incident.reference)
+        self.templates = [f"incidents/_action_{name}.html", "incidents/_action.html"]
+        self._incident, self._bound, self._fetched = incident, bound_form, fetched
+
+    @cached_property
+    def form(self):
+        return self._bound or _form_for(self.transition, self._incident, fetched=self._fetched)
+
+    @cached_property
+    def _fixed(self) -> tuple[str, bool] | None:
+        if self._bound is None and self.transition.form:
+            return fixed_markup(_form_class(self.transition.form)[0], self.name)
+        return None
+
+    @property
+    def fields(self) -> str:
+        """The form's fields as markup (_action.html; a card of its own may write them itself)."""
+        if self._fixed is not None:
+            return self._fixed[0]
+        return plain_crispy(self.form) if self.form is not None else ""
+
+    @property
+    def multipart(self) -> bool:
+        if self._fixed is not None:
+            return self._fixed[1]
+        return self.form is not None and self.form.is_multipart()
+
+    @property
+    def refused(self) -> bool:
+        """Whether the form came back from a post with errors (a take-down card shows then)."""
+        return self._bound is not None and bool(self._bound.errors)
+
+
+def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[_Panel]:
+    """A card per action this page posts to views.case_action (rows with a `path`); the rows served
     elsewhere (evidence files, access history, retention) are links or forms of their own."""
     return [
-        {
-            "name": name,
-            "transition": t,
-            "form": bound.get(name) or _form_for(t, incident, fetched=fetched),
-            "problems": unmet(incident, name, known),
-            "url": reverse(t.url_name, args=[incident.reference]),
-            "templates": [f"incidents/_action_{name}.html", "incidents/_action.html"],
-        }
+        _Panel(name, t, incident, bound.get(name), unmet(incident, name, known), fetched)
         for name, t in actions.items()
         if t.path and name not in PER_TASK_ACTIONS
     ]

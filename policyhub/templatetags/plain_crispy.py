@@ -13,7 +13,7 @@ tests/accounts/test_sign_in_markup.py and tests/incidents/test_action_markup.py 
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form, optgroups
 from django import template
 from django.conf import settings
-from django.forms import BaseForm
+from django.forms import BaseForm, ModelChoiceField
 from django.forms.widgets import (
     CheckboxInput,
     FileInput,
@@ -23,11 +23,13 @@ from django.forms.widgets import (
     Textarea,
 )
 from django.templatetags.l10n import unlocalize
+from django.utils.choices import CallableChoiceIterator
 from django.utils.formats import localize
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.timezone import get_current_timezone_name, template_localtime
+from django.utils.translation import get_language
 
 register = template.Library()
 # Django's widget templates that are only django/forms/widgets/input.html.
@@ -364,3 +366,42 @@ def plain_crispy(form):
     for field in form:
         _write(w, field, spaceless=True)
     return w.html()
+
+
+def _fixed(form_class) -> bool:
+    """Whether every unbound form of the class writes the same markup under one prefix: it keeps
+    Django's constructor and initial values (nothing set per case or per person) and none of its
+    fields works anything out when written (a callable initial value such as "now", model choices,
+    which are a query, or callable choices)."""
+    if (
+        form_class.__init__ is not BaseForm.__init__
+        or form_class.get_initial_for_field is not BaseForm.get_initial_for_field
+    ):
+        return False
+    for field in form_class.base_fields.values():
+        if callable(field.initial) or isinstance(field, ModelChoiceField):
+            return False
+        if isinstance(getattr(field, "choices", None), CallableChoiceIterator):
+            return False
+    return True
+
+
+_FIXED: dict[tuple, tuple[str, bool] | None] = {}
+
+
+def fixed_markup(form_class, prefix: str) -> tuple[str, bool] | None:
+    """The markup of an unbound form of the class and whether it posts files, written once per web
+    process (per language and time zone) when that markup never changes (`_fixed`); None otherwise.
+    The case page shows up to a dozen such forms, and building and writing them was a third of its
+    time (docs/performance.md). The CSRF token is not part of it: the page's `{% csrf_token %}` is."""
+    key = (form_class, prefix, get_language(), get_current_timezone_name())
+    try:
+        return _FIXED[key]
+    except KeyError:
+        pass
+    found = None
+    if _fixed(form_class):
+        form = form_class(prefix=prefix)
+        found = (plain_crispy(form), form.is_multipart())
+    _FIXED[key] = found
+    return found

@@ -17,7 +17,7 @@ from django.test.html import parse_html
 from django.urls import reverse
 
 from incidents import takedowns, views
-from incidents.models import Involved, Route, Status
+from incidents.models import Incident, Involved, Route, Status
 from incidents.transitions import TABLE
 from policyhub.templatetags import plain_crispy
 from tests.incidents.factories import (
@@ -72,7 +72,7 @@ def _panel_forms(incident, data=None, files=None) -> dict:
         bound = {name: views._form_for(t, incident, data, files or {}, fetched=fetched) for name, t in actions.items()}
         bound = {name: form for name, form in bound.items() if form is not None}
     panels = views._panels(incident, actions, bound, {}, fetched)
-    return {panel["name"]: panel["form"] for panel in panels if panel["form"] is not None}
+    return {panel.name: panel.form for panel in panels if panel.form is not None}
 
 
 def _data(incident, how: str) -> QueryDict:
@@ -223,10 +223,88 @@ def test_the_heads_case_page_is_the_page_crispy_wrote(cast, monkeypatch, involve
         requests.append(("post", reverse("incidents:add_note", args=[ref]), {"add_note-note": "   "}))
         requests.append(("post", reverse("incidents:record_removal", args=[ref]), {"record_removal-takedown": EVIL}))
     for method, url, data in requests:
+        plain_crispy._FIXED.clear()  # each page writes its fixed forms itself (plain_crispy.fixed_markup)
         ours = _page(client, method, url, data)
         with monkeypatch.context() as patched:
             patched.setattr(plain_crispy, "_kind", lambda field: None)
+            plain_crispy._FIXED.clear()
             theirs = _page(client, method, url, data)
+        plain_crispy._FIXED.clear()
         assert 'class="textarea form-control' in ours and 'name="withdraw-reason"' in ours
         assert ("is-invalid" in ours) == (data is not None)
         _assert_same(ours, theirs, url)
+
+
+# --- Forms written once (plain_crispy.fixed_markup) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("involved", [Involved.PARENT, Involved.STAFF])
+def test_a_fixed_forms_markup_is_the_markup_of_the_form_built_for_the_case(cast, involved):
+    """Every action whose form is written once per process writes what its form, built for this case
+    as the page built it before, writes; the forms that depend on the case are not written once."""
+    incident = _case(cast, involved)
+    fetched = {"takedowns": takedowns.for_case(incident)}
+    plain_crispy._FIXED.clear()
+    fixed = set()
+    for t in TABLE:
+        if not (t.path and t.form):
+            continue
+        form_class = views._form_class(t.form)[0]
+        found = plain_crispy.fixed_markup(form_class, t.name)
+        if found is None:
+            continue
+        fixed.add(t.name)
+        built = views._form_for(t, incident, fetched=fetched)
+        assert found == (plain_crispy.plain_crispy(built), built.is_multipart()), t.name
+        assert plain_crispy.fixed_markup(form_class, t.name) is found  # written once
+    # Forms of fields alone are fixed; those given the case, its clauses, its people or its take-downs,
+    # or a constructor of their own, are built for each page.
+    assert {"add_note", "add_evidence", "record_referral", "close", "request_takedown"} <= fixed
+    assert not fixed & {"triage", "assign_task", "record_removal", "propose_outcome", "what_we_did"}
+    assert plain_crispy.fixed_markup(views._form_class(T_FORM["add_evidence"])[0], "add_evidence")[1]  # files
+
+
+T_FORM = {t.name: t.form for t in TABLE}
+
+
+class _Person(forms.Form):
+    name = forms.CharField()
+
+
+class _Built(_Person):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class _Now(_Person):
+    when = forms.DateTimeField(initial=lambda: datetime.now(UTC))
+
+
+class _Query(_Person):
+    who = forms.ModelChoiceField(queryset=Incident.objects.none())
+
+
+class _Called(_Person):
+    pick = forms.ChoiceField(choices=lambda: [("a", "A")])
+
+
+def test_a_form_is_fixed_only_when_nothing_in_it_is_worked_out_when_built_or_written():
+    assert plain_crispy.fixed_markup(_Person, "p") is not None
+    for form_class in (_Built, _Now, _Query, _Called):
+        assert plain_crispy.fixed_markup(form_class, "p") is None, form_class
+
+
+def test_the_case_page_builds_only_the_forms_that_depend_on_the_case(cast, monkeypatch):
+    incident = _case(cast, Involved.PARENT, Status.INVESTIGATING)
+    built = []
+    form_for = views._form_for
+    monkeypatch.setattr(
+        views, "_form_for", lambda t, *args, **kwargs: built.append(t.name) or form_for(t, *args, **kwargs)
+    )
+    client = Client()
+    sign_in(client, cast.helen)
+    page = _page(client, "get", reverse("incidents:detail", args=[incident.reference]))
+    # The fixed forms are on the page, written from their markup: not built.
+    assert 'name="add_note-note"' in page and 'name="add_evidence-files"' in page
+    assert built and not {"add_note", "add_evidence", "record_referral"} & set(built)
+    assert "assign_task" in built  # its people are the case's school's
