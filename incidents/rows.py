@@ -20,7 +20,8 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -54,10 +55,20 @@ def case_url(reference: str) -> str:
     return case_urls()(reference)
 
 
-def case_urls():
-    """A function reference -> case page URL, with one reverse() for all the page's rows. References
-    are canonical (letters, digits, hyphens), so quoting leaves them as reverse() would."""
-    head, tail = reverse("incidents:detail", args=[_PLACEHOLDER]).split(_PLACEHOLDER)
+_URL_PARTS: dict[tuple, tuple[str, str]] = {}
+
+
+def case_urls(url_name: str = "incidents:detail"):
+    """A function reference -> the URL named `url_name` for that case (its page by default), with
+    one reverse() per web process, URL configuration and script prefix, for all the page's rows or
+    actions. References are canonical (letters, digits, hyphens), so quoting leaves them as reverse()
+    would."""
+    key = (url_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    parts = _URL_PARTS.get(key)
+    if parts is None:
+        head, tail = reverse(url_name, args=[_PLACEHOLDER]).split(_PLACEHOLDER)
+        parts = _URL_PARTS[key] = (head, tail)
+    head, tail = parts
     return lambda reference: f"{head}{quote(reference, safe='')}{tail}"
 
 

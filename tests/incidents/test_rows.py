@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.db.models import Case, Value, When
 from django.template import Context, Engine
-from django.urls import reverse
+from django.urls import reverse, set_script_prefix
 
 from incidents import rows
 from incidents.models import (
@@ -27,7 +27,8 @@ from incidents.models import (
     Severity,
     Status,
 )
-from incidents.references import is_canonical
+from incidents.references import is_canonical, new_reference
+from incidents.transitions import TABLE
 from incidents.selectors import open_owned, with_survivor_state
 from tests.factories import Role, member
 from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
@@ -255,6 +256,22 @@ def test_the_case_url_is_reversed_once_with_a_canonical_placeholder(cast, frozen
     assert is_canonical(rows._PLACEHOLDER)
     incident = IncidentFactory(school=cast.oakfield, reporter=cast.sam)
     assert rows.case_url(incident.reference) == reverse("incidents:detail", args=[incident.reference])
+
+
+def test_every_case_actions_url_is_as_reversed_under_any_script_prefix():
+    """The case page's action URLs (views._Panel) come from one reverse() per URL name, kept per
+    process: the same as reverse(), for every action, also when the site is served under a prefix."""
+    references = (new_reference("OAK"), new_reference("BROOKSIDE1"), rows._PLACEHOLDER)
+    names = ["incidents:detail", *(t.url_name for t in TABLE if t.path)]
+    for prefix in ("/", "/policyhub/"):
+        set_script_prefix(prefix)
+        try:
+            for name in names:
+                for reference in references:
+                    assert rows.case_urls(name)(reference) == reverse(name, args=[reference]), (prefix, name)
+                    assert rows.case_urls(name)(reference).startswith(prefix)
+        finally:
+            set_script_prefix("/")
 
 
 def test_labels_that_are_not_choices_show_as_themselves():
