@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import NamedTuple
 from urllib.parse import quote
 
-from django.template.defaultfilters import date as date_filter
 from django.conf import settings
+from django.template.defaultfilters import date as date_filter
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, escape, format_html, format_html_join

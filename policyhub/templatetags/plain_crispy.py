@@ -16,11 +16,13 @@ from django.conf import settings
 from django.forms import BaseForm, ModelChoiceField
 from django.forms.widgets import (
     CheckboxInput,
+    ChoiceWidget,
     FileInput,
     Input,
     RadioSelect,
     Select,
     Textarea,
+    Widget,
 )
 from django.templatetags.l10n import unlocalize
 from django.utils.choices import CallableChoiceIterator
@@ -137,13 +139,58 @@ def _crispy_class(widget, extra: str) -> str:
     return css
 
 
+def _plain_options(widget) -> bool:
+    """Whether the select writes its options as Django's Select does: no attributes of their own but
+    `selected`, from the widget's own choices (then _options writes them without a dict per option)."""
+    kind = type(widget)
+    return (
+        kind.get_context is Select.get_context
+        and kind.optgroups is ChoiceWidget.optgroups
+        and kind.create_option is ChoiceWidget.create_option
+        and not widget.option_inherits_attrs
+        and widget.checked_attribute == {"selected": True}
+    )
+
+
+_SELECTED = {"selected": True}
+_NOT_SELECTED: dict = {}
+
+
+def _options(widget, values) -> list:
+    """ChoiceWidget.optgroups for a select with _plain_options, as (group, [option]) where an option
+    is a dict of its value, attrs and label only (what select_option.html reads)."""
+    groups, has_selected, multiple = [], False, widget.allow_multiple_selected
+    for option_value, option_label in widget.choices:
+        if option_value is None:
+            option_value = ""
+        if isinstance(option_label, list | tuple):
+            group, choices = option_value, option_label
+        else:
+            group, choices = None, [(option_value, option_label)]
+        options = []
+        for value, label in choices:
+            selected = (not has_selected or multiple) and str(value) in values
+            has_selected |= selected
+            options.append({"value": value, "attrs": _SELECTED if selected else _NOT_SELECTED, "label": label})
+        groups.append((group, options, None))
+    return groups
+
+
 def _widget_context(field, css: str | None) -> dict:
     """BoundField.as_widget's context, with crispy's class as {% crispy_field %} leaves it."""
     widget = field.field.widget
     attrs = field.build_widget_attrs({})
     if field.auto_id and "id" not in widget.attrs:
         attrs.setdefault("id", field.auto_id)
-    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    if isinstance(widget, Select) and _plain_options(widget):
+        # Select.get_context, with the options written by _options (Django builds a dict of ten
+        # entries and a copy of the attributes per option: most of a list of people's cost).
+        context = Widget.get_context(widget, field.html_name, field.value(), attrs)["widget"]
+        if widget.allow_multiple_selected:
+            context["attrs"]["multiple"] = True
+        context["optgroups"] = _options(widget, context["value"])
+    else:
+        context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
     if css is not None:  # where crispy puts it: in widget.attrs, before the attributes of the field
         merged = {**widget.attrs, "class": css}
         merged.update(context["attrs"])

@@ -163,6 +163,7 @@ class Odd(forms.Form):
     price = forms.DecimalField(required=False, localize=True)  # left to crispy
     secret = forms.CharField(widget=forms.HiddenInput, initial='a"b')
     nolabel = forms.CharField(label="", widget=forms.Textarea, required=False)
+    twice = forms.ChoiceField(choices=[("a", "A"), ("b", "B"), ("a", "A again")], required=False)  # first one chosen
 
 
 @pytest.mark.parametrize(
@@ -179,6 +180,7 @@ class Odd(forms.Form):
             "when": "nope",
             "nolabel": "  \n ",
             "agree": "on",
+            "twice": "a",
         },
     ],
 )

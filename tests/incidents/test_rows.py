@@ -28,8 +28,8 @@ from incidents.models import (
     Status,
 )
 from incidents.references import is_canonical, new_reference
-from incidents.transitions import TABLE
 from incidents.selectors import open_owned, with_survivor_state
+from incidents.transitions import TABLE
 from tests.factories import Role, member
 from tests.incidents.factories import IncidentFactory, fast_passwords, policy_for, sign_in
 
