@@ -193,7 +193,9 @@ class _Panel:
 
     @cached_property
     def form(self):
-        return self._bound or _form_for(self.transition, self._incident, fetched=self._fetched)
+        if self._bound is not None:
+            return self._bound
+        return _form_for(self.transition, self._incident, fetched=self._fetched)
 
     @cached_property
     def _fixed(self) -> tuple[str, bool] | None:

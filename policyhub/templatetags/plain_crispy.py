@@ -252,7 +252,6 @@ def _help(w: _Markup, field) -> None:
     """bootstrap5/layout/help_text.html, which writes the help text `|safe`: it is the code's own
     text, never a user's (an apostrophe in it sent the whole field to crispy's templates before)."""
     if field.help_text:
-        # As crispy's template writes it: the code's own text, never a user's.
         help_text = mark_safe(field.help_text)  # noqa: S308  # nosec B308 B703
         if field.auto_id:
             w('<div id="{}_helptext" class="form-text">{}</div>', field.auto_id, help_text)
@@ -442,13 +441,7 @@ def fixed_markup(form_class, prefix: str) -> tuple[str, bool] | None:
     The case page shows up to a dozen such forms, and building and writing them was a third of its
     time (docs/performance.md). The CSRF token is not part of it: the page's `{% csrf_token %}` is."""
     key = (form_class, prefix, get_language(), get_current_timezone_name())
-    try:
-        return _FIXED[key]
-    except KeyError:
-        pass
-    found = None
-    if _fixed(form_class):
-        form = form_class(prefix=prefix)
-        found = (plain_crispy(form), form.is_multipart())
-    _FIXED[key] = found
-    return found
+    if key not in _FIXED:
+        form = form_class(prefix=prefix) if _fixed(form_class) else None
+        _FIXED[key] = None if form is None else (plain_crispy(form), form.is_multipart())
+    return _FIXED[key]
