@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql import InsertQuery
 
-# Values no id ever takes: each must appear exactly once among the compiled query's parameters.
+# Values no id ever takes: each must appear among the compiled query's parameters as itself.
 _MARKERS = tuple(-7_300_001 - i for i in range(8))
 
 
@@ -49,11 +49,14 @@ class Prepared:
                 per_db[key] = None
                 return None
             params = list(params)
+            # Where each value goes: a value may stand in several places (a person's id in each branch
+            # of a visibility rule), but it must stand somewhere as itself (not turned into another value).
             positions = []
             for marker in self.markers:
-                if params.count(marker) != 1:
-                    raise ValueError(f"a marker of {self.build.__qualname__} is not one parameter: {params!r}")
-                positions.append(params.index(marker))
+                places = [i for i, param in enumerate(params) if param == marker]
+                if not places:
+                    raise ValueError(f"a marker of {self.build.__qualname__} is not a parameter: {params!r}")
+                positions.append(places)
             # The compiler's converters for the selected columns (as results_iter finds them on each call).
             converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
             per_db[key] = (sql, params, positions, compiler, converters)
@@ -66,8 +69,9 @@ class Prepared:
             return None
         sql, params, positions, compiler, converters = compiled
         params = list(params)
-        for position, value in zip(positions, values, strict=True):
-            params[position] = value
+        for places, value in zip(positions, values, strict=True):
+            for position in places:
+                params[position] = value
         return sql, params, compiler, converters
 
     def rows(self, *values) -> list:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.audit import record_case_change
 from accounts.audit_reads import shown
 from accounts.models import Membership, Role, User
-from accounts.prepared import Prepared
+from accounts.prepared import Prepared, PreparedObjects
 
 from . import access, case_lists
 from .clocks import _notify_all, _owners, _schedule_soon, school_calendar
@@ -58,17 +58,41 @@ def reminder_working_days() -> int:
 # --- Who may be given a task ---------------------------------------------------------------------
 
 
+def _assignable(school_id, subject_id, about_a_head: bool) -> QuerySet:
+    people = User.objects.filter(is_active=True, memberships__school_id=school_id).distinct()
+    if subject_id:
+        people = people.exclude(pk=subject_id)
+    if about_a_head:
+        insiders = Membership.objects.filter(school_id=school_id, role__in=[Role.HEAD, Role.DSL])
+        people = people.exclude(pk__in=insiders.values("user_id"))
+    return people.order_by("full_name", "pk")
+
+
 def assignable_people(incident: Incident) -> QuerySet:
     """Active members of the case's school who could open the case through a task: never its
     subject, and on a case about a head no head or DSL of the school (access.py's guard would keep
     them out, so a task for them would be a task nobody can see)."""
-    people = User.objects.filter(is_active=True, memberships__school_id=incident.school_id).distinct()
+    return _assignable(incident.school_id, incident.subject_id, incident.is_about_a_head())
+
+
+# assignable_people's four shapes (with or without a subject, about a head or not), written by the
+# ORM once per web process: the case page lists them in its task form on every view of an open case.
+_ASSIGNABLE = {
+    (False, head): PreparedObjects(lambda school, head=head: _assignable(school, None, head), 1)
+    for head in (False, True)
+} | {
+    (True, head): PreparedObjects(lambda school, subject, head=head: _assignable(school, subject, head), 2)
+    for head in (False, True)
+}
+
+
+def assignable_list(incident: Incident) -> list[User]:
+    """`list(assignable_people(incident))`, from SQL written once (tests/incidents/test_tasks.py
+    compares the two)."""
+    about_a_head = incident.is_about_a_head()
     if incident.subject_id:
-        people = people.exclude(pk=incident.subject_id)
-    if incident.is_about_a_head():
-        insiders = Membership.objects.filter(school_id=incident.school_id, role__in=[Role.HEAD, Role.DSL])
-        people = people.exclude(pk__in=insiders.values("user_id"))
-    return people.order_by("full_name", "pk")
+        return _ASSIGNABLE[True, about_a_head].objects(incident.school_id, incident.subject_id)
+    return _ASSIGNABLE[False, about_a_head].objects(incident.school_id)
 
 
 # --- Dates ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Forms for reporting and working cases. Plain language; services re-check everything."""
 
+from functools import partial
+
 from django import forms
 from django.utils import timezone
 
@@ -438,12 +440,17 @@ class AssignTaskForm(forms.Form):
     )
 
     def __init__(self, *args, incident, **kwargs):
-        from .assignments import assignable_people
+        from .assignments import assignable_list, assignable_people
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].iterator = FetchedChoices  # before the queryset, which hands it to the widget
-        self.fields["assignee"].queryset = assignable_people(incident)
-        self.fields["assignee"].label_from_instance = lambda user: user.full_name or user.email
+        field = self.fields["assignee"]
+        field.label_from_instance = lambda user: user.full_name or user.email
+        if self.is_bound:  # a posted choice is checked against the people the rule allows
+            field.iterator = FetchedChoices  # before the queryset, which hands it to the widget
+            field.queryset = assignable_people(incident)
+        else:  # shown, never checked: the options only, read from SQL written once (the case page)
+            field.iterator = partial(FetchedChoices, objects=assignable_list(incident))
+            field.widget.choices = field.choices
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]

@@ -13,14 +13,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import ACKNOWLEDGING_ROLES, Membership, Role
+from accounts.models import ACKNOWLEDGING_ROLES, Membership, Role, User
 from accounts.pages import may_open, page
+from accounts.prepared import PreparedObjects
 from incidents import assignments
 from incidents import selectors as incident_selectors
 
 from . import liveness, review, services
 from .forms import ImportForm, PublishForm, ReviewForm, SearchForm, section_formsets, section_from_formsets
-from .models import Acknowledgement, Clause, Policy, PolicyVersion, VersionStatus
+from .models import Acknowledgement, Clause, Policy, PolicyVersion, Section, VersionStatus
 from .search import MAX_RESULTS, search_clauses
 from .structure import (
     StructureError,
@@ -111,12 +112,34 @@ def _adopted_versions(request):
     )
 
 
+# The policy page's reads, written by the ORM once per web process (accounts/prepared.py): building
+# them was most of the page's time. Each is the queryset named beside it, run with this view's values;
+# tests/policyhub/test_policy_reads.py compares the two.
+_PUBLISHED = [VersionStatus.ACTIVE, VersionStatus.ARCHIVED]
+# _adopted_versions(request), for the person (by id) and the school.
+_ADOPTED = PreparedObjects(
+    lambda user_id, school_id: (
+        PolicyVersion.objects.visible_to(User(pk=user_id))
+        .filter(policy__adoptions__school=school_id, status__in=_PUBLISHED)
+        .select_related("policy", "approved_by")
+        .order_by("-number")
+    ),
+    2,
+)
+_SECTIONS = PreparedObjects(lambda version: Section.objects.filter(version=version), 1)  # version.sections.all()
+_CLAUSES = PreparedObjects(lambda version: Clause.objects.filter(version=version), 1)  # version.clauses.all()
+# Acknowledgement.objects.filter(user=..., version=...).first()
+_ACKNOWLEDGEMENT = PreparedObjects(
+    lambda user_id, version: Acknowledgement.objects.filter(user=user_id, version=version)[:1], 2
+)
+
+
 def _tree(version):
     """Sections with their clauses (and each clause's depth), in two queries whatever the size."""
-    sections = list(version.sections.all())
+    sections = _SECTIONS.objects(version.pk, known={"version": version})
     by_section = {s.pk: [] for s in sections}
     depth = {}
-    for clause in version.clauses.all():
+    for clause in _CLAUSES.objects(version.pk, known={"version": version}):
         depth[clause.pk] = depth.get(clause.parent_id, -1) + 1 if clause.parent_id else 0
         clause.depth = depth[clause.pk]
         by_section[clause.section_id].append(clause)
@@ -129,7 +152,7 @@ def _render_version(request, version, versions, *, is_policy_page):
     user = request.user
     must_acknowledge = acknowledged = None
     if version.status == VersionStatus.ACTIVE and request.ctx.has_role(*ACKNOWLEDGING_ROLES):
-        acknowledgement = Acknowledgement.objects.filter(user=user, version=version).first()
+        acknowledgement = next(iter(_ACKNOWLEDGEMENT.objects(user.pk, version.pk)), None)
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
     sections = _tree(version)
@@ -158,7 +181,7 @@ def _render_version(request, version, versions, *, is_policy_page):
 @require_GET
 @page("policy:page")
 def policy_page(request):
-    versions = list(_adopted_versions(request))
+    versions = _ADOPTED.objects(request.user.pk, _school_or_404(request).pk)
     if not versions:
         return render(request, "policyhub/no_policy.html", {"can_manage": request.ctx.has_role(Role.HEAD)})
     wanted = request.GET.get("version")

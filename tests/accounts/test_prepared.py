@@ -59,10 +59,29 @@ def test_each_call_runs_with_its_own_values_in_each_thread(cast):
     assert seen == [None]  # another thread writes its own
 
 
-def test_a_shape_whose_values_are_not_each_one_parameter_is_refused(cast):
-    twice = Prepared(lambda pk: School.objects.filter(Q(pk=pk) | Q(trust_id=pk)), 1)
-    with pytest.raises(ValueError, match="not one parameter"):
-        twice.rows(cast.oakfield.pk)
+def test_a_value_that_stands_in_several_places_goes_to_each(cast):
+    """A person's id in each branch of a rule: every place gets the call's value, not only the first."""
+
+    def build(pk):
+        return School.objects.filter(Q(pk=pk) | Q(trust_id=pk)).order_by("pk").values_list("name")
+
+    either = Prepared(build, 1)
+    for value in (cast.oakfield.pk, cast.brookside.pk, cast.oakfield.trust_id):
+        assert either.rows(value) == [tuple(row) for row in build(value)]
+    assert {row for value in (cast.oakfield.pk, cast.oakfield.trust_id) for row in either.rows(value)} == {
+        ("Oakfield Primary",),
+        ("Brookside Academy",),
+    }
+    # Only the second place would match: a value left in the second place would find nothing.
+    lone = SchoolFactory(trust=None, name="Lone School", slug="lone", code="LON", urn="100009")
+    tail = Prepared(lambda pk: School.objects.filter(pk__gte=pk, pk__lte=pk).values_list("name", flat=True), 1)
+    assert tail.rows(lone.pk) == [("Lone School",)]
+
+
+def test_a_shape_whose_value_is_not_a_parameter_as_itself_is_refused(cast):
+    turned = Prepared(lambda pk: School.objects.filter(pk=pk + 1).values_list("name"), 1)
+    with pytest.raises(ValueError, match="not a parameter"):
+        turned.rows(cast.oakfield.pk)
 
 
 def _stored(event_id) -> dict:

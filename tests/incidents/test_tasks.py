@@ -154,6 +154,37 @@ def test_nobody_but_an_active_member_who_could_see_the_case_is_assignable(cast, 
     assert not Task.objects.exists()
 
 
+def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
+    """assignable_list (the case page's task form) is assignable_people, in order, for each of its
+    four shapes: no subject; a subject; a case about a head by its subject; flagged about a head
+    with nobody named. People at two schools, one who left and one of another school around."""
+    from incidents.models import Incident
+
+    Membership.objects.create(user=cast.olive, school=cast.oakfield, role=Role.STAFF)
+    Membership.objects.create(user=cast.tom, school=cast.oakfield, role=Role.DSL)
+    leaver = person("Lee Left", cast.oakfield, Role.STAFF)
+    leaver.is_active = False
+    leaver.save()
+    cases = [
+        case,
+        report(cast.oakfield, cast.dina, category=Category.STAFF_CONDUCT, involved=Involved.STAFF, subject=cast.sam),
+        report(cast.oakfield, cast.sam, category=Category.STAFF_CONDUCT, involved=Involved.STAFF, subject=cast.helen),
+        report(cast.oakfield, cast.sam),
+        report(cast.brookside, cast.bethan),
+    ]
+    Incident.objects.filter(pk=cases[3].pk).update(subject_is_head=True)
+    shapes = set()
+    for incident in map(fresh, cases):
+        expected = list(assignments.assignable_people(incident))
+        with CaptureQueriesContext(connection) as queries:
+            found = assignments.assignable_list(incident)
+        assert [(u.pk, u.email, u.full_name) for u in found] == [(u.pk, u.email, u.full_name) for u in expected]
+        assert len(queries) <= 2  # the people, and whether the subject heads the school
+        shapes.add((bool(incident.subject_id), incident.is_about_a_head(), len(found)))
+    assert {(s, h) for s, h, _ in shapes} == {(False, False), (True, False), (True, True), (False, True)}
+    assert len({n for *_, n in shapes}) >= 3  # the shapes list different people
+
+
 def test_only_the_owners_give_and_cancel_tasks_and_the_assignee_completes_only_theirs(cast, rita, case):
     with pytest.raises(NotAllowed):
         assignments.task_assign(incident=case, actor=cast.sam, assignee=rita, title="x", due_on=WEDNESDAY, now=MONDAY)
