@@ -10,7 +10,7 @@ queryset it is built from gives, instances, related objects and order;
 tests/incidents/test_case_lists.py compares them.
 """
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.query import prefetch_related_objects
 
 from accounts.prepared import Prepared, PreparedObjects
@@ -30,35 +30,69 @@ from .models import (
 )
 
 
-def _case_list(build):
+# Whether the case has any row of each list but the timeline (which every case has), read with the
+# case itself on its page (Incident.objects.visible_case(..., with_lists=True)): most cases have
+# none of most lists, and a list the case lacks is then not read at all. A case read without them
+# (every other view, Celery) reads each list. Flags and lists are read in one request, a moment apart:
+# a row added in between shows at the next view, as it would had it come a moment later.
+def presence() -> dict[str, Exists]:
+    case = OuterRef("pk")
+    return {
+        "present_evidence": Exists(Evidence.objects.filter(incident=case)),
+        "present_referrals": Exists(Referral.objects.filter(incident=case)),
+        "present_reviews": Exists(GovernorReview.objects.filter(incident=case)),
+        "present_tasks": Exists(Task.objects.filter(incident=case)),
+        "present_messages": Exists(CaseMessage.objects.filter(incident=case)),
+        "present_takedowns": Exists(TakedownRequest.objects.filter(incident=case)),
+        "present_clauses": Exists(Incident.clauses.through.objects.filter(incident=case)),
+        "present_links": Exists(CaseLink.objects.filter(Q(first=case) | Q(second=case))),
+        "present_merged": Exists(Incident.objects.filter(merged_into=case)),
+    }
+
+
+def _present(incident, name: str) -> bool:
+    """False only for a case read with its flags (presence()) that has no row of the list."""
+    return incident.__dict__.get(f"present_{name}", True)
+
+
+def _case_list(build, name: str | None):
     """`build(case)`'s rows for one case, from SQL written once, each row's `incident` set to the case
-    without a query (as the related manager sets it)."""
+    without a query (as the related manager sets it). `name`: its flag in presence()."""
     prepared = PreparedObjects(build, 1)
-    return lambda incident: prepared.objects(incident.pk, known={"incident": incident})
+
+    def rows(incident):
+        if name is not None and not _present(incident, name):
+            return []
+        return prepared.objects(incident.pk, known={"incident": incident})
+
+    return rows
 
 
 # Each is the related manager's queryset: `incident.timeline.select_related("actor")`, and so on.
-timeline = _case_list(lambda case: TimelineEntry.objects.filter(incident=case).select_related("actor"))
-evidence = _case_list(lambda case: Evidence.objects.filter(incident=case).select_related("uploaded_by", "withdrawn_by"))
-referrals = _case_list(lambda case: Referral.objects.filter(incident=case).select_related("recorded_by"))
-reviews = _case_list(lambda case: GovernorReview.objects.filter(incident=case).select_related("decided_by"))
+timeline = _case_list(lambda case: TimelineEntry.objects.filter(incident=case).select_related("actor"), None)
+evidence = _case_list(
+    lambda case: Evidence.objects.filter(incident=case).select_related("uploaded_by", "withdrawn_by"), "evidence"
+)
+referrals = _case_list(lambda case: Referral.objects.filter(incident=case).select_related("recorded_by"), "referrals")
+reviews = _case_list(lambda case: GovernorReview.objects.filter(incident=case).select_related("decided_by"), "reviews")
 tasks = _case_list(
     lambda case: (
         Task.objects.filter(incident=case)
         .select_related("assignee", "assigned_by", "closed_by")
         .order_by("-state", "due_at", "pk")
-    )
+    ),
+    "tasks",
 )
-messages = _case_list(lambda case: CaseMessage.objects.filter(incident=case).select_related("author"))
+messages = _case_list(lambda case: CaseMessage.objects.filter(incident=case).select_related("author"), "messages")
 _takedown_requests = _case_list(
     lambda case: (
         TakedownRequest.objects.filter(incident=case).select_related("requested_by").order_by("requested_on", "pk")
-    )
+    ),
+    "takedowns",
 )
 _CLAUSES = PreparedObjects(lambda case: Clause.objects.filter(incidents=case).order_by("order"), 1)
 _LINKS = Prepared(
-    lambda first, second: CaseLink.objects.filter(Q(first=first) | Q(second=second)).values_list("first", "second"),
-    2,
+    lambda case: CaseLink.objects.filter(Q(first=case) | Q(second=case)).values_list("first", "second"), 1
 )
 _MERGED = PreparedObjects(
     lambda case: (
@@ -70,7 +104,7 @@ _MERGED = PreparedObjects(
 
 def clauses(incident) -> list[Clause]:
     """`incident.clauses.order_by("order")`"""
-    return _CLAUSES.objects(incident.pk)
+    return _CLAUSES.objects(incident.pk) if _present(incident, "clauses") else []
 
 
 def takedowns(incident) -> list[TakedownRequest]:
@@ -85,10 +119,12 @@ def takedowns(incident) -> list[TakedownRequest]:
 
 def linked_pks(incident) -> list[int]:
     """The ids of the cases linked to this one, either way round."""
-    return [pk for pair in _LINKS.rows(incident.pk, incident.pk) for pk in pair if pk != incident.pk]
+    if not _present(incident, "links"):
+        return []
+    return [pk for pair in _LINKS.rows(incident.pk) for pk in pair if pk != incident.pk]
 
 
 def merged_reports(incident) -> list[Incident]:
     """`Incident.objects.filter(merged_into=incident).select_related("reporter", "subject")
     .order_by("merged_at", "pk")`"""
-    return _MERGED.objects(incident.pk)
+    return _MERGED.objects(incident.pk) if _present(incident, "merged") else []

@@ -65,8 +65,8 @@ PAGE_SIZE = 50
 # --- Helpers -------------------------------------------------------------------------------------
 
 
-def _incident_or_404(request, reference) -> Incident:
-    incident = Incident.objects.visible_case(request.user, reference)
+def _incident_or_404(request, reference, *, with_lists: bool = False) -> Incident:
+    incident = Incident.objects.visible_case(request.user, reference, with_lists=with_lists)
     if incident is None:
         raise Http404("No such case.")
     audit_reads.fetched(request, reference, incident.pk)
@@ -474,7 +474,7 @@ def reviews(request):
 
 @require_GET
 def detail(request, reference):
-    incident = _incident_or_404(request, reference)
+    incident = _incident_or_404(request, reference, with_lists=True)
     log.info("Incident %s viewed by user %s", incident.reference, request.user.pk)
     return _detail(request, incident)
 

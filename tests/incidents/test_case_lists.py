@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from approvals.models import AccountConcern, AccountStatus, OfficialAccount
 from approvals.templatetags.approvals_tags import case_account
-from incidents import case_lists
+from incidents import case_lists, services
 from incidents.models import (
     CaseLink,
     CaseMessage,
@@ -97,10 +97,17 @@ def _busy_case(cast, other=None):
     return Incident.objects.get(pk=case.pk)
 
 
+def _flagged(case):
+    """The case as its page reads it: with the flags of which lists it has (case_lists.presence)."""
+    return Incident.objects.annotate(**case_lists.presence()).get(pk=case.pk)
+
+
 def test_every_list_is_the_querysets_for_two_cases(cast):
     first = _busy_case(cast)
     second = _busy_case(cast, other=first)
-    for case in (first, second, report(cast.oakfield, cast.sam)):  # the last has next to nothing
+    bare = report(cast.oakfield, cast.sam)  # next to nothing
+    # Each read as other views read it, then as its page does (with the flags of its lists).
+    for case in (first, second, bare, _flagged(first), _flagged(second), _flagged(bare)):
         _same(case_lists.timeline(case), list(case.timeline.select_related("actor")), ("actor",))
         _same(
             case_lists.evidence(case),
@@ -182,6 +189,78 @@ def test_each_list_is_one_query_and_knows_its_case(cast):
     assert len([q for q in queries if "takedown" in q["sql"]]) == 1  # no steps to read for no request
 
 
+READS = (
+    "evidence",
+    "referrals",
+    "clauses",
+    "reviews",
+    "tasks",
+    "messages",
+    "takedowns",
+    "merged_reports",
+    "linked_pks",
+)
+
+
+def test_a_case_s_page_reads_only_the_lists_it_has(cast):
+    """The flags say which lists have rows; the page reads those lists only, and a list that gains its
+    first row is read at the next view. The flags are those of the rows, list by list."""
+    busy = _flagged(_busy_case(cast))
+    assert all(value is True for name, value in vars(busy).items() if name.startswith("present_"))
+    assert len([name for name in vars(busy) if name.startswith("present_")]) == len(case_lists.presence()) == 9
+    bare = report(cast.oakfield, cast.sam)
+    flagged = _flagged(bare)
+    with CaptureQueriesContext(connection) as queries:
+        assert [getattr(case_lists, name)(flagged) for name in READS] == [[]] * len(READS)
+        assert case_lists.timeline(flagged)  # every case has one: always read
+    assert len(queries) == 1
+    with CaptureQueriesContext(connection) as queries:  # read without the flags: each list is read
+        assert [getattr(case_lists, name)(bare) for name in READS] == [[]] * len(READS)
+    assert len(queries) == len(READS)
+    # One list at a time gains a row: its flag alone turns, and the list is read and shown.
+    version = policy_for(cast.oakfield)
+    other = report(cast.oakfield, cast.dina)
+    additions = {
+        "evidence": lambda: services.evidence_add(incident=bare, actor=cast.helen, files=[upload("late.png")]),
+        "clauses": lambda: bare.clauses.add(version.clauses.first()),
+        "referrals": lambda: Referral.objects.create(
+            incident=bare, kind=ReferralKind.LADO, made_on=timezone.localdate(), recorded_by=cast.helen
+        ),
+        "linked_pks": lambda: CaseLink.objects.create(first=bare, second=other, linked_by=cast.helen),
+        "merged_reports": lambda: Incident.objects.filter(pk=other.pk).update(
+            status="merged", merged_into=bare, merged_at=timezone.now()
+        ),
+        "takedowns": lambda: facebook_takedown(bare, cast.helen),
+        "reviews": lambda: GovernorReview.objects.create(
+            incident=bare, decision=ReviewDecision.REFER_BACK, decided_by=cast.gary
+        ),
+        "tasks": lambda: Task.objects.create(
+            incident=bare,
+            assignee=cast.dina,
+            assigned_by=cast.helen,
+            title="Look",
+            due_on=timezone.localdate(),
+            due_at=timezone.now() + timedelta(days=1),
+        ),
+        "messages": lambda: CaseMessage.objects.create(
+            incident=bare,
+            reporter=cast.sam,
+            author=cast.sam,
+            kind=MessageKind.TO_OWNER,
+            body="Hi.",
+            sent_at=timezone.now(),
+        ),
+    }
+    assert set(additions) == set(READS)
+    for name, add in additions.items():
+        before = {k: v for k, v in vars(_flagged(bare)).items() if k.startswith("present_")}
+        add()
+        after = {k: v for k, v in vars(_flagged(bare)).items() if k.startswith("present_")}
+        turned = {k for k in after if after[k] != before[k]}
+        assert len(turned) == 1 and all(after[k] for k in turned), (name, turned)
+        assert getattr(case_lists, name)(_flagged(bare)), name
+
+
 def test_the_case_pages_official_accounts_are_the_querysets(cast):
     case = report(cast.oakfield, cast.sam)
     accounts = [
@@ -239,6 +318,13 @@ def test_the_case_pages_own_query_is_visible_tos_for_every_person_and_case(cast)
                 found = Incident.objects.visible_case(user, case.reference)
                 _same([found] if found else [], expected, related)
                 seen += bool(found)
+                # The case page's GET: the same case, with the flags of its lists.
+                flagged = Incident.objects.visible_case(user, case.reference, with_lists=True)
+                _same([flagged] if flagged else [], expected, related)
+                if flagged:
+                    assert {k: v for k, v in vars(flagged).items() if k.startswith("present_")} == {
+                        k: v for k, v in vars(_flagged(case)).items() if k.startswith("present_")
+                    }
             assert Incident.objects.visible_case(user, "OAK-NONE-NONE") is None
         assert Incident.objects.visible_case(nobody, cases[0].reference) is None
     assert seen > len(cases) * 4  # most people saw something: the comparisons compared cases
