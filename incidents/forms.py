@@ -1,7 +1,5 @@
 """Forms for reporting and working cases. Plain language; services re-check everything."""
 
-from functools import partial
-
 from django import forms
 from django.utils import timezone
 
@@ -439,18 +437,32 @@ class AssignTaskForm(forms.Form):
         label="Due by", widget=DateInput(), help_text="Close of business on that day; it must be a working day."
     )
 
-    def __init__(self, *args, incident, **kwargs):
-        from .assignments import assignable_list, assignable_people
+    def __init__(self, *args, incident=None, options=None, **kwargs):
+        """`options`: for an unbound form, the people offered as (id, name) pairs, given by the page
+        (plain_crispy.fixed_around_options); otherwise the people `options_for(incident)`."""
+        from .assignments import assignable_people
 
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        field.label_from_instance = lambda user: user.full_name or user.email
+        field.label_from_instance = self.label_of
         if self.is_bound:  # a posted choice is checked against the people the rule allows
             field.iterator = FetchedChoices  # before the queryset, which hands it to the widget
             field.queryset = assignable_people(incident)
-        else:  # shown, never checked: the options only, read from SQL written once (the case page)
-            field.iterator = partial(FetchedChoices, objects=assignable_list(incident))
-            field.widget.choices = field.choices
+        else:  # shown, never checked: the options only
+            options = self.options_for(incident) if options is None else options
+            field.widget.choices = [("", field.empty_label), *options]
+
+    @staticmethod
+    def label_of(user) -> str:
+        return user.full_name or user.email
+
+    @classmethod
+    def options_for(cls, incident) -> list[tuple]:
+        """The people a task of the case may go to, as the select's (value, label) pairs, read from
+        SQL written once (assignments.assignable_list)."""
+        from .assignments import assignable_list
+
+        return [(user.pk, cls.label_of(user)) for user in assignable_list(incident)]
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]

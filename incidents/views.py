@@ -20,7 +20,7 @@ from accounts import audit_reads
 from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
-from policyhub.templatetags.plain_crispy import fixed_markup, plain_crispy
+from policyhub.templatetags.plain_crispy import fixed_around_options, fixed_markup, options_markup, plain_crispy
 
 from . import (
     allegations,
@@ -199,9 +199,15 @@ class _Panel:
 
     @cached_property
     def _fixed(self) -> tuple[str, bool] | None:
-        if self._bound is None and self.transition.form:
-            return fixed_markup(_form_class(self.transition.form)[0], self.name)
-        return None
+        if self._bound is not None or not self.transition.form:
+            return None
+        form_class = _form_class(self.transition.form)[0]
+        if hasattr(form_class, "options_for"):  # fixed but for one select's options (the task form)
+            around = fixed_around_options(form_class, self.name)
+            if around is not None:
+                before, after, multipart = around
+                return before + options_markup(form_class.options_for(self._incident)) + after, multipart
+        return fixed_markup(form_class, self.name)
 
     @property
     def fields(self) -> str:

@@ -28,7 +28,7 @@ from django.templatetags.l10n import unlocalize
 from django.utils.choices import CallableChoiceIterator
 from django.utils.formats import localize
 from django.utils.functional import Promise
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import get_current_timezone_name, template_localtime
 from django.utils.translation import get_language
@@ -445,3 +445,32 @@ def fixed_markup(form_class, prefix: str) -> tuple[str, bool] | None:
         form = form_class(prefix=prefix) if _fixed(form_class) else None
         _FIXED[key] = None if form is None else (plain_crispy(form), form.is_multipart())
     return _FIXED[key]
+
+
+# One option of a select as _select writes it, not selected (an unbound form's options).
+_OPTION = '\n  <option value="{}">{}</option>'
+_STAND_IN = ("~option-value~", "~option-label~")
+_AROUND: dict[tuple, tuple[str, str, bool] | None] = {}
+
+
+def fixed_around_options(form_class, prefix: str) -> tuple[str, str, bool] | None:
+    """For an unbound form whose markup never changes but for the options of one select, given to
+    the form as `options` (the task form's people): its markup before those options, after them, and
+    whether it posts files, written once per web process (per language and time zone) from the form
+    built with one stand-in option. The form class says so by taking `options`; None where the
+    stand-in is not written as one plain option (then the page builds the form)."""
+    key = (form_class, prefix, get_language(), get_current_timezone_name())
+    if key not in _AROUND:
+        form = form_class(prefix=prefix, options=[_STAND_IN])
+        markup, line = plain_crispy(form), format_html(_OPTION, *_STAND_IN)
+        if markup.count(line) == 1:
+            before, after = markup.split(line)  # parts of the form's own markup: safe as it was
+            _AROUND[key] = (mark_safe(before), mark_safe(after), form.is_multipart())  # noqa: S308  # nosec B308 B703
+        else:
+            _AROUND[key] = None
+    return _AROUND[key]
+
+
+def options_markup(options) -> str:
+    """(value, label) pairs as the unselected options _select writes."""
+    return format_html_join("", _OPTION, ((_s(value), _text(label)) for value, label in options))

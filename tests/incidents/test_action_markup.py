@@ -20,6 +20,7 @@ from incidents import takedowns, views
 from incidents.models import Incident, Involved, Route, Status
 from incidents.transitions import TABLE
 from policyhub.templatetags import plain_crispy
+from tests.factories import SchoolFactory
 from tests.incidents.factories import (
     advance,
     facebook_takedown,
@@ -306,4 +307,41 @@ def test_the_case_page_builds_only_the_forms_that_depend_on_the_case(cast, monke
     # The fixed forms are on the page, written from their markup: not built.
     assert 'name="add_note-note"' in page and 'name="add_evidence-files"' in page
     assert built and not {"add_note", "add_evidence", "record_referral"} & set(built)
-    assert "assign_task" in built  # its people are the case's school's
+    # The task form is written around its people's options (test_the_task_form_s_people_...).
+    assert 'name="assign_task-assignee"' in page and "assign_task" not in built
+
+
+def test_the_task_form_s_people_are_written_into_its_kept_markup_as_crispy_writes_the_form(cast, fallbacks):
+    """The task form on the case page: its markup kept around the options of its people, and the
+    options of this case's people written into it. The same markup as crispy's for the form whose
+    people come from its model choice field (assignable_people: the rule, names escaped, in order),
+    for a case with people of awkward names, a case about the head (fewer people) and a case with
+    nobody to give a task to."""
+    from accounts.models import Membership, Role, User
+    from incidents.assignments import assignable_people
+    from incidents.forms import AssignTaskForm
+    from tests.factories import person
+
+    person(EVIL, cast.oakfield, Role.STAFF)
+    person("Zoë O'Neill & Sons", cast.oakfield, Role.STAFF)
+    nameless = person("Nameless", cast.oakfield, Role.STAFF)
+    User.objects.filter(pk=nameless.pk).update(full_name="")  # labelled by the email address
+    cases = [
+        _case(cast, Involved.PARENT),
+        fresh(report(cast.oakfield, cast.dina, involved=Involved.STAFF, subject=cast.helen)),
+    ]
+    lone = SchoolFactory(trust=None, name="Lone School", slug="lone", code="LON", urn="100009")
+    head = person("Hana Ito", lone, Role.HEAD, Role.STAFF)
+    dsl = person("Lena Ode", lone, Role.DSL, Role.STAFF)
+    cases.append(fresh(report(lone, dsl, involved=Involved.STAFF, subject=head)))  # no-one else there
+    assign, seen = next(t for t in TABLE if t.name == "assign_task"), []
+    for incident in cases:
+        (panel,) = views._panels(incident, {"assign_task": assign}, {}, {}, {})
+        expected = AssignTaskForm(prefix="assign_task", incident=incident, options=[])
+        expected.fields["assignee"].queryset = assignable_people(incident)  # Django's own options
+        _assert_same(panel.fields, as_crispy_form(expected), incident.reference)
+        seen.append(len(list(assignable_people(incident))))
+        assert panel.multipart is False
+    assert seen[0] > seen[1] > seen[2] == 0  # people, fewer people (about the head), nobody
+    assert User.objects.filter(pk__in=Membership.objects.values("user")).count() > seen[0]
+    assert fallbacks == []
