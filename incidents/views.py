@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -180,6 +181,13 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     return render(request, template, context, status=status)
 
 
+@cache
+def _card_template(name: str) -> str:
+    """An action's card: its own partial, incidents/_action_<name>.html, or else _action.html. Found once
+    per web process (an include of the two names looked for the missing partial on every view)."""
+    return select_template([f"incidents/_action_{name}.html", "incidents/_action.html"]).template.name
+
+
 class _Panel:
     """One action's card on the case page. Its form is built when the card asks for it: a take-down
     or allegation card may not show at all. An unbound form whose markup never changes (most of
@@ -188,7 +196,7 @@ class _Panel:
     def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict):
         self.name, self.transition, self.problems = name, t, problems
         self.url = case_urls(t.url_name)(incident.reference)
-        self.templates = [f"incidents/_action_{name}.html", "incidents/_action.html"]
+        self.template = _card_template(name)
         self._incident, self._bound, self._fetched = incident, bound_form, fetched
 
     @cached_property
