@@ -31,7 +31,7 @@ from .models import (
 
 
 # Whether the case has any row of each list but the timeline (which every case has), read with the
-# case itself on its page (Incident.objects.visible_case(..., with_lists=True)): most cases have
+# case itself on its page (Incident.objects.visible_case with these annotations): most cases have
 # none of most lists, and a list the case lacks is then not read at all. A case read without them
 # (every other view, Celery) reads each list. Flags and lists are read in one request, a moment apart:
 # a row added in between shows at the next view, as it would had it come a moment later.

@@ -223,24 +223,23 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
     # What the case page selects with the case.
     CASE_PAGE_RELATED = ("school", "reporter", "subject", "owner", "dsl")
 
-    def visible_case(self, user, reference: str, *, with_lists: bool = False):
+    def visible_case(self, user, reference: str, *, annotations=None):
         """`visible_to(user).select_related(*CASE_PAGE_RELATED)` filtered to `reference`: the case, or
         None (not there, or not this person's to see). With a kept rule, its SQL is written once
         per rule and run with each reference (accounts.prepared.PreparedObjects): the case page's
-        own query cost more to build than the lists under it. `with_lists`: with the flags of
-        which of its lists the case has (case_lists.presence; the case page's GET)."""
-        from .case_lists import presence
+        own query cost more to build than the lists under it. `annotations`: a function giving
+        annotations read with the case (the case page's GET: case_lists.presence)."""
 
         def build(rule, ref):
             found = rule.select_related(*self.CASE_PAGE_RELATED).filter(reference=ref)
-            return found.annotate(**presence()) if with_lists else found
+            return found.annotate(**annotations()) if annotations else found
 
         kept = self._kept("visible_to", user)
         if kept is None:
             found = list(build(self.visible_to(user), reference))
         else:
             rule, memo = kept[1], kept[2]
-            key = ("case_page", with_lists)
+            key = ("case_page", annotations)
             if key not in memo:
                 memo[key] = PreparedObjects(lambda ref: build(rule.all(), ref), 1, markers=("~reference~",))
             found = memo[key].objects(reference)

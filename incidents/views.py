@@ -14,7 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import audit_reads
@@ -67,7 +69,9 @@ PAGE_SIZE = 50
 
 
 def _incident_or_404(request, reference, *, with_lists: bool = False) -> Incident:
-    incident = Incident.objects.visible_case(request.user, reference, with_lists=with_lists)
+    """`with_lists`: with the flags of which of its lists the case has (case_lists.presence)."""
+    annotations = case_lists.presence if with_lists else None
+    incident = Incident.objects.visible_case(request.user, reference, annotations=annotations)
     if incident is None:
         raise Http404("No such case.")
     audit_reads.fetched(request, reference, incident.pk)
@@ -188,16 +192,63 @@ def _card_template(name: str) -> str:
     return select_template([f"incidents/_action_{name}.html", "incidents/_action.html"]).template.name
 
 
+_CARD_TEMPLATE = "incidents/_action.html"
+# incidents/_action.html, as its template writes it (with no partial's blocks): _Panel.card.
+_CARD = (
+    '<div class="card mb-3"><div class="card-body">\n'
+    '  <h3 class="h6" id="panel-{}">{}</h3>\n'
+    "  {}\n"
+    '  <form method="post" action="{}"{} novalidate aria-labelledby="panel-{}">\n'
+    "    {}\n"
+    "    {}\n"
+    '    <button type="submit" class="btn {}"{}>{}</button>\n'
+    "  </form>\n"
+    "</div></div>\n"
+)
+_PROBLEM = '<p class="text-danger small mb-2">{}</p>'
+_MULTIPART = mark_safe(' enctype="multipart/form-data"')  # noqa: S308  # nosec B308 B703
+_DISABLED = mark_safe(' disabled aria-disabled="true"')  # noqa: S308  # nosec B308 B703
+
+
+@cache
+def _card_template(name: str) -> str:
+    """An action's card: its own partial, incidents/_action_<name>.html, or else _action.html. Found once
+    per web process (an include of the two names looked for the missing partial on every view)."""
+    return select_template([f"incidents/_action_{name}.html", _CARD_TEMPLATE]).template.name
+
+
 class _Panel:
     """One action's card on the case page. Its form is built when the card asks for it: a take-down
     or allegation card may not show at all. An unbound form whose markup never changes (most of
-    them: plain_crispy.fixed_markup) is not built: its markup is written once per web process."""
+    them: plain_crispy.fixed_markup) is not built: its markup is written once per web process. A
+    card without a partial of its own is written by `card` (_case_actions.html), not by its template."""
 
     def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict):
         self.name, self.transition, self.problems = name, t, problems
         self.url = case_urls(t.url_name)(incident.reference)
         self.template = _card_template(name)
+        self.plain = self.template == _CARD_TEMPLATE
         self._incident, self._bound, self._fetched = incident, bound_form, fetched
+
+    def card(self, csrf_field: str) -> str:
+        """incidents/_action.html for this card, `csrf_field` being what {% csrf_token %} writes.
+        Written in Python: ten cards a view through the template engine cost a fifth of the page
+        (docs/performance.md); tests/incidents/test_action_markup.py compares the two."""
+        label = self.transition.label
+        return format_html(
+            _CARD,
+            self.name,
+            label,
+            format_html_join("", _PROBLEM, ((problem,) for problem in self.problems)),
+            self.url,
+            _MULTIPART if self.multipart else "",
+            self.name,
+            csrf_field,
+            self.fields,
+            self.transition.button,
+            _DISABLED if self.problems else "",
+            label,
+        )
 
     @cached_property
     def form(self):

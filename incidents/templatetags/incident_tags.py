@@ -4,6 +4,7 @@ incidents/models.py (visible_to, owned_by, under_review_for, counted_for). The l
 badges are written in incidents/rows.py (one place for each badge's markup)."""
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
 
 from incidents import rows
 
@@ -28,6 +29,13 @@ def due_why(reason):
 def deadline_badge(incident, now=None):
     """Time left or overdue for the first response; "acknowledged" once the clock stopped."""
     return rows.deadline_badge(incident, now)
+
+
+@register.simple_tag(takes_context=True)
+def action_card(context, panel):
+    """An action's card without a partial of its own (incidents/views._Panel.card: _action.html,
+    written in Python), with the CSRF field Django's {% csrf_token %} writes."""
+    return panel.card(CsrfTokenNode().render(context))
 
 
 @register.simple_tag

@@ -345,3 +345,41 @@ def test_the_task_form_s_people_are_written_into_its_kept_markup_as_crispy_write
     assert seen[0] > seen[1] > seen[2] == 0  # people, fewer people (about the head), nobody
     assert User.objects.filter(pk__in=Membership.objects.values("user")).count() > seen[0]
     assert fallbacks == []
+
+
+@pytest.mark.parametrize("involved", [Involved.PARENT, Involved.STAFF])
+def test_each_plain_card_is_written_as_its_template_wrote_it(cast, involved):
+    """views._Panel.card (the cards without a partial of their own) against incidents/_action.html
+    rendered for the same card: the same text, character for character, for the cards of cases at
+    each stage, unbound and bound with refused data, with unmet requirements (a disabled button),
+    forms that post files and a text that needs escaping."""
+    from django.template import Context
+    from django.template.defaulttags import CsrfTokenNode
+    from django.template.loader import render_to_string
+
+    token = "tok<&>"
+    csrf = CsrfTokenNode().render(Context({"csrf_token": token}))
+    actions = {t.name: t for t in TABLE if t.path}
+    compared, disabled, multipart, bound_seen = set(), 0, 0, 0
+    for status in (Status.SUBMITTED, Status.TRIAGE, Status.INVESTIGATING, Status.OUTCOME_PROPOSED):
+        incident = _case(cast, involved, status)
+        fetched = {"takedowns": takedowns.for_case(incident)}
+        data = _data(incident, "evil")
+        for bound in ({}, {n: views._form_for(t, incident, data, {}, fetched=fetched) for n, t in actions.items()}):
+            bound = {name: form for name, form in bound.items() if form is not None}
+            for form in bound.values():
+                form.is_valid()
+                form.add_error(None, EVIL)
+            for panel in views._panels(incident, actions, bound, {}, fetched):
+                if not panel.plain:
+                    continue
+                panel.problems = [*panel.problems, EVIL] if panel.name == "add_note" else panel.problems
+                expected = render_to_string("incidents/_action.html", {"panel": panel, "csrf_token": token})
+                assert panel.card(csrf) == expected, panel.name
+                compared.add(panel.name)
+                disabled += bool(panel.problems)
+                multipart += panel.multipart
+                bound_seen += panel._bound is not None
+    assert {"add_note", "add_evidence", "assign_task", "record_referral"} <= compared
+    assert disabled and multipart and bound_seen  # each branch of the card was compared
+    assert not compared & {"triage", "uphold", "record_removal"}  # cards with partials of their own

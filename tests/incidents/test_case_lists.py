@@ -319,7 +319,7 @@ def test_the_case_pages_own_query_is_visible_tos_for_every_person_and_case(cast)
                 _same([found] if found else [], expected, related)
                 seen += bool(found)
                 # The case page's GET: the same case, with the flags of its lists.
-                flagged = Incident.objects.visible_case(user, case.reference, with_lists=True)
+                flagged = Incident.objects.visible_case(user, case.reference, annotations=case_lists.presence)
                 _same([flagged] if flagged else [], expected, related)
                 if flagged:
                     assert {k: v for k, v in vars(flagged).items() if k.startswith("present_")} == {
