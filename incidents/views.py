@@ -185,13 +185,6 @@ def _detail(request, incident, *, bound: dict | None = None, status=200):
     return render(request, template, context, status=status)
 
 
-@cache
-def _card_template(name: str) -> str:
-    """An action's card: its own partial, incidents/_action_<name>.html, or else _action.html. Found once
-    per web process (an include of the two names looked for the missing partial on every view)."""
-    return select_template([f"incidents/_action_{name}.html", "incidents/_action.html"]).template.name
-
-
 _CARD_TEMPLATE = "incidents/_action.html"
 # incidents/_action.html, as its template writes it (with no partial's blocks): _Panel.card.
 _CARD = (

@@ -101,12 +101,15 @@ def _school_or_404(request):
     return request.ctx.school
 
 
+_PUBLISHED = [VersionStatus.ACTIVE, VersionStatus.ARCHIVED]
+
+
 def _adopted_versions(request):
     """Published versions of the current school's adopted policy, newest first (one query)."""
     school = _school_or_404(request)
     return (
         PolicyVersion.objects.visible_to(request.user)
-        .filter(policy__adoptions__school=school, status__in=[VersionStatus.ACTIVE, VersionStatus.ARCHIVED])
+        .filter(policy__adoptions__school=school, status__in=_PUBLISHED)
         .select_related("policy", "approved_by")
         .order_by("-number")
     )
@@ -115,7 +118,6 @@ def _adopted_versions(request):
 # The policy page's reads, written by the ORM once per web process (accounts/prepared.py): building
 # them was most of the page's time. Each is the queryset named beside it, run with this view's values;
 # tests/policyhub/test_policy_reads.py compares the two.
-_PUBLISHED = [VersionStatus.ACTIVE, VersionStatus.ARCHIVED]
 # _adopted_versions(request), for the person (by id) and the school.
 _ADOPTED = PreparedObjects(
     lambda user_id, school_id: (

@@ -457,8 +457,9 @@ def fixed_around_options(form_class, prefix: str) -> tuple[str, str, bool] | Non
     """For an unbound form whose markup never changes but for the options of one select, given to
     the form as `options` (the task form's people): its markup before those options, after them, and
     whether it posts files, written once per web process (per language and time zone) from the form
-    built with one stand-in option. The form class says so by taking `options`; None where the
-    stand-in is not written as one plain option (then the page builds the form)."""
+    built with one stand-in option. The form class takes `options` for that (the case page asks
+    the forms that say which options with `options_for`); None where the stand-in is not written as
+    one plain option (then the page builds the form)."""
     key = (form_class, prefix, get_language(), get_current_timezone_name())
     if key not in _AROUND:
         form = form_class(prefix=prefix, options=[_STAND_IN])
