@@ -10,7 +10,9 @@ queryset it is built from gives, instances, related objects and order;
 tests/incidents/test_case_lists.py compares them.
 """
 
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from collections.abc import Callable
+
+from django.db.models import Exists, Expression, OuterRef, Prefetch, Q
 from django.db.models.query import prefetch_related_objects
 
 from accounts.prepared import Prepared, PreparedObjects
@@ -29,15 +31,26 @@ from .models import (
     TimelineEntry,
 )
 
-
 # Whether the case has any row of each list but the timeline (which every case has), read with the
 # case itself on its page (Incident.objects.visible_case with these annotations): most cases have
 # none of most lists, and a list the case lacks is then not read at all. A case read without them
 # (every other view, Celery) reads each list. Flags and lists are read in one request, a moment apart:
 # a row added in between shows at the next view, as it would had it come a moment later.
-def presence() -> dict[str, Exists]:
+#
+# Another app adds a flag for what it shows on the case page (`add_presence`, from its AppConfig.ready:
+# incidents imports nothing from it) and asks `present(incident, name)`.
+_ADDED: dict[str, Callable[[], Expression]] = {}
+
+
+def add_presence(name: str, expression: Callable[[], Expression]) -> None:
+    """`expression()`: a boolean on the case (Exists with OuterRef("pk"), OuterRef("school_id")...)."""
+    _ADDED[name] = expression
+
+
+def presence() -> dict[str, Expression]:
     case = OuterRef("pk")
-    return {
+    added = {f"present_{name}": expression() for name, expression in _ADDED.items()}
+    return added | {
         "present_evidence": Exists(Evidence.objects.filter(incident=case)),
         "present_referrals": Exists(Referral.objects.filter(incident=case)),
         "present_reviews": Exists(GovernorReview.objects.filter(incident=case)),
@@ -50,7 +63,7 @@ def presence() -> dict[str, Exists]:
     }
 
 
-def _present(incident, name: str) -> bool:
+def present(incident, name: str) -> bool:
     """False only for a case read with its flags (presence()) that has no row of the list."""
     return incident.__dict__.get(f"present_{name}", True)
 
@@ -61,7 +74,7 @@ def _case_list(build, name: str | None):
     prepared = PreparedObjects(build, 1)
 
     def rows(incident):
-        if name is not None and not _present(incident, name):
+        if name is not None and not present(incident, name):
             return []
         return prepared.objects(incident.pk, known={"incident": incident})
 
@@ -104,7 +117,7 @@ _MERGED = PreparedObjects(
 
 def clauses(incident) -> list[Clause]:
     """`incident.clauses.order_by("order")`"""
-    return _CLAUSES.objects(incident.pk) if _present(incident, "clauses") else []
+    return _CLAUSES.objects(incident.pk) if present(incident, "clauses") else []
 
 
 def takedowns(incident) -> list[TakedownRequest]:
@@ -119,7 +132,7 @@ def takedowns(incident) -> list[TakedownRequest]:
 
 def linked_pks(incident) -> list[int]:
     """The ids of the cases linked to this one, either way round."""
-    if not _present(incident, "links"):
+    if not present(incident, "links"):
         return []
     return [pk for pair in _LINKS.rows(incident.pk) for pk in pair if pk != incident.pk]
 
@@ -127,4 +140,4 @@ def linked_pks(incident) -> list[int]:
 def merged_reports(incident) -> list[Incident]:
     """`Incident.objects.filter(merged_into=incident).select_related("reporter", "subject")
     .order_by("merged_at", "pk")`"""
-    return _MERGED.objects(incident.pk) if _present(incident, "merged") else []
+    return _MERGED.objects(incident.pk) if present(incident, "merged") else []

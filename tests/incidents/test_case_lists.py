@@ -197,8 +197,9 @@ def test_a_case_s_page_reads_only_the_lists_it_has(cast):
     """The flags say which lists have rows; the page reads those lists only, and a list that gains its
     first row is read at the next view. The flags are those of the rows, list by list."""
     busy = _flagged(_busy_case(cast))
-    assert all(value is True for name, value in vars(busy).items() if name.startswith("present_"))
-    assert len([name for name in vars(busy) if name.startswith("present_")]) == len(case_lists.presence()) == 9
+    lists = {name: value for name, value in vars(busy).items() if name.startswith("present_")}
+    lists.pop("present_official_accounts")  # approvals' flag (test_the_case_pages_official_accounts_...)
+    assert len(lists) == 9 and all(value is True for value in lists.values())
     bare = report(cast.oakfield, cast.sam)
     flagged = _flagged(bare)
     with CaptureQueriesContext(connection) as queries:
@@ -252,19 +253,24 @@ def test_a_case_s_page_reads_only_the_lists_it_has(cast):
         assert getattr(case_lists, name)(_flagged(bare)), name
 
 
+def _account(cast, school, name, status) -> OfficialAccount:
+    now = timezone.now()
+    return OfficialAccount.objects.create(
+        school=school,
+        platform="facebook",
+        name=name,
+        status=status,
+        requested_by=cast.helen,
+        decided_by=cast.helen,
+        decided_at=now,
+        closed_at=now if status == AccountStatus.CLOSED else None,
+    )
+
+
 def test_the_case_pages_official_accounts_are_the_querysets(cast):
     case = report(cast.oakfield, cast.sam)
     accounts = [
-        OfficialAccount.objects.create(
-            school=school,
-            platform="facebook",
-            name=name,
-            status=status,
-            requested_by=cast.helen,
-            decided_by=cast.helen,
-            decided_at=timezone.now(),
-            closed_at=timezone.now() if status == AccountStatus.CLOSED else None,
-        )
+        _account(cast, school, name, status)
         for school, name, status in (
             (cast.oakfield, "Oakfield PTA", AccountStatus.OPEN),
             (cast.oakfield, "Oakfield sport", AccountStatus.OPEN),
@@ -273,13 +279,47 @@ def test_the_case_pages_official_accounts_are_the_querysets(cast):
         )
     ]
     AccountConcern.objects.create(incident=case, account=accounts[1], linked_by=cast.helen)
-    shown = case_account(case)
+    shown = case_account(_flagged(case))
     _same(
         shown["linked"],
         list(AccountConcern.objects.filter(incident=case).select_related("account").order_by("linked_at", "pk")),
         ("account",),
     )
     assert [a.name for a in shown["choices"]] == ["Oakfield PTA"]  # open, this school's, not linked yet
+
+
+def test_the_case_page_reads_the_official_accounts_only_where_there_is_one_to_show(cast):
+    """The flag approvals adds (approvals_tags.accounts_presence) is whether the section shows
+    anything, read without the flag: no account; a closed one; a closed one the case is about; an open
+    one at another school; an open one at the case's school. Where it is false, no query."""
+    case = report(cast.oakfield, cast.sam)
+
+    def account(school, name, status):
+        return _account(cast, school, name, status)
+
+    steps = [
+        lambda: None,
+        lambda: account(cast.oakfield, "Old page", AccountStatus.CLOSED),
+        lambda: account(cast.brookside, "Brookside news", AccountStatus.OPEN),
+        lambda: AccountConcern.objects.create(
+            incident=case, account=OfficialAccount.objects.get(name="Old page"), linked_by=cast.helen
+        ),
+        lambda: AccountConcern.objects.filter(incident=case).delete(),
+        lambda: account(cast.oakfield, "Oakfield PTA", AccountStatus.OPEN),
+    ]
+    flags = []
+    for step in steps:
+        step()
+        shown = case_account(case)  # read without the flag: both lists are read
+        flagged = _flagged(case)
+        flags.append(flagged.present_official_accounts)
+        assert flagged.present_official_accounts == bool(shown["linked"] or shown["choices"])
+        with CaptureQueriesContext(connection) as queries:
+            again = case_account(flagged)
+        assert [c.pk for c in again["linked"]] == [c.pk for c in shown["linked"]]
+        assert [a.pk for a in again["choices"]] == [a.pk for a in shown["choices"]]
+        assert len(queries) == (2 if flagged.present_official_accounts else 0)
+    assert flags == [False, False, False, True, False, True]
 
 
 def test_the_case_pages_own_query_is_visible_tos_for_every_person_and_case(cast):
