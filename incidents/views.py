@@ -211,17 +211,17 @@ def _card_template(name: str) -> str:
 
 
 class _Panel:
-    """One action's card on the case page. Its form is built when the card asks for it: a take-down
-    or allegation card may not show at all. An unbound form whose markup never changes (most of
-    them: plain_crispy.fixed_markup) is not built: its markup is written once per web process. A
-    card without a partial of its own is written by `card` (_case_actions.html), not by its template."""
+    """One action's card on the case page. Its form is built when the card asks for it. An unbound
+    form whose markup never changes (most of them: plain_crispy.fixed_markup) is not built: its
+    markup is written once per web process. A card without a partial of its own is written by
+    `card` (_case_actions.html), not by its template."""
 
     def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict):
         self.name, self.transition, self.problems = name, t, problems
         self.url = case_urls(t.url_name)(incident.reference)
         self.template = _card_template(name)
         self.plain = self.template == _CARD_TEMPLATE
-        self._incident, self._bound, self._fetched = incident, bound_form, fetched
+        self.incident, self._bound, self._fetched = incident, bound_form, fetched
 
     def card(self, csrf_field: str) -> str:
         """incidents/_action.html for this card, `csrf_field` being what {% csrf_token %} writes.
@@ -247,7 +247,7 @@ class _Panel:
     def form(self):
         if self._bound is not None:
             return self._bound
-        return _form_for(self.transition, self._incident, fetched=self._fetched)
+        return _form_for(self.transition, self.incident, fetched=self._fetched)
 
     @cached_property
     def _fixed(self) -> tuple[str, bool] | None:
@@ -258,7 +258,7 @@ class _Panel:
             around = fixed_around_options(form_class, self.name)
             if around is not None:
                 before, after, multipart = around
-                return before + options_markup(form_class.options_for(self._incident)) + after, multipart
+                return before + options_markup(form_class.options_for(self.incident)) + after, multipart
         return fixed_markup(form_class, self.name)
 
     @property
@@ -280,14 +280,40 @@ class _Panel:
         return self._bound is not None and bool(self._bound.errors)
 
 
+def _while_a_request_waits(panel: _Panel) -> bool:
+    """A take-down record (the removal, the refusal, an escalation): offered while a request waits for
+    the platform, or when its post came back refused. The Take-downs section says when none waits."""
+    return not panel.problems or panel.refused
+
+
+def _on_the_allegation_route(panel: _Panel) -> bool:
+    """An allegation record (incidents/allegations.py): offered only on the allegation route."""
+    return panel.incident.route == "allegation"
+
+
+# Cards offered only in some states of the case; every other card is always offered, its button
+# disabled (with the reasons) while a requirement is unmet.
+_OFFERED_WHEN = {
+    "record_removal": _while_a_request_waits,
+    "record_platform_refusal": _while_a_request_waits,
+    "record_escalation_step": _while_a_request_waits,
+    "decide_to_investigate": _on_the_allegation_route,
+    "record_investigation_report": _on_the_allegation_route,
+    "record_hearing_held": _on_the_allegation_route,
+    "record_formal_action": _on_the_allegation_route,
+}
+
+
 def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[_Panel]:
-    """A card per action this page posts to views.case_action (rows with a `path`); the rows served
-    elsewhere (evidence files, access history, retention) are links or forms of their own."""
-    return [
+    """A card per action this page posts to views.case_action (rows with a `path`) and offers in the
+    case's state (_OFFERED_WHEN); the rows served elsewhere (evidence files, access history,
+    retention) are links or forms of their own."""
+    panels = [
         _Panel(name, t, incident, bound.get(name), unmet(incident, name, known), fetched)
         for name, t in actions.items()
         if t.path and name not in PER_TASK_ACTIONS
     ]
+    return [panel for panel in panels if panel.name not in _OFFERED_WHEN or _OFFERED_WHEN[panel.name](panel)]
 
 
 def _owner_page(request, incident, roles, actions) -> tuple[str, dict]:

@@ -382,4 +382,6 @@ def test_each_plain_card_is_written_as_its_template_wrote_it(cast, involved):
                 bound_seen += panel._bound is not None
     assert {"add_note", "add_evidence", "assign_task", "record_referral"} <= compared
     assert disabled and multipart and bound_seen  # each branch of the card was compared
-    assert not compared & {"triage", "uphold", "record_removal"}  # cards with partials of their own
+    assert "record_removal" in compared  # offered while a take-down request waits (views._OFFERED_WHEN)
+    assert ("decide_to_investigate" in compared) == (involved == Involved.STAFF)  # on the allegation route only
+    assert not compared & {"triage", "uphold"}  # cards with partials of their own

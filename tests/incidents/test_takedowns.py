@@ -428,6 +428,27 @@ def test_the_owner_records_the_whole_sequence_from_the_case_page(client, cast):
     assert "Escalated to Report Harmful Content" in page and "Removed on" in page
 
 
+def test_the_record_cards_are_offered_only_while_a_request_waits(client, cast):
+    """The removal, refusal and escalation cards (views._OFFERED_WHEN): none before a request, all three
+    while one waits for the platform, none once it is removed; a refused post shows its card with why."""
+    incident = _case(cast)
+    sign_in(client, cast.helen)
+    names = ("record_removal", "record_platform_refusal", "record_escalation_step")
+
+    def offered(response=None):
+        page = (response or client.get(reverse("incidents:detail", args=[incident.reference]))).content.decode()
+        return [f'id="panel-{name}"' in page for name in names]
+
+    assert offered() == [False] * 3
+    takedown = _request(incident, cast.helen)
+    assert offered() == [True] * 3
+    takedowns.takedown_record_removal(incident=fresh(incident), actor=cast.helen, takedown=takedown, removed_on=_today())
+    assert offered() == [False] * 3
+    refused = _post(client, incident, "record_removal", _form("record_removal", removed_on=_today().isoformat()))
+    assert refused.status_code == 400 and offered(refused) == [True, False, False]
+    assert "No take-down request is waiting" in _text(refused)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
