@@ -442,7 +442,8 @@ def test_the_record_cards_are_offered_only_while_a_request_waits(client, cast):
     assert offered() == [False] * 3
     takedown = _request(incident, cast.helen)
     assert offered() == [True] * 3
-    takedowns.takedown_record_removal(incident=fresh(incident), actor=cast.helen, takedown=takedown, removed_on=_today())
+    removed = {"takedown": takedown, "removed_on": _today()}
+    takedowns.takedown_record_removal(incident=fresh(incident), actor=cast.helen, **removed)
     assert offered() == [False] * 3
     refused = _post(client, incident, "record_removal", _form("record_removal", removed_on=_today().isoformat()))
     assert refused.status_code == 400 and offered(refused) == [True, False, False]
