@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.audit import record_case_change
 from accounts.audit_reads import shown
 from accounts.models import Membership, Role, User
-from accounts.prepared import Prepared, PreparedObjects
+from accounts.prepared import Prepared
 
 from . import access, case_lists
 from .clocks import _notify_all, _owners, _schedule_soon, school_calendar
@@ -75,24 +75,30 @@ def assignable_people(incident: Incident) -> QuerySet:
     return _assignable(incident.school_id, incident.subject_id, incident.is_about_a_head())
 
 
-# assignable_people's four shapes (with or without a subject, about a head or not), written by the
-# ORM once per web process: the case page lists them in its task form on every view of an open case.
+# assignable_people's four shapes (with or without a subject, about a head or not), as (id, name,
+# email) rows, written by the ORM once per web process: the case page lists them in its task form on
+# every view of an open case, and needs no more of each person than that.
+ASSIGNABLE_COLUMNS = ("pk", "full_name", "email")
 _ASSIGNABLE = {
-    (False, head): PreparedObjects(lambda school, head=head: _assignable(school, None, head), 1)
+    (False, head): Prepared(
+        lambda school, head=head: _assignable(school, None, head).values_list(*ASSIGNABLE_COLUMNS), 1
+    )
     for head in (False, True)
 } | {
-    (True, head): PreparedObjects(lambda school, subject, head=head: _assignable(school, subject, head), 2)
+    (True, head): Prepared(
+        lambda school, subject, head=head: _assignable(school, subject, head).values_list(*ASSIGNABLE_COLUMNS), 2
+    )
     for head in (False, True)
 }
 
 
-def assignable_list(incident: Incident) -> list[User]:
-    """`list(assignable_people(incident))`, from SQL written once (tests/incidents/test_tasks.py
-    compares the two)."""
+def assignable_rows(incident: Incident) -> list[tuple]:
+    """`assignable_people(incident).values_list(*ASSIGNABLE_COLUMNS)`, from SQL written once
+    (tests/incidents/test_tasks.py compares the two)."""
     about_a_head = incident.is_about_a_head()
     if incident.subject_id:
-        return _ASSIGNABLE[True, about_a_head].objects(incident.school_id, incident.subject_id)
-    return _ASSIGNABLE[False, about_a_head].objects(incident.school_id)
+        return _ASSIGNABLE[True, about_a_head].rows(incident.school_id, incident.subject_id)
+    return _ASSIGNABLE[False, about_a_head].rows(incident.school_id)
 
 
 # --- Dates ---------------------------------------------------------------------------------------

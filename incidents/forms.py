@@ -454,15 +454,20 @@ class AssignTaskForm(forms.Form):
 
     @staticmethod
     def label_of(user) -> str:
-        return user.full_name or user.email
+        return _person_label(user.full_name, user.email)
 
     @classmethod
     def options_for(cls, incident) -> list[tuple]:
         """The people a task of the case may go to, as the select's (value, label) pairs, read from
-        SQL written once (assignments.assignable_list)."""
-        from .assignments import assignable_list
+        SQL written once (assignments.assignable_rows: id, name and email)."""
+        from .assignments import assignable_rows
 
-        return [(user.pk, cls.label_of(user)) for user in assignable_list(incident)]
+        return [(pk, _person_label(full_name, email)) for pk, full_name, email in assignable_rows(incident)]
+
+
+def _person_label(full_name: str, email: str) -> str:
+    """A person as the task form lists them: their name, or their email where they have none."""
+    return full_name or email
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]

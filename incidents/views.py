@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +23,13 @@ from accounts import audit_reads
 from accounts.models import User
 from accounts.pages import page, schools_for
 from policyhub.models import PolicyVersion
-from policyhub.templatetags.plain_crispy import fixed_around_options, fixed_markup, options_markup, plain_crispy
+from policyhub.templatetags.plain_crispy import (
+    current_locale,
+    fixed_around_options,
+    fixed_markup,
+    options_markup,
+    plain_crispy,
+)
 
 from . import (
     allegations,
@@ -203,6 +209,21 @@ _MULTIPART = mark_safe(' enctype="multipart/form-data"')  # noqa: S308  # nosec 
 _DISABLED = mark_safe(' disabled aria-disabled="true"')  # noqa: S308  # nosec B308 B703
 
 
+# What _CARD holds that differs from one view to the next, in its order; the rest is one action's own.
+_CARD_SLOTS = ("problems", "url", "multipart", "csrf", "fields", "disabled")
+
+
+@cache
+def _card_parts(name: str, label: str, button: str) -> tuple[str, ...]:
+    """_CARD for one action, escaped once per web process, in the seven pieces around _CARD_SLOTS."""
+    slots = [f"\x00{slot}\x00" for slot in _CARD_SLOTS]  # escape() leaves these as they are
+    written = format_html(_CARD, name, label, slots[0], slots[1], slots[2], name, *slots[3:5], button, slots[5], label)
+    pieces = written.split("\x00")
+    if tuple(pieces[1::2]) != _CARD_SLOTS:
+        raise ValueError(f"A card's name, label or button holds a character _card_parts uses: {name}")
+    return tuple(pieces[0::2])
+
+
 @cache
 def _card_template(name: str) -> str:
     """An action's card: its own partial, incidents/_action_<name>.html, or else _action.html. Found once
@@ -222,25 +243,33 @@ class _Panel:
         self.template = _card_template(name)
         self.plain = self.template == _CARD_TEMPLATE
         self.incident, self._bound, self._fetched = incident, bound_form, fetched
+        self.locale = None  # the page's language and time zone (plain_crispy.current_locale), once set by _panels
 
     def card(self, csrf_field: str) -> str:
         """incidents/_action.html for this card, `csrf_field` being what {% csrf_token %} writes.
         Written in Python: ten cards a view through the template engine cost a fifth of the page
         (docs/performance.md); tests/incidents/test_action_markup.py compares the two."""
-        label = self.transition.label
-        return format_html(
-            _CARD,
-            self.name,
-            label,
-            format_html_join("", _PROBLEM, ((problem,) for problem in self.problems)),
-            self.url,
-            _MULTIPART if self.multipart else "",
-            self.name,
-            csrf_field,
-            self.fields,
-            self.transition.button,
-            _DISABLED if self.problems else "",
-            label,
+        fixed = _card_parts(self.name, self.transition.label, self.transition.button)
+        problems = format_html_join("", _PROBLEM, ((problem,) for problem in self.problems))
+        # Each part is escaped (conditional_escape), written by format_html, or one of _CARD's own.
+        return mark_safe(  # noqa: S308  # nosec B308 B703
+            "".join(
+                (
+                    fixed[0],
+                    problems,
+                    fixed[1],
+                    conditional_escape(self.url),
+                    fixed[2],
+                    _MULTIPART if self.multipart else "",
+                    fixed[3],
+                    conditional_escape(csrf_field),
+                    fixed[4],
+                    conditional_escape(self.fields),
+                    fixed[5],
+                    _DISABLED if self.problems else "",
+                    fixed[6],
+                )
+            )
         )
 
     @cached_property
@@ -255,11 +284,11 @@ class _Panel:
             return None
         form_class = _form_class(self.transition.form)[0]
         if hasattr(form_class, "options_for"):  # fixed but for one select's options (the task form)
-            around = fixed_around_options(form_class, self.name)
+            around = fixed_around_options(form_class, self.name, self.locale)
             if around is not None:
                 before, after, multipart = around
                 return before + options_markup(form_class.options_for(self.incident)) + after, multipart
-        return fixed_markup(form_class, self.name)
+        return fixed_markup(form_class, self.name, self.locale)
 
     @property
     def fields(self) -> str:
@@ -313,6 +342,9 @@ def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[
         for name, t in actions.items()
         if t.path and name not in PER_TASK_ACTIONS
     ]
+    locale = current_locale()
+    for panel in panels:
+        panel.locale = locale
     return [panel for panel in panels if panel.name not in _OFFERED_WHEN or _OFFERED_WHEN[panel.name](panel)]
 
 

@@ -34,8 +34,15 @@ def deadline_badge(incident, now=None):
 @register.simple_tag(takes_context=True)
 def action_card(context, panel):
     """An action's card without a partial of its own (incidents/views._Panel.card: _action.html,
-    written in Python), with the CSRF field Django's {% csrf_token %} writes."""
-    return panel.card(CsrfTokenNode().render(context))
+    written in Python), with the CSRF field Django's {% csrf_token %} writes: written once for the
+    cards of one list (the render context of the template that lists them), as the token is one."""
+    state = context.render_context
+    if _CSRF_FIELD not in state:
+        state[_CSRF_FIELD] = CsrfTokenNode().render(context)
+    return panel.card(state[_CSRF_FIELD])
+
+
+_CSRF_FIELD = object()  # action_card's key in the render context
 
 
 @register.simple_tag

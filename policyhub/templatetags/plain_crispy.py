@@ -435,12 +435,22 @@ def _fixed(form_class) -> bool:
 _FIXED: dict[tuple, tuple[str, bool] | None] = {}
 
 
-def fixed_markup(form_class, prefix: str) -> tuple[str, bool] | None:
+Locale = tuple[str, str]  # a language and a time zone
+
+
+def current_locale() -> Locale:
+    """The language and time zone a form's markup is written in (fixed_markup's key): asked once for
+    the dozen forms of a page."""
+    return get_language(), get_current_timezone_name()
+
+
+def fixed_markup(form_class, prefix: str, locale: Locale | None = None) -> tuple[str, bool] | None:
     """The markup of an unbound form of the class and whether it posts files, written once per web
-    process (per language and time zone) when that markup never changes (`_fixed`); None otherwise.
-    The case page shows up to a dozen such forms, and building and writing them was a third of its
-    time (docs/performance.md). The CSRF token is not part of it: the page's `{% csrf_token %}` is."""
-    key = (form_class, prefix, get_language(), get_current_timezone_name())
+    process (per language and time zone: `locale`, current_locale() unless given) when that markup
+    never changes (`_fixed`); None otherwise. The case page shows up to a dozen such forms, and
+    building and writing them was a third of its time (docs/performance.md). The CSRF token is not
+    part of it: the page's `{% csrf_token %}` is."""
+    key = (form_class, prefix, *(locale or current_locale()))
     if key not in _FIXED:
         form = form_class(prefix=prefix) if _fixed(form_class) else None
         _FIXED[key] = None if form is None else (plain_crispy(form), form.is_multipart())
@@ -453,14 +463,14 @@ _STAND_IN = ("~option-value~", "~option-label~")
 _AROUND: dict[tuple, tuple[str, str, bool] | None] = {}
 
 
-def fixed_around_options(form_class, prefix: str) -> tuple[str, str, bool] | None:
+def fixed_around_options(form_class, prefix: str, locale: Locale | None = None) -> tuple[str, str, bool] | None:
     """For an unbound form whose markup never changes but for the options of one select, given to
     the form as `options` (the task form's people): its markup before those options, after them, and
     whether it posts files, written once per web process (per language and time zone) from the form
     built with one stand-in option. The form class takes `options` for that (the case page asks
     the forms that say which options with `options_for`); None where the stand-in is not written as
     one plain option (then the page builds the form)."""
-    key = (form_class, prefix, get_language(), get_current_timezone_name())
+    key = (form_class, prefix, *(locale or current_locale()))
     if key not in _AROUND:
         form = form_class(prefix=prefix, options=[_STAND_IN])
         markup, line = plain_crispy(form), format_html(_OPTION, *_STAND_IN)

@@ -155,7 +155,7 @@ def test_nobody_but_an_active_member_who_could_see_the_case_is_assignable(cast, 
 
 
 def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
-    """assignable_list (the case page's task form) is assignable_people, in order, for each of its
+    """assignable_rows (the case page's task form) is assignable_people, in order, for each of its
     four shapes: no subject; a subject; a case about a head by its subject; flagged about a head
     with nobody named. People at two schools, one who left and one of another school around."""
     from incidents.models import Incident
@@ -177,8 +177,8 @@ def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
     for incident in map(fresh, cases):
         expected = list(assignments.assignable_people(incident))
         with CaptureQueriesContext(connection) as queries:
-            found = assignments.assignable_list(incident)
-        assert [(u.pk, u.email, u.full_name) for u in found] == [(u.pk, u.email, u.full_name) for u in expected]
+            found = assignments.assignable_rows(incident)
+        assert found == [(u.pk, u.full_name, u.email) for u in expected]
         assert len(queries) <= 2  # the people, and whether the subject heads the school
         shapes.add((bool(incident.subject_id), incident.is_about_a_head(), len(found)))
     assert {(s, h) for s, h, _ in shapes} == {(False, False), (True, False), (True, True), (False, True)}
