@@ -31,7 +31,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from django.apps import apps
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
 
 from accounts.models import Membership, Role
 from accounts.prepared import Prepared
@@ -69,16 +69,31 @@ def _open_task_for(user) -> Q:
     return Q(pk__in_array=task.objects.filter(assignee=user, state="open").values("incident_id"))
 
 
-def _open_task_of(incident_id, user_id):
+def _open_tasks(incident, user_id):
+    """The open tasks of `user_id` on `incident` (a pk, or an OuterRef to the case)."""
     task = apps.get_model("incidents", "Task")
-    return task.objects.filter(incident_id=incident_id, assignee_id=user_id, state="open").values_list("pk")[:1]
+    return task.objects.filter(incident=incident, assignee_id=user_id, state="open")
+
+
+def _open_task_of(incident_id, user_id):
+    return _open_tasks(incident_id, user_id).values_list("pk")[:1]
 
 
 # Asked on every view of a case by anyone holding a role at its school: written once (accounts/prepared.py).
 _OPEN_TASK = Prepared(_open_task_of, 2)
 
 
+def open_task_flag(user) -> dict:
+    """Annotations read with the case on its page (incidents/views._case_page_flags): whether `user`
+    holds an open task on it, and whom that was asked for: _has_open_task answers from them for that
+    person alone, and asks the database for anyone else."""
+    return {"viewer_open_task": Exists(_open_tasks(OuterRef("pk"), user.pk)), "viewer_open_task_of": Value(user.pk)}
+
+
 def _has_open_task(user, case) -> bool:
+    known = case.incident.__dict__
+    if "viewer_open_task" in known and known.get("viewer_open_task_of") == user.pk:
+        return known["viewer_open_task"]
     return bool(_OPEN_TASK.rows(case.incident.pk, user.pk))
 
 

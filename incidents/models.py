@@ -227,12 +227,13 @@ class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
         """`visible_to(user).select_related(*CASE_PAGE_RELATED)` filtered to `reference`: the case, or
         None (not there, or not this person's to see). With a kept rule, its SQL is written once
         per rule and run with each reference (accounts.prepared.PreparedObjects): the case page's
-        own query cost more to build than the lists under it. `annotations`: a function giving
-        annotations read with the case (the case page's GET: case_lists.presence)."""
+        own query cost more to build than the lists under it. `annotations`: a function of the person
+        giving annotations read with the case (the case page's GET: views._case_page_flags); a
+        module's function, as it is part of the key the SQL is kept under."""
 
         def build(rule, ref):
             found = rule.select_related(*self.CASE_PAGE_RELATED).filter(reference=ref)
-            return found.annotate(**annotations()) if annotations else found
+            return found.annotate(**annotations(user)) if annotations else found
 
         kept = self._kept("visible_to", user)
         if kept is None:

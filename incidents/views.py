@@ -32,6 +32,7 @@ from policyhub.templatetags.plain_crispy import (
 )
 
 from . import (
+    access,
     allegations,
     assignments,
     case_lists,
@@ -74,9 +75,15 @@ PAGE_SIZE = 50
 # --- Helpers -------------------------------------------------------------------------------------
 
 
+def _case_page_flags(user) -> dict:
+    """Read with the case for its page: which of its lists it has (case_lists.presence) and whether
+    the person holds an open task on it (access.open_task_flag: their relation to it)."""
+    return case_lists.presence() | access.open_task_flag(user)
+
+
 def _incident_or_404(request, reference, *, with_lists: bool = False) -> Incident:
-    """`with_lists`: with the flags of which of its lists the case has (case_lists.presence)."""
-    annotations = case_lists.presence if with_lists else None
+    """`with_lists`: with _case_page_flags."""
+    annotations = _case_page_flags if with_lists else None
     incident = Incident.objects.visible_case(request.user, reference, annotations=annotations)
     if incident is None:
         raise Http404("No such case.")

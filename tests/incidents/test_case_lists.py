@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from approvals.models import AccountConcern, AccountStatus, OfficialAccount
 from approvals.templatetags.approvals_tags import case_account
-from incidents import case_lists, services
+from incidents import case_lists, services, views
 from incidents.models import (
     CaseLink,
     CaseMessage,
@@ -26,9 +26,11 @@ from incidents.models import (
     ReviewDecision,
     TakedownStep,
     Task,
+    TaskState,
     TimelineEntry,
     TimelineKind,
 )
+from tests.factories import person
 from tests.incidents.factories import facebook_takedown, policy_for, report, upload
 
 pytestmark = pytest.mark.django_db
@@ -349,13 +351,49 @@ def test_the_case_pages_own_query_is_visible_tos_for_every_person_and_case(cast)
                 found = Incident.objects.visible_case(user, case.reference)
                 _same([found] if found else [], expected, related)
                 seen += bool(found)
-                # The case page's GET: the same case, with the flags of its lists.
-                flagged = Incident.objects.visible_case(user, case.reference, annotations=case_lists.presence)
+                # The case page's GET: the same case, with the flags of its lists and the person's task.
+                flagged = Incident.objects.visible_case(user, case.reference, annotations=views._case_page_flags)
                 _same([flagged] if flagged else [], expected, related)
                 if flagged:
                     assert {k: v for k, v in vars(flagged).items() if k.startswith("present_")} == {
                         k: v for k, v in vars(_flagged(case)).items() if k.startswith("present_")
                     }
+                    task = Task.objects.filter(incident=case, assignee=user, state=TaskState.OPEN).exists()
+                    assert (flagged.viewer_open_task, flagged.viewer_open_task_of) == (task, user.pk)
             assert Incident.objects.visible_case(user, "OAK-NONE-NONE") is None
         assert Incident.objects.visible_case(nobody, cases[0].reference) is None
     assert seen > len(cases) * 4  # most people saw something: the comparisons compared cases
+
+
+def test_the_persons_open_task_is_read_with_the_case_and_answers_for_them_alone(cast):
+    """access.open_task_flag: the case page reads, with the case, whether the person holds an open task
+    on it. Their assignee relation then needs no query of its own; the flag never answers for anyone
+    else (the case handed on with Rita's flag gives Bethan nothing), and a finished task shows at the
+    next read."""
+    from accounts.models import Membership, Role
+    from incidents import access
+    from incidents.transitions import CaseRole
+
+    case = report(cast.oakfield, cast.helen)
+    Membership.objects.create(user=cast.bethan, school=cast.oakfield, role=Role.STAFF)
+    rita = person("Rita Rowe", cast.oakfield, Role.STAFF)
+    due = timezone.now() + timedelta(days=3)
+    task = Task.objects.create(
+        incident=case, assignee=rita, assigned_by=cast.helen, title="Ask the platform", due_on=due.date(), due_at=due
+    )
+    staff = frozenset({Role.STAFF})
+    flagged = Incident.objects.visible_case(rita, case.reference, annotations=views._case_page_flags)
+    assert (flagged.viewer_open_task, flagged.viewer_open_task_of) == (True, rita.pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert CaseRole.ASSIGNEE in access.relation_roles(rita, flagged, staff)
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        assert access.relation_roles(cast.bethan, flagged, staff) == frozenset()
+    assert len(queries) == 1  # asked for Bethan herself: she holds no task
+    Task.objects.create(
+        incident=case, assignee=cast.bethan, assigned_by=cast.helen, title="Check", due_on=due.date(), due_at=due
+    )
+    assert CaseRole.ASSIGNEE in access.relation_roles(cast.bethan, flagged, staff)  # her own, from the database
+    Task.objects.filter(pk=task.pk).update(state=TaskState.DONE, closed_at=timezone.now(), closed_by=rita)
+    assert Incident.objects.visible_case(rita, case.reference, annotations=views._case_page_flags) is None
+    assert CaseRole.ASSIGNEE not in access.relation_roles(rita, case, staff)
