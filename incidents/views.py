@@ -553,11 +553,13 @@ def my_reports(request):
 @require_GET
 @page("incidents:queue")
 def queue(request):
-    filters = forms.QueueFilterForm(request.GET or None)
+    # A form only when a filter is asked for: the queue as it opens writes the unbound form's markup,
+    # kept (incident_tags.queue_filters).
+    asked = any(name in request.GET for name in forms.QueueFilterForm.base_fields)
+    filters = forms.QueueFilterForm(request.GET) if asked else None
     many_schools = len({m.school_id for m in request.ctx.memberships}) > 1
-    page = selectors.queue_page(
-        request.user, filters.cleaned_data if filters.is_valid() else {}, request.GET.get("page"), many_schools
-    )
+    wanted = filters.cleaned_data if filters is not None and filters.is_valid() else {}
+    page = selectors.queue_page(request.user, wanted, request.GET.get("page"), many_schools)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
