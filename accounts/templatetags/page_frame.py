@@ -2,7 +2,7 @@
 never changes within a process (docs/performance.md):
 - the menu, written in Python once per pair of role sets and page, not by a template loop and a
   reverse() per entry on every page (the markup is the loop's: tests/accounts/test_page_frame.py);
-- the addresses of static files and of pages without arguments, kept once computed.
+- the addresses of static files and of pages (with their arguments), kept once computed.
 Each memo's key holds what the answer depends on (the URL prefix and urlconf of the request);
 changed settings (tests) empty them."""
 
@@ -23,9 +23,10 @@ CURRENT_PAGE = SafeString(' active" aria-current="page')
 
 
 @register.simple_tag
-def fixed_url(name: str) -> str:
-    """{% url name %} for a page without arguments."""
-    return _reverse(name, get_script_prefix(), get_urlconf())
+def fixed_url(name: str, *args) -> str:
+    """{% url name arg... %}: a page's address, with its positional arguments (a clause's id), is
+    the same for the life of the process; the last 4,096 asked for are kept."""
+    return _reverse(name, args, get_script_prefix(), get_urlconf())
 
 
 @register.simple_tag
@@ -34,9 +35,9 @@ def fixed_static(path: str) -> str:
     return _static(path, get_script_prefix())
 
 
-@lru_cache(maxsize=256)
-def _reverse(name: str, _prefix: str, _urlconf) -> str:
-    return reverse(name)
+@lru_cache(maxsize=4096)
+def _reverse(name: str, args: tuple, _prefix: str, _urlconf) -> str:
+    return reverse(name, args=args)
 
 
 @lru_cache(maxsize=256)

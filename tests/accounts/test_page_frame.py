@@ -298,3 +298,23 @@ def test_the_banner_is_the_markup_it_was(client, cast):
     assert parse_html(CSRF.sub('name="csrfmiddlewaretoken" value="x"', banner)) == parse_html(
         CSRF.sub('name="csrfmiddlewaretoken" value="x"', old)
     )
+
+
+def test_a_kept_address_is_the_one_reverse_gives_under_each_script_prefix():
+    """page_frame.fixed_url keeps reverse()'s answer per name, arguments, script prefix and urlconf:
+    each argument gets its own address, and a site served under a prefix gets its own."""
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from accounts.templatetags.page_frame import fixed_url
+
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/policyhub/", "/"):
+            set_script_prefix(prefix)
+            assert fixed_url("policy:search") == reverse("policy:search")
+            assert reverse("policy:search").startswith(prefix)
+            for pk in (1, 2, 31):
+                assert fixed_url("policy:clause", pk) == reverse("policy:clause", args=[pk])
+            assert len({fixed_url("policy:clause", pk) for pk in (1, 2, 31)}) == 3
+    finally:
+        set_script_prefix(before)
