@@ -244,13 +244,13 @@ class _Panel:
     markup is written once per web process. A card without a partial of its own is written by
     `card` (_case_actions.html), not by its template."""
 
-    def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict):
+    def __init__(self, name, t: Transition, incident, bound_form, problems, fetched: dict, locale=None):
         self.name, self.transition, self.problems = name, t, problems
         self.url = case_urls(t.url_name)(incident.reference)
         self.template = _card_template(name)
         self.plain = self.template == _CARD_TEMPLATE
         self.incident, self._bound, self._fetched = incident, bound_form, fetched
-        self.locale = None  # the page's language and time zone (plain_crispy.current_locale), once set by _panels
+        self.locale = locale  # the page's language and time zone (plain_crispy.current_locale), asked once
 
     def card(self, csrf_field: str) -> str:
         """incidents/_action.html for this card, `csrf_field` being what {% csrf_token %} writes.
@@ -344,14 +344,12 @@ def _panels(incident, actions, bound: dict, known: dict, fetched: dict) -> list[
     """A card per action this page posts to views.case_action (rows with a `path`) and offers in the
     case's state (_OFFERED_WHEN); the rows served elsewhere (evidence files, access history,
     retention) are links or forms of their own."""
+    locale = current_locale()
     panels = [
-        _Panel(name, t, incident, bound.get(name), unmet(incident, name, known), fetched)
+        _Panel(name, t, incident, bound.get(name), unmet(incident, name, known), fetched, locale)
         for name, t in actions.items()
         if t.path and name not in PER_TASK_ACTIONS
     ]
-    locale = current_locale()
-    for panel in panels:
-        panel.locale = locale
     return [panel for panel in panels if panel.name not in _OFFERED_WHEN or _OFFERED_WHEN[panel.name](panel)]
 
 
