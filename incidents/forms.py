@@ -422,6 +422,11 @@ class FetchedChoices(forms.models.ModelChoiceIterator):
         return self.field.empty_label is not None or bool(self._rows())
 
 
+def _person_label(full_name: str, email: str) -> str:
+    """A person as the task form lists them: their name, or their email where they have none."""
+    return full_name or email
+
+
 class AssignTaskForm(forms.Form):
     assignee = forms.ModelChoiceField(
         label="Who", queryset=User.objects.none(), empty_label="Choose…", help_text="A member of staff at the school."
@@ -463,11 +468,6 @@ class AssignTaskForm(forms.Form):
         from .assignments import assignable_rows
 
         return [(pk, _person_label(full_name, email)) for pk, full_name, email in assignable_rows(incident)]
-
-
-def _person_label(full_name: str, email: str) -> str:
-    """A person as the task form lists them: their name, or their email where they have none."""
-    return full_name or email
 
     def clean_due_on(self):
         due_on = self.cleaned_data["due_on"]

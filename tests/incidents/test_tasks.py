@@ -498,3 +498,14 @@ def test_without_an_open_task_home_looks_once_and_writes_no_access_rule_for_task
     found, home = task_queries()
     assert 'data-testid="home-task"' not in home
     assert len(found) == 1 and '"incidents_incident"' not in found[0]
+
+
+def test_the_form_says_beside_its_field_that_a_due_date_has_passed(cast, rita, case):
+    """AssignTaskForm's own check, before the service's: the field says why, and today is accepted."""
+    from incidents.forms import AssignTaskForm
+
+    data = {"assignee": rita.pk, "title": "Ask the platform", "due_on": "2000-01-03"}
+    passed = AssignTaskForm(data, incident=case)
+    assert not passed.is_valid() and passed.errors["due_on"] == ["The due date has already passed."]
+    today = AssignTaskForm(data | {"due_on": timezone.localdate().isoformat()}, incident=case)
+    assert today.is_valid(), today.errors
