@@ -324,7 +324,7 @@ def _while_a_request_waits(panel: _Panel) -> bool:
 
 def _on_the_allegation_route(panel: _Panel) -> bool:
     """An allegation record (incidents/allegations.py): offered only on the allegation route."""
-    return panel.incident.route == "allegation"
+    return panel.incident.route == Route.ALLEGATION
 
 
 # Cards offered only in some states of the case; every other card is always offered, its button

@@ -3,6 +3,8 @@ counts and figures are fetched by incidents/selectors.py, through the queryset r
 incidents/models.py (visible_to, owned_by, under_review_for, counted_for). The list rows and the
 badges are written in incidents/rows.py (one place for each badge's markup)."""
 
+from functools import cache
+
 from django import template
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader import render_to_string
@@ -56,14 +58,16 @@ def queue_filters(filters):
     queue's time (docs/performance.md)."""
     if filters is not None:
         return render_to_string(_QUEUE_FILTERS, {"filters": filters})
-    key = current_locale()
-    if key not in _UNFILTERED:
-        _UNFILTERED[key] = render_to_string(_QUEUE_FILTERS, {"filters": QueueFilterForm()})
-    return _UNFILTERED[key]
+    return _unfiltered(current_locale())
 
 
 _QUEUE_FILTERS = "incidents/_queue_filters.html"
-_UNFILTERED: dict[tuple, str] = {}
+
+
+@cache
+def _unfiltered(_locale) -> str:
+    """The unbound filter form's markup, in the language and time zone `_locale` names."""
+    return render_to_string(_QUEUE_FILTERS, {"filters": QueueFilterForm()})
 
 
 @register.simple_tag
