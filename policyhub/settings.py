@@ -203,6 +203,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PolicyHub <policyhub@localho
 # port `make run` serves on (PORT, also seen by the worker that sends the emails).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}")
 
+# Django's cache (the SSO keys) in each process's memory; what pages keep between views
+# (reporting/figures_cache.py) in "kept": the process's own objects, not copies (policyhub/kept_objects.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "kept": {"BACKEND": "policyhub.kept_objects.KeptObjects", "OPTIONS": {"MAX_ENTRIES": 1000}},
+}
+
 # Sessions: a case system on shared staff-room computers must not stay signed in for ever.
 # Django's database sessions, read with SQL written once (accounts/sessions.py).
 SESSION_ENGINE = "accounts.sessions"

@@ -2,7 +2,7 @@
 
 Working out a term's figures reads every case the school received in the term and last term; they
 change far less often than they are read (a governor opens the pack, then its PDF and CSV; the
-board opens it in the same week). They are kept in Django's cache under a key made of:
+board opens it in the same week). They are kept in the "kept" cache (`_kept`) under a key made of:
 - the SQL and parameters of the cases the viewer may count (incidents/access.py FIGURES, which
   names the person, their roles and the rule itself: two people share an entry only if the
   database would count the same cases for both), written once per kept rule
@@ -24,7 +24,7 @@ upheld breaches with its cited clauses. A kept pack reads the stamp and nothing 
 import hashlib
 from datetime import datetime, time, timedelta
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from incidents.deadlines import LONDON
 from incidents.models import Incident
@@ -33,6 +33,12 @@ from . import figures as F
 
 TIMEOUT = 3600  # seconds an unused entry is kept
 _MISSING = object()
+
+
+def _kept():
+    """Where the values are kept: the "kept" cache (settings.CACHES), which in each process holds the
+    objects themselves, not copies (policyhub/kept_objects.py): never change what it gives."""
+    return caches["kept"]
 
 
 def _midnight_after(now: datetime) -> datetime:
@@ -51,7 +57,7 @@ def pack_figures(user, school, term, previous, now: datetime, stamp: tuple) -> t
     rule = Incident.objects.written_rule("figures_for", user)  # what F.counted(user) is made of
     dates = [(t.bounds, t.starts_on, t.period_end) for t in (term, previous)]
     key = "pack-figures:" + _hash((rule, school.pk, dates, stamp))
-    kept = cache.get(key)
+    kept = _kept().get(key)
     if kept is not None and now < kept[0]:
         return kept[1], f"{key}:{kept[0].isoformat()}"
     cases = F.counted(user).filter(school=school)
@@ -59,7 +65,7 @@ def pack_figures(user, school, term, previous, now: datetime, stamp: tuple) -> t
     this, before = F.terms_figures(user, cases, [term, previous], now=now)
     valid_until = F.earliest(this.changes_at, before.changes_at, _midnight_after(now))
     value = (months, series, this, before)
-    cache.set(key, (valid_until, value), TIMEOUT)
+    _kept().set(key, (valid_until, value), TIMEOUT)
     return value, f"{key}:{valid_until.isoformat()}"
 
 
@@ -68,10 +74,10 @@ def kept(parts: tuple, compute):
     reads included (and the day, for an answer that changes with it). Also the governors' reviews
     list's (incidents/selectors.reviews_page)."""
     key = "kept:" + _hash(parts)
-    value = cache.get(key, _MISSING)
+    value = _kept().get(key, _MISSING)
     if value is _MISSING:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        _kept().set(key, value, TIMEOUT)
     return value
 
 
@@ -80,19 +86,19 @@ def kept_until(parts: tuple, now: datetime, compute):
     moment it next changes or None), and the answer is not used from that moment on. Also the home
     page's summary (incidents/selectors.home)."""
     key = "kept-until:" + _hash(parts)
-    found = cache.get(key)
+    found = _kept().get(key)
     if found is not None and (found[0] is None or now < found[0]):
         return found[1]
     value, until = compute()
-    cache.set(key, (until, value), TIMEOUT)
+    _kept().set(key, (until, value), TIMEOUT)
     return value
 
 
 def kept_html(tag: str, render) -> str:
     """The figures tagged `tag` rendered by `render()`, kept beside them."""
     key = f"html:{tag}"
-    html = cache.get(key)
+    html = _kept().get(key)
     if html is None:
         html = render()
-        cache.set(key, html, TIMEOUT)
+        _kept().set(key, html, TIMEOUT)
     return html

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -20,6 +21,7 @@ from . import charts, figures, figures_cache, pack, pdf, stamps
 from .terms import calendars_for
 
 FIGURES = "reporting/_pack_figures.html"  # kept with the figures: nothing of the request in it
+BODY = "reporting/_pack_body.html"  # kept with the figures, the person's schools and the address prefix
 PACK = "incidents:termly_report"  # the pack keeps the termly report's name: links and tables use it
 
 
@@ -107,12 +109,16 @@ def _figures_context(p: pack.Pack) -> dict:
 @page(PACK)
 def pack_page(request):
     p, schools = _pack(request, PACK)
-    context = {
-        "pack": p,
-        "schools": schools,
-        "query": f"school={p.school.pk}&term={p.term.slug}",
-        "figures": figures_cache.kept_html(p.kept_as, lambda: render_to_string(FIGURES, _figures_context(p))),
-    }
+
+    def body() -> str:
+        figures_html = figures_cache.kept_html(p.kept_as, lambda: render_to_string(FIGURES, _figures_context(p)))
+        query = f"school={p.school.pk}&term={p.term.slug}"
+        return render_to_string(BODY, {"pack": p, "schools": schools, "query": query, "figures": figures_html})
+
+    # What the body shows besides the figures' tag (which names the school, both terms, the stamp and
+    # the day): the term's key, the school's nation (its usual term dates) and the person's schools.
+    shown = (p.term.slug, p.school.nation, tuple((s.pk, s.name) for s in schools), get_script_prefix())
+    context = {"body": figures_cache.kept(("pack-body", p.kept_as, timezone.localdate(), *shown), body)}
     # The upheld breaches by reference, for governors (under_review_for): empty for a trust admin.
     listing = pack.upheld_page(request.user, p.school, p.term, request.GET.get("page"), p.stamp)
     context.update({"page": listing, "total": p.this.upheld})

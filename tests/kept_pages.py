@@ -4,7 +4,7 @@ database prompt, the kept page against the page worked out afresh, and what a ke
 
 import re
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -34,7 +34,7 @@ def kept_then_fresh(fetch, viewers, change) -> bool:
     moved = False
     for user in viewers:
         kept = fetch(user)
-        cache.clear()
+        caches["kept"].clear()
         fresh = fetch(user)
         assert kept == fresh, user
         moved |= fresh != before[user.pk]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -71,7 +71,7 @@ def test_a_case_falls_overdue_on_the_kept_card_the_moment_its_deadline_passes(cl
     with time_machine.travel(due + timedelta(seconds=1)):
         kept = _cards(client, cast.helen)
         assert 'data-testid="overdue"' in kept
-        cache.clear()
+        caches["kept"].clear()
         assert _cards(client, cast.helen) == kept
 
 

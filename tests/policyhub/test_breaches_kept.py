@@ -7,7 +7,7 @@ that comes to be about the viewer stops counting for them at once, whatever role
 import re
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
 
 from incidents.models import Incident, Involved, Outcome, Status
@@ -75,7 +75,7 @@ def test_after_each_change_the_kept_counts_are_those_worked_out_afresh(client, c
     assert before["7.1"] == 1 and before["7.2"] == 1, before
     CHANGES[change](cast, breaches)
     kept = _counts(client, person)
-    cache.clear()
+    caches["kept"].clear()
     fresh = _counts(client, person)
     assert kept == fresh, change
     assert fresh != before, f"{change} changed nothing the page shows: it tests nothing"

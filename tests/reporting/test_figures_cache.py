@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -55,7 +55,7 @@ def _pack(user, school, term, now=NOW):
 
 
 def _fresh(user, school, term, now=NOW):
-    cache.clear()
+    caches["kept"].clear()
     return _pack(user, school, term, now)
 
 
@@ -351,7 +351,7 @@ def test_after_each_change_beside_the_figures_the_kept_pack_is_the_pack_worked_o
         moved = False
         for user in viewers:
             kept = _shown(user, cast.oakfield)
-            cache.clear()
+            caches["kept"].clear()
             fresh = _shown(user, cast.oakfield)
             assert kept == fresh, change.__name__
             moved |= fresh != before[user.pk]

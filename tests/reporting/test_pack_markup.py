@@ -1,13 +1,14 @@
 """The governors' pack page written from kept parts (reporting/views.py): the upheld breaches'
 list items written in Python carry the markup the template wrote, and a page served from the cache
-is the page worked out afresh."""
+is the page worked out afresh, also after what its kept body shows besides the figures changes (the
+school's name, the person's schools)."""
 
 import re
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import caches
 from django.template import Context, Template
 from django.urls import reverse
 
@@ -65,14 +66,14 @@ def test_a_page_from_the_cache_is_the_page_worked_out_afresh(client, cast, pack_
     sign_in(client, cast.carol)
     for when, case in ((NOW, "c1"), (NOW + timedelta(days=1), "c2")):
         with time_machine.travel(when, tick=False):
-            cache.clear()
+            caches["kept"].clear()
             fresh = _body(client.get(url))
             kept = _body(client.get(url))
             assert 'Cases received: <strong data-testid="received-total">4</strong>' in fresh
             assert kept == fresh
             GovernorReview.objects.filter(incident=pack_cases[case]).delete()
             changed = _body(client.get(url))
-            cache.clear()
+            caches["kept"].clear()
             assert changed == _body(client.get(url)) != fresh
 
 
@@ -84,7 +85,7 @@ def test_the_subject_of_a_case_never_gets_a_page_kept_for_another_viewer(client,
     url = reverse("incidents:termly_report") + "?term=2026-spring"
     policy_for(cast.oakfield)
     with time_machine.travel(NOW, tick=False):
-        cache.clear()
+        caches["kept"].clear()
         sign_in(client, cast.carol)
         assert 'data-testid="received-total">4<' in _body(client.get(url))
         for extra_role in (None, Role.DSL):
@@ -94,7 +95,31 @@ def test_the_subject_of_a_case_never_gets_a_page_kept_for_another_viewer(client,
             kept = _body(client.get(url))
             assert 'data-testid="received-total">3<' in kept
             assert pack_cases["c3"].reference not in kept
-            cache.clear()
+            caches["kept"].clear()
             assert _body(client.get(url)) == kept
             sign_in(client, cast.carol)
             client.get(url)  # Carol's page kept again before Gary's next view
+
+
+def test_the_kept_body_follows_the_school_s_name_and_the_person_s_schools(client, cast, pack_cases):
+    """A school's new name moves neither its stamp nor the figures' tag, and the person's schools are
+    the choice of school: the kept page shows both changes at once, as the page worked out afresh does."""
+    from accounts.models import Membership, Role
+
+    url = reverse("incidents:termly_report") + f"?school={cast.oakfield.pk}&term=2026-spring"
+    with time_machine.travel(NOW, tick=False):
+        sign_in(client, cast.gary)
+        first = _body(client.get(url))
+        assert 'id="school"' not in first and "Governors' pack: Oakfield" in first
+        for change, shown in (
+            (lambda: type(cast.oakfield).objects.filter(pk=cast.oakfield.pk).update(name="Oakfield Juniors"),
+             "Governors' pack: Oakfield Juniors,"),
+            (lambda: Membership.objects.create(user=cast.gary, school=cast.brookside, role=Role.GOVERNOR),
+             '<select class="form-select" id="school" name="school">'),
+        ):  # fmt: skip
+            change()
+            sign_in(client, cast.gary)  # the memberships are read at each request
+            kept = _body(client.get(url))
+            assert shown in kept
+            caches["kept"].clear()
+            assert _body(client.get(url)) == kept
