@@ -222,25 +222,27 @@ def clause_citations(request, clause) -> dict:
     return {"items": items, "total": total, "more": total - len(items)}
 
 
-def breach_counts(user, clause_ids) -> dict[int, int]:
-    """{clause id: how often it was found breached} over the cases `user` may count, for the clauses
-    of one policy version. One query, driven by the citation table's clause index from the clause ids
-    themselves (a join to the clauses by version hid how few citations there are, and PostgreSQL
-    then read all of the school's closed cases instead); kept between views, so the stamp alone when
-    nothing changed."""
-    if not clause_ids:
-        return {}
+def kept_with_breach_counts(user, parts: tuple, compute):
+    """`compute(counts)`, kept between views: `counts(clause_ids)` gives {clause id: how often it was
+    found breached} over the cases `user` may count, for the clauses of one policy version (one
+    query, driven by the citation table's clause index from the clause ids themselves: a join to the
+    clauses by version hid how few citations there are, and PostgreSQL then read all of the school's
+    closed cases instead). Kept under `parts` (what else the answer depends on), the person's rule
+    and schools, and the stamp of every case the rule reaches (a citation names its case's school),
+    which every change of a policy version, section, clause or acknowledgement also moves
+    (reporting/stamps.py BY_EVERY): kept, the stamp alone is read."""
     from reporting import stamps
     from reporting.figures_cache import kept
 
-    clause_ids = sorted(clause_ids)
     schools = _member_schools(user)
     rule = Incident.objects.written_rule("counted_for", user)
 
-    def counts():
+    def counts(clause_ids) -> dict[int, int]:
+        if not clause_ids:
+            return {}
         rows = (
             Incident.objects.counted_for(user)
-            .filter(status=Status.CLOSED, clauses__in=clause_ids)
+            .filter(status=Status.CLOSED, clauses__in=sorted(clause_ids))
             .exclude(outcome="")
             .exclude(outcome__in=NON_BREACH_OUTCOMES)
             .values_list("clauses")
@@ -249,5 +251,4 @@ def breach_counts(user, clause_ids) -> dict[int, int]:
         )
         return dict(rows)
 
-    # Kept under the stamp of every case the rule reaches (a citation names its case's school).
-    return kept(("breaches", rule, schools, stamps.person_stamp(user.pk, schools), clause_ids), counts)
+    return kept(("breaches", parts, rule, schools, stamps.person_stamp(user.pk, schools)), lambda: compute(counts))

@@ -7,7 +7,8 @@ from django.db import DatabaseError
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -102,6 +103,7 @@ def _school_or_404(request):
 
 
 _PUBLISHED = [VersionStatus.ACTIVE, VersionStatus.ARCHIVED]
+TEXT = "policyhub/_policy_text.html"  # a version's contents and clauses, kept as text (`_text`)
 
 
 def _adopted_versions(request):
@@ -150,6 +152,23 @@ def _tree(version):
     return sections
 
 
+def _text(user, version) -> str:
+    """The version's contents and its sections with their clauses, each clause with how often it was
+    found breached among the cases the person may count: rendered once and kept while none of it
+    changes (incidents/selectors.kept_with_breach_counts; its stamp moves with every change of a
+    version, section or clause). Kept, no section or clause is read."""
+
+    def render_text(counts) -> str:
+        sections = _tree(version)
+        breaches = counts([c.pk for s in sections for c in s.clause_list])
+        for section in sections:
+            for clause in section.clause_list:
+                clause.breaches = breaches.get(clause.pk, 0)
+        return render_to_string(TEXT, {"sections": sections})
+
+    return incident_selectors.kept_with_breach_counts(user, ("text", version.pk, get_script_prefix()), render_text)
+
+
 def _render_version(request, version, versions, *, is_policy_page):
     user = request.user
     must_acknowledge = acknowledged = None
@@ -157,19 +176,14 @@ def _render_version(request, version, versions, *, is_policy_page):
         acknowledgement = next(iter(_ACKNOWLEDGEMENT.objects(user.pk, version.pk)), None)
         acknowledged = acknowledgement.at if acknowledgement else None
         must_acknowledge = acknowledgement is None
-    sections = _tree(version)
     can_manage = services.can_manage(user, version.policy, request.ctx.memberships)
-    breaches = incident_selectors.breach_counts(user, [c.pk for s in sections for c in s.clause_list])
-    for section in sections:
-        for clause in section.clause_list:
-            clause.breaches = breaches.get(clause.pk, 0)
     return render(
         request,
         "policyhub/policy.html",
         {
             "version": version,
             "versions": versions,
-            "sections": sections,
+            "text": _text(user, version),
             "must_acknowledge": must_acknowledge,
             "acknowledged_at": acknowledged,
             "can_manage": can_manage,

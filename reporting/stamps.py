@@ -44,7 +44,7 @@ BY_CASE = [
     "incidents_task",
     "incidents_incident_clauses",
 ]
-BY_EVERY = ["policyhub_policyversion", "policyhub_clause", "policyhub_acknowledgement"]
+BY_EVERY = ["policyhub_policyversion", "policyhub_section", "policyhub_clause", "policyhub_acknowledgement"]
 ONLY_COLUMN = {"accounts_user": "is_active"}
 TABLE = "reporting_figureschange"
 TRIGGER = "policyhub_figures_change"
