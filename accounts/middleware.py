@@ -1,5 +1,5 @@
 from django.db import connection
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import LazyObject, empty
 
 from .models import Membership, School, Trust
 from .prepared import Prepared
@@ -52,9 +52,23 @@ def memberships_of(user) -> list[Membership]:
 
 
 class SchoolContext:
-    """The signed-in user's memberships and the school they are working in now."""
+    """The signed-in user's memberships and the school they are working in now: worked out together
+    when one of them is first read (a request that reads none reads no session and fetches nothing),
+    then plain attributes of the object."""
+
+    _WORKED_OUT = frozenset({"memberships", "schools", "school", "roles"})
 
     def __init__(self, request):
+        self._request = request
+
+    def __getattr__(self, name):  # only while the attributes are not set
+        if name not in self._WORKED_OUT:
+            raise AttributeError(name)
+        self._work_out()
+        return self.__dict__[name]
+
+    def _work_out(self) -> None:
+        request = self._request
         user = request.user
         self.memberships = memberships_of(user) if user.is_authenticated else []
         self.schools = list({m.school_id: m.school for m in self.memberships}.values())
@@ -66,16 +80,32 @@ class SchoolContext:
         return bool(self.roles.intersection(roles))
 
 
+def resolved(user):
+    """The person (or AnonymousUser) behind `request.user`'s lazy wrappers: Django's, which looks the
+    person up, and django-otp's around it, which adds their verified device."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
+
+
 class CurrentSchoolMiddleware:
-    """Attach `request.ctx` (memberships, current school, roles there); one query, only if used."""
+    """Attach `request.ctx` (memberships, current school, roles there; fetched with the person,
+    accounts/backends.py) and hand on the person looked up (`resolved`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.ctx = SimpleLazyObject(lambda: SchoolContext(request))
+        request.ctx = SchoolContext(request)
+        # The person is needed on every page below (the line after this one): looked up now and
+        # handed on as the object itself. Each read of a lazy object's attribute goes through a
+        # failed look-up and a call, twice for django-otp's wrapper around Django's, and pages read
+        # the person a few hundred times (docs/performance.md).
+        request.user = user = resolved(request.user)
         # The visibility rules (incidents/models.py) read the user's roles: from this request's
         # memberships, fetched once, instead of a query of their own each time they are applied;
         # the rules built from them are kept under those memberships (IncidentManager).
-        request.user.memberships_of_request = lambda: request.ctx.memberships
+        user.memberships_of_request = lambda: request.ctx.memberships
         return self.get_response(request)

@@ -1,6 +1,7 @@
 """What every request costs besides its page ([12] Performance): the session is saved at most once
 a minute (the idle timeout kept), a plain GET writes nothing but its audit row, and the person's
-memberships are fetched once per request however many rules read them."""
+memberships are fetched once per request however many rules read them, and the views read the person
+itself, not through lazy wrappers."""
 
 from datetime import timedelta
 
@@ -103,3 +104,31 @@ def test_memberships_are_fetched_once_per_request(client, cast):
         ]
         assert len(fetches) == 1, (url, fetches)
         assert not any(q["sql"].startswith('SELECT "accounts_membership".') for q in queries.captured_queries)
+
+
+def test_the_views_get_the_person_and_their_verified_device_not_a_lazy_wrapper(client, cast):
+    """accounts/middleware.resolved: below CurrentSchoolMiddleware `request.user` is the person
+    looked up, with django-otp's verified device on them; an anonymous request gets AnonymousUser."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test.signals import template_rendered
+
+    from accounts.models import User
+
+    seen = []
+
+    def keep(sender, template, context, **kwargs):
+        if "request" in context:
+            seen.append(context["request"].user)
+
+    template_rendered.connect(keep, dispatch_uid="plumbing-user")
+    try:
+        client.get(reverse("login"))
+        anonymous = list(seen)
+        verified_login(client, cast.helen)
+        seen.clear()
+        client.get(reverse("home"))
+    finally:
+        template_rendered.disconnect(dispatch_uid="plumbing-user")
+    assert anonymous and all(type(user) is AnonymousUser for user in anonymous)
+    assert seen and all(type(user) is User and user.pk == cast.helen.pk for user in seen)
+    assert seen[0].is_verified() and seen[0].otp_device is not None
