@@ -124,9 +124,9 @@ def deadline_parts(incident, now=None) -> dict:
     }
 
 
-def _due_state(due, now) -> tuple[str, str, bool]:
-    """(tone, label, overdue) of a waiting case due at `due`, at `now`: overdue from the very moment
-    it is due; a warning under DUE_SOON_SECONDS; whole minutes, at least one."""
+def _due_state(due, now) -> tuple[str, SafeString, bool]:
+    """(tone, label (escaped), overdue) of a waiting case due at `due`, at `now`: overdue from the very
+    moment it is due; a warning under DUE_SOON_SECONDS; whole minutes, at least one."""
     left = (due - now).total_seconds()
     if left <= 0:
         return "danger", _label_of(max(1, int(-left // 60)), True), True
@@ -134,10 +134,11 @@ def _due_state(due, now) -> tuple[str, str, bool]:
 
 
 @lru_cache(maxsize=8192)
-def _label_of(minutes: int, overdue: bool) -> str:
-    """ "Overdue by 2 hours 5 minutes", "45 minutes left": the same few thousand texts, row after row."""
+def _label_of(minutes: int, overdue: bool) -> SafeString:
+    """ "Overdue by 2 hours 5 minutes", "45 minutes left", escaped: the same few thousand texts, row
+    after row."""
     text = format_duration(timezone.timedelta(minutes=minutes))
-    return f"Overdue by {text}" if overdue else f"{text} left"
+    return escape(f"Overdue by {text}" if overdue else f"{text} left")
 
 
 _BADGE = '<span class="badge text-bg-{}">{}</span>'
@@ -163,10 +164,10 @@ class Badge(NamedTuple):
         tone, label, overdue = _due_state(self.due, now)
         detail = self.late_detail if overdue else self.due_detail
         # Every piece is escaped: the tone is one of three words, the label digits and units
-        # (escaped all the same), the due time and its details were escaped by badge(). A format_html
-        # per row cost as much as the rest of the badge.
+        # (escaped all the same, by _label_of), the due time and its details were escaped by badge().
+        # A format_html per row cost as much as the rest of the badge.
         return SafeString(  # nosec B703
-            f'<span class="badge text-bg-{tone}" data-due="{self.due_iso}">{escape(label)}</span>{detail}'
+            f'<span class="badge text-bg-{tone}" data-due="{self.due_iso}">{label}</span>{detail}'
         )
 
 
