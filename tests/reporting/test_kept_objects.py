@@ -27,6 +27,9 @@ PAGES = {  # url -> the cast's people who see it
     reverse("policy:page"): ("sam", "helen"),
     reverse("incidents:termly_report") + "?term=2026-spring": ("gary", "carol"),
     reverse("incidents:termly_report") + "?term=2025-autumn": ("carol",),
+    reverse("reporting:pack_csv") + "?term=2026-spring": ("carol",),
+    reverse("reporting:pack_pdf") + "?term=2026-spring": ("gary",),
+    reverse("reporting:trust"): ("tom",),
 }
 
 
