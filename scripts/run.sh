@@ -10,10 +10,17 @@ MAKE=${MAKE:-make}
 # Seconds the processes get to finish what they are doing after Ctrl-C, before they are killed.
 STOP_GRACE=${STOP_GRACE:-8}
 pids=()
+names=()
 running() {
   local pid
   for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done
   return 1
+}
+# The processes still running, by name ("worker beat").
+left() {
+  local i out=()
+  for i in "${!pids[@]}"; do kill -0 -- "-${pids[$i]}" 2>/dev/null && out+=("${names[$i]}"); done
+  echo "${out[*]}"
 }
 cleanup() {
   trap - EXIT INT TERM
@@ -24,7 +31,7 @@ cleanup() {
   local waited=0
   while running && [ "$waited" -lt $((STOP_GRACE * 10)) ]; do sleep 0.1; waited=$((waited + 1)); done
   if running; then
-    echo "Still running after ${STOP_GRACE}s: killing." >&2
+    echo "Still running after ${STOP_GRACE}s: killing $(left)." >&2
     for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
   fi
   wait 2>/dev/null || true
@@ -48,12 +55,12 @@ fi
 echo "Database: ${DATABASE_URL:-SQLite (embedded, var/policyhub.sqlite3)}"
 echo "Broker:   ${CELERY_BROKER_URL:-filesystem:// (embedded, var/celery/broker)}"
 $MAKE --no-print-directory worker &
-pids+=($!)
+pids+=($!) names+=(worker)
 $MAKE --no-print-directory beat &
-pids+=($!)
+pids+=($!) names+=(beat)
 # Prove the worker delivers: a task with a 5-second countdown; the worker logs "Celery heartbeat ran".
 "$BIN/python" manage.py send_heartbeat --countdown 5
 echo "PolicyHub: http://127.0.0.1:${PORT}/accounts/login/"
 $MAKE --no-print-directory web PORT="$PORT" &
-pids+=($!)
+pids+=($!) names+=(web)
 wait -n "${pids[@]}"

@@ -6,7 +6,11 @@ and the message is gone (found by bench/sqlite_soak.py after four minutes of rep
 transport (policyhub.broker) writes the file under a name no queue matches and renames it into
 place, so a reader sees a message whole or not at all."""
 
+import base64
+import json
 import sys
+import threading
+import time
 from queue import Empty
 
 import pytest
@@ -63,3 +67,77 @@ def test_filesystem_urls_use_policyhubs_transport():
 
     with app.connection_for_write("filesystem://") as connection:
         assert isinstance(connection.transport, broker.Transport)
+
+
+def _consume(channel):
+    """Consume the "celery" queue as a worker does; returns the list each message body lands in."""
+    delivered = []
+    channel.basic_consume("celery", True, lambda message: delivered.append(message.body), "test")
+    return delivered
+
+
+def _payloads(folder):
+    return [base64.b64decode(json.loads(path.read_text())["body"]) for path in sorted(folder.glob("*.celery.msg"))]
+
+
+def _publish(channel, body):
+    channel.basic_publish(channel.prepare_message(body, content_type="text/plain"), exchange="", routing_key="celery")
+
+
+@pytest.fixture
+def stopping():
+    """The worker has been told to stop (what Celery's worker_shutting_down signal does)."""
+    from celery.signals import worker_ready, worker_shutting_down
+
+    worker_shutting_down.send(sender="celery@test", sig="SIGTERM", how="Warm", exitcode=0)
+    yield
+    worker_ready.send(sender=None)
+    assert broker._stopping is False
+
+
+def test_a_stopping_worker_takes_no_more_messages(tmp_path, stopping):
+    """Celery's solo pool polls once more after it is told to stop, and would run what it found."""
+    producer, consumer = _channel(broker.Transport, tmp_path), _channel(broker.Transport, tmp_path)
+    _publish(producer, "later")
+    delivered = _consume(consumer)
+    with pytest.raises(TimeoutError):
+        consumer.connection.drain_events(consumer.connection, timeout=2.0)
+    assert delivered == []
+    assert _payloads(tmp_path) == [b"later"]  # left for the next start
+
+
+def test_a_poll_in_progress_returns_as_soon_as_the_worker_is_told_to_stop(tmp_path):
+    """Ctrl-C while the worker waits on an empty queue: it does not sit out kombu's poll."""
+    consumer = _channel(broker.Transport, tmp_path)
+    consumer.connection.polling_interval = 30  # a look every 30 s, with nothing to see
+    outcome = []
+
+    def poll():
+        try:
+            consumer.connection.drain_events(consumer.connection, timeout=60)
+        except TimeoutError:
+            outcome.append("returned")
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    time.sleep(0.3)
+    assert thread.is_alive()  # polling: the queue is empty
+    broker.stop_polling()
+    try:
+        thread.join(timeout=5)  # far less than the 30 s it would otherwise sleep
+        assert outcome == ["returned"]
+    finally:
+        broker.resume_polling()
+
+
+def test_a_poll_gives_up_at_its_timeout_and_delivers_what_arrives(tmp_path):
+    """Unchanged from kombu: a message is delivered; an empty queue times out when asked to."""
+    producer, consumer = _channel(broker.Transport, tmp_path), _channel(broker.Transport, tmp_path)
+    consumer.connection.polling_interval = 0.05
+    delivered = _consume(consumer)
+    with pytest.raises(TimeoutError):
+        consumer.connection.drain_events(consumer.connection, timeout=0.2)
+    _publish(producer, "now")
+    consumer.connection.drain_events(consumer.connection, timeout=2.0)
+    assert delivered == [b"now"]
+    assert _payloads(tmp_path) == []
