@@ -13,6 +13,7 @@ BENCH_PAGES=login,signed-in runs only those rows.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -131,6 +132,9 @@ def wrk(path: str, cookie: str | None, seconds: int = SECONDS) -> dict:
 def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         print("bench/pages.py needs DATABASE_URL=postgres://... (make bench starts one).")
+        return
+    if shutil.which("wrk") is None:
+        print("bench/pages.py needs wrk, the HTTP load generator: apt-get install wrk")
         return
     state = setup()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings", "PYTHONPATH": str(ROOT)}

@@ -18,8 +18,22 @@ from .models import Acknowledgement, Policy, PolicyAdoption, PolicyVersion, Vers
 from .services import _write_structure
 
 TITLE = "Staff social-media policy"
-EFFECTIVE = dt.date(2025, 9, 1)
-NEXT_REVIEW = dt.date(2026, 9, 1)
+
+
+def demo_dates(today: dt.date) -> tuple[dt.date, dt.date]:
+    """(effective, next review) for a demo seeded on `today`: in force from the 1 September at least
+    a year back, so the demo's cases (some from the previous term: reporting/demo.py) fall under it,
+    and due for review on the first 1 September after `today`, so a new demo does not open with
+    "Review overdue"."""
+    a_year_back = today - dt.timedelta(days=365)
+    effective = dt.date(a_year_back.year, 9, 1)
+    if effective > a_year_back:
+        effective = effective.replace(year=effective.year - 1)
+    review = dt.date(today.year, 9, 1)
+    if review <= today:
+        review = review.replace(year=review.year + 1)
+    return effective, review
+
 
 SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("1", "Purpose and scope", [
@@ -118,8 +132,8 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
         ("10.2", "A breach of this policy may lead to action under the staff disciplinary procedure and, for "
                  "volunteers, to the end of their placement. Serious breaches may be referred to the local "
                  "authority designated officer or the police."),
-        ("10.3", "This policy is reviewed every year, or sooner if the law or guidance changes, and each new "
-                 "version is acknowledged by all staff."),
+        ("10.3", "This policy is reviewed at least every two years, or sooner if the law or guidance changes, "
+                 "and each new version is acknowledged by all staff."),
     ]),
 ]  # fmt: skip
 
@@ -150,10 +164,11 @@ def seed_policy(*, trust, schools):
             policy=policy, number=1, created_by=approver.user if approver else None, source_name="demo policy"
         )
         _write_structure(version, demo_structure())
+        effective, next_review = demo_dates(timezone.localdate())
         PolicyVersion.objects.filter(pk=version.pk).update(
             status=VersionStatus.ACTIVE,
-            effective_date=EFFECTIVE,
-            next_review_date=NEXT_REVIEW,
+            effective_date=effective,
+            next_review_date=next_review,
             approved_by=approver.user if approver else None,
             published_at=timezone.now(),
         )

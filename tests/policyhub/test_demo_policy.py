@@ -1,10 +1,16 @@
 """The demo policy: original, numbered like a real policy, in force at both demo schools, partly acknowledged."""
 
+import datetime as dt
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from accounts.models import School
+from incidents.services import incident_date
+from policyhub import review
 from policyhub.demo import seed
-from policyhub.demo_policy import SECTIONS, demo_structure
+from policyhub.demo_policy import SECTIONS, demo_dates, demo_structure
 from policyhub.models import Acknowledgement, Clause, Policy, PolicyAdoption, PolicyVersion
 from policyhub.services import outstanding_acknowledgements
 from policyhub.structure import validate_structure
@@ -42,3 +48,33 @@ def test_seed_publishes_adopts_and_partly_acknowledges_and_is_idempotent():
     outstanding = set(outstanding_acknowledgements(version).values_list("email", flat=True))
     assert {"staff.oakfield@example.org", "staff.brookside@example.org"} <= outstanding
     assert "head.oakfield@example.org" not in outstanding
+
+
+@pytest.mark.parametrize(
+    "today, effective, review",
+    [
+        (dt.date(2026, 12, 5), dt.date(2025, 9, 1), dt.date(2027, 9, 1)),
+        (dt.date(2026, 9, 1), dt.date(2025, 9, 1), dt.date(2027, 9, 1)),  # the review day itself
+        (dt.date(2026, 8, 31), dt.date(2024, 9, 1), dt.date(2026, 9, 1)),  # due tomorrow
+        (dt.date(2027, 1, 15), dt.date(2025, 9, 1), dt.date(2027, 9, 1)),
+        (dt.date(2028, 2, 29), dt.date(2026, 9, 1), dt.date(2028, 9, 1)),
+    ],
+)
+def test_demo_dates_put_recent_cases_under_the_policy_and_its_review_ahead(today, effective, review):
+    assert demo_dates(today) == (effective, review)
+
+
+@pytest.mark.parametrize("day", ["2026-09-01 00:30", "2026-12-05 09:00", "2027-08-31 23:30", "2031-03-15 12:00"])
+def test_a_demo_seeded_any_day_has_its_review_ahead_and_its_cases_under_the_policy(day, settings):
+    """The demo used to carry a fixed review date: seeded after it, it opened with "Review overdue"
+    and sent a policy_review_overdue email on every start."""
+    from incidents.models import Incident
+
+    with time_machine.travel(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC), tick=False):
+        seed()
+        version = PolicyVersion.objects.get()
+        today = timezone.localdate()
+        assert version.effective_date <= today - dt.timedelta(days=365) and version.next_review_date > today
+        assert not review.state(version, today).overdue
+        for incident in Incident.objects.all():
+            assert PolicyVersion.objects.in_force_on(incident.school, incident_date(incident)) == version
