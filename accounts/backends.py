@@ -8,14 +8,16 @@ The person's memberships (with their schools and trusts), which every signed-in 
 columns on each (a LEFT JOIN, so a person without any still has their row). They are put on the
 person as `memberships_fetched`, which memberships_of() gives instead of querying again; and
 whether they have a confirmed authenticator app, as `authenticator_fetched`, which
-two_factor.TwoFactorMiddleware reads before the view (views that change it ask the database)."""
+two_factor.TwoFactorMiddleware reads before the view (views that change it ask the database). The
+id of that app (their first, if several) comes as `authenticator_id_fetched`: a session verified with
+it needs no query of the device table (two_factor.OTPMiddleware)."""
 
 from collections.abc import Callable
 from functools import cache
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef, Subquery
 
 from .middleware import membership_columns, membership_from
 from .models import Membership, User
@@ -54,8 +56,9 @@ def _person_with_memberships(user_id):
     """The person's row, whether they have a confirmed authenticator, and each of their memberships,
     in Membership's order (then by id), followed by the columns of PER_SCHOOL at its school."""
     order = [f"memberships__{name}" for name in [*Membership._meta.ordering, "pk"]]
-    person = User.objects.filter(pk=user_id).annotate(has_authenticator=Exists(confirmed_apps(OuterRef("pk"))))
-    columns = [*_USER_COLUMNS, "has_authenticator", *membership_columns("memberships__")]
+    first_app = confirmed_apps(OuterRef("pk")).order_by("pk").values("pk")[:1]
+    person = User.objects.filter(pk=user_id).annotate(authenticator_id=Subquery(first_app))
+    columns = [*_USER_COLUMNS, "authenticator_id", *membership_columns("memberships__")]
     person = person.values_list(*columns).order_by(*order)
     # Annotated after values_list(), in this order, so that they come last and their reference to the
     # membership's school reads the LEFT JOIN of the memberships (a person with none keeps their row).
@@ -78,7 +81,8 @@ class PersonBackend(ModelBackend):
         if not self.user_can_authenticate(user):
             return None
         # two_factor.TwoFactorMiddleware asks it of every person not yet verified (staff without one).
-        user.authenticator_fetched = bool(rows[0][n])
+        user.authenticator_id_fetched = rows[0][n]
+        user.authenticator_fetched = user.authenticator_id_fetched is not None
         n += 1
         # Membership.objects.for_user(user): an active person's memberships (a row whose membership
         # id is NULL is the LEFT JOIN's: none).

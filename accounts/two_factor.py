@@ -18,11 +18,12 @@ import django_otp.middleware
 from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -74,8 +75,22 @@ def has_authenticator(user) -> bool:
 class OTPMiddleware(django_otp.middleware.OTPMiddleware):
     """django-otp's middleware (`request.user.otp_device`, `is_verified()`), with the device this
     session was verified with read by SQL written once per thread (accounts/prepared.py) instead of
-    built by the ORM on every request. django-otp still checks that the device is the person's own
-    and confirmed (`_finalize_device`)."""
+    built by the ORM on every request, or, for the person's own authenticator app, named with the
+    person (no query at all). django-otp still checks that a device it reads is the person's own and
+    confirmed (`_finalize_device`)."""
+
+    def _verify_user_sync(self, request, user):
+        """A session verified with the person's authenticator app, whose id came with the person
+        (`authenticator_id_fetched`, accounts/backends.py: a confirmed app of theirs, as of this
+        request), gets that device without a query: its id, owner and `confirmed` set, its other
+        fields loaded when first read (Django's deferred fields). Any other session: django-otp's."""
+        known = getattr(user, "authenticator_id_fetched", None)  # the person, resolved
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY) if known is not None else None
+        if persistent_id is None or self._normalize_persistent_id(persistent_id) != _totp_id(known):
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        user.otp_device = TOTPDevice.from_db(connection.alias, _KNOWN_FIELDS, (known, user.pk, True))
+        return user
 
     def _device_from_persistent_id(self, persistent_id: str):
         persistent_id = self._normalize_persistent_id(persistent_id)
@@ -85,6 +100,15 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
             if issubclass(model, Device):
                 return _device_row(model).get(int(device_id))
         return None
+
+
+# What the person's query tells of their authenticator app (TOTPDevice.from_db: the rest deferred).
+_KNOWN_FIELDS = ("id", "user_id", "confirmed")
+
+
+def _totp_id(device_id: int) -> str:
+    """The persistent id django-otp keeps in the session for the authenticator app `device_id`."""
+    return f"{TOTPDevice.model_label()}/{device_id}"
 
 
 @cache
