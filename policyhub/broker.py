@@ -10,7 +10,7 @@ filesystem:// URL use this transport.
 It also stops polling as soon as the worker is told to stop. kombu polls the folder for up to 2 s
 at a time, sleeping a second between looks, and Celery's solo pool (the embedded worker's, see
 CELERY_WORKER_POOL) checks for a stop only between polls and then polls once more, running any task
-it finds: Ctrl-C took 3-7 s on a quiet machine and over 8 s on a busy one. `stop_polling()` (called
+it finds: Ctrl-C took about 4 s on a quiet machine and over 8 s on a busy one. `stop_polling()` (called
 on Celery's worker_shutting_down signal, policyhub/celery.py) makes every poll return at once,
 taking nothing, so the worker stops within a fraction of a second of finishing the task in hand;
 messages not taken stay in the folder for the next start."""
