@@ -7,10 +7,10 @@ The person's memberships (with their schools and trusts), which every signed-in 
 (accounts/middleware.SchoolContext), come in the same query: one row per membership, the person's
 columns on each (a LEFT JOIN, so a person without any still has their row). They are put on the
 person as `memberships_fetched`, which memberships_of() gives instead of querying again; and
-whether they have a confirmed authenticator app, as `authenticator_fetched`, which
-two_factor.TwoFactorMiddleware reads before the view (views that change it ask the database). The
-id of that app (their first, if several) comes as `authenticator_id_fetched`: a session verified with
-it needs no query of the device table (two_factor.OTPMiddleware)."""
+the id of their first confirmed authenticator app (None: they have none), as
+`authenticator_id_fetched`. two_factor.TwoFactorMiddleware reads from it whether they have one,
+before the view (views that change it ask the database); a session verified with that app needs no
+query of the device table (two_factor.OTPMiddleware)."""
 
 from collections.abc import Callable
 from functools import cache
@@ -82,7 +82,6 @@ class PersonBackend(ModelBackend):
             return None
         # two_factor.TwoFactorMiddleware asks it of every person not yet verified (staff without one).
         user.authenticator_id_fetched = rows[0][n]
-        user.authenticator_fetched = user.authenticator_id_fetched is not None
         n += 1
         # Membership.objects.for_user(user): an active person's memberships (a row whose membership
         # id is NULL is the LEFT JOIN's: none).

@@ -102,6 +102,8 @@ class OTPMiddleware(django_otp.middleware.OTPMiddleware):
         return None
 
 
+# A person not read by accounts.backends.PersonBackend: whether they have an app is asked of the database.
+_NOT_FETCHED = object()
 # What the person's query tells of their authenticator app (TOTPDevice.from_db: the rest deferred).
 _KNOWN_FIELDS = ("id", "user_id", "confirmed")
 
@@ -140,9 +142,8 @@ class TwoFactorMiddleware:
         ctx = getattr(request, "ctx", None)
         required = must_use_two_factor(user, ctx.memberships if ctx is not None else None)
         # Before the view: as looked up with the person at the start of this request (accounts/backends.py).
-        enrolled = getattr(user, "authenticator_fetched", None)
-        if enrolled is None:
-            enrolled = has_authenticator(user)
+        first_app = getattr(user, "authenticator_id_fetched", _NOT_FETCHED)
+        enrolled = has_authenticator(user) if first_app is _NOT_FETCHED else first_app is not None
         if not (required or enrolled):
             return None
         target = reverse("two_factor_verify" if enrolled else "two_factor_setup")

@@ -11,17 +11,13 @@ MAKE=${MAKE:-make}
 STOP_GRACE=${STOP_GRACE:-8}
 pids=()
 names=()
-running() {
-  local pid
-  for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && return 0; done
-  return 1
-}
 # The processes still running, by name ("worker beat").
 left() {
   local i out=()
   for i in "${!pids[@]}"; do kill -0 -- "-${pids[$i]}" 2>/dev/null && out+=("${names[$i]}"); done
   echo "${out[*]}"
 }
+running() { [ -n "$(left)" ]; }
 cleanup() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done

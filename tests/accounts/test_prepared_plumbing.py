@@ -306,9 +306,11 @@ def test_whether_the_person_has_an_authenticator_comes_with_them(client, cast):
 
     TOTPDevice.objects.create(user=cast.sam, name="pending", confirmed=False)
     for user in (cast.sam, cast.dina):
-        assert PersonBackend().get_user(user.pk).authenticator_fetched is has_authenticator(user) is False
+        assert PersonBackend().get_user(user.pk).authenticator_id_fetched is None
+        assert has_authenticator(user) is False
     TOTPDevice.objects.create(user=cast.dina, name="Authenticator app", confirmed=True)
-    assert PersonBackend().get_user(cast.dina.pk).authenticator_fetched is has_authenticator(cast.dina) is True
+    assert PersonBackend().get_user(cast.dina.pk).authenticator_id_fetched is not None
+    assert has_authenticator(cast.dina) is True
 
     client.force_login(cast.sam)
     client.get(reverse("incidents:mine"))
