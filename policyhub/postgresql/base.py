@@ -34,6 +34,9 @@ Every cursor also sends the audit actor's settings with each statement that may 
 
 Each connection also turns PostgreSQL's JIT compiler off (`SET jit = off`, unless `DATABASE_JIT`):
 see `init_connection_state`.
+
+A kept connection is checked at the start of each request (settings: `conn_health_checks`) without
+a round trip when it is idle and the server has sent nothing: see `is_usable`.
 """
 
 import datetime
@@ -41,6 +44,7 @@ import decimal
 import itertools
 import math
 import re
+import select
 import uuid
 from collections import OrderedDict
 
@@ -317,7 +321,38 @@ class PreparingCursor(ActingCursor):
         return name
 
 
+def _readable(connection) -> bool:
+    """Whether the server has sent something on `connection` that nobody has read (or closed it)."""
+    poll = select.poll()  # not select.select, which refuses descriptors above 1023
+    poll.register(connection.fileno(), select.POLLIN)
+    return bool(poll.poll(0))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    def is_usable(self):
+        """Django's health check (a `SELECT 1` round trip), asked by the first statement of each
+        request that reuses a kept connection, only when the connection may be broken.
+
+        Between requests an idle connection receives nothing: a server that ends it (a restart, an
+        administrator's pg_terminate_backend, idle_session_timeout, a proxy closing it) sends its
+        last message, or closes the stream, which makes the socket readable; a connection that
+        psycopg2 saw fail is `closed`. So: closed, unusable; idle with nothing to read, usable;
+        anything else (a notice waiting, a transaction left open, an error on the socket), Django's
+        `SELECT 1` decides. A server that vanished without a word (a crashed host) gives no sign
+        either way: `SELECT 1` would wait for TCP as the page's own query does.
+        tests/policyhub/test_connection_health.py. The round trip was 4 % of the case page's time
+        in its web process (docs/performance.md)."""
+        connection = self.connection
+        if connection is None or connection.closed:
+            return False
+        try:
+            quiet = connection.get_transaction_status() == extensions.TRANSACTION_STATUS_IDLE and not _readable(
+                connection
+            )
+        except (OSError, ValueError, DriverError):
+            quiet = False
+        return True if quiet else super().is_usable()
+
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
         threshold = settings.DATABASE_PREPARE_THRESHOLD
