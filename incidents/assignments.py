@@ -19,8 +19,10 @@ import logging
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import QuerySet
+from django.contrib.postgres.aggregates import JSONBAgg
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import JSONArray
 from django.utils import timezone
 
 from accounts.audit import record_case_change
@@ -93,12 +95,51 @@ _ASSIGNABLE = {
 
 
 def assignable_rows(incident: Incident) -> list[tuple]:
-    """`assignable_people(incident).values_list(*ASSIGNABLE_COLUMNS)`, from SQL written once
-    (tests/incidents/test_tasks.py compares the two)."""
+    """`assignable_people(incident).values_list(*ASSIGNABLE_COLUMNS)`: from the school's people read
+    with the case (`read_with_the_case`), or from SQL written once (tests/incidents/test_tasks.py
+    compares the three)."""
     about_a_head = incident.is_about_a_head()
+    members = incident.__dict__.get(_READ_WITH_THE_CASE, _NOT_READ)
+    if members is not _NOT_READ:
+        return [
+            (pk, full_name, email)
+            for pk, full_name, email, insider in members or ()
+            if pk != incident.subject_id and not (about_a_head and insider)
+        ]
     if incident.subject_id:
         return _ASSIGNABLE[True, about_a_head].rows(incident.school_id, incident.subject_id)
     return _ASSIGNABLE[False, about_a_head].rows(incident.school_id)
+
+
+_READ_WITH_THE_CASE = "assignable_read"
+_NOT_READ = object()
+# The school roles access.py makes an owner of some cases (the head's, the chair's and the DSL's
+# relations): only their case pages can offer the task form.
+TASK_GIVERS = frozenset({Role.HEAD, Role.CHAIR, Role.DSL})
+
+
+def read_with_the_case(user) -> dict:
+    """Annotations for the case page's query (views._case_page_flags): the active members of the
+    case's school as [id, name, email, head or DSL there], in the task form's order, which
+    `assignable_rows` narrows as `assignable_people` does (never the subject; no head or DSL on a case
+    about a head). The task form's people were a query of their own on every view of an open case
+    (docs/performance.md). Only for someone who may give tasks at some school, and only on
+    PostgreSQL (elsewhere `assignable_rows` asks the database, as before)."""
+    of_request = getattr(user, "memberships_of_request", None)  # set for the request (accounts/middleware.py)
+    if of_request is None or not {m.role for m in of_request()} & TASK_GIVERS or connection.vendor != "postgresql":
+        return {}
+    school = OuterRef(OuterRef("school_id"))
+    member = Membership.objects.filter(user=OuterRef("pk"), school_id=school)
+    insider = member.filter(role__in=[Role.HEAD, Role.DSL])
+    members = (
+        User.objects.filter(Exists(member), is_active=True)
+        .order_by()  # no model ordering in a grouped subquery: the array has its own
+        .annotate(one=Value(1))
+        .values("one")
+        .annotate(rows=JSONBAgg(JSONArray("id", "full_name", "email", Exists(insider)), order_by=("full_name", "id")))
+        .values("rows")
+    )
+    return {_READ_WITH_THE_CASE: Subquery(members)}
 
 
 # --- Dates ---------------------------------------------------------------------------------------

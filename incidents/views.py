@@ -76,9 +76,10 @@ PAGE_SIZE = 50
 
 
 def _case_page_flags(user) -> dict:
-    """Read with the case for its page: which of its lists it has (case_lists.presence) and whether
-    the person holds an open task on it (access.open_task_flag: their relation to it)."""
-    return case_lists.presence() | access.open_task_flag(user)
+    """Read with the case for its page: which of its lists it has (case_lists.presence), whether
+    the person holds an open task on it (access.open_task_flag: their relation to it) and, for an
+    owner, the people the task form offers (assignments.read_with_the_case)."""
+    return case_lists.presence() | access.open_task_flag(user) | assignments.read_with_the_case(user)
 
 
 def _incident_or_404(request, reference, *, with_lists: bool = False) -> Incident:

@@ -165,6 +165,10 @@ def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
     leaver = person("Lee Left", cast.oakfield, Role.STAFF)
     leaver.is_active = False
     leaver.save()
+    # Names, emails and ids in three different orders: first by name, last by email and id; and a
+    # second person of Sam's name, first by email, after him by id.
+    person("Aaron Abbot", cast.oakfield, Role.STAFF, email="zz.abbot@oakfield.example.org")
+    person(cast.sam.full_name, cast.oakfield, Role.STAFF, email="aa.twin@oakfield.example.org")
     cases = [
         case,
         report(cast.oakfield, cast.dina, category=Category.STAFF_CONDUCT, involved=Involved.STAFF, subject=cast.sam),
@@ -181,8 +185,32 @@ def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
         assert found == [(u.pk, u.full_name, u.email) for u in expected]
         assert len(queries) <= 2  # the people, and whether the subject heads the school
         shapes.add((bool(incident.subject_id), incident.is_about_a_head(), len(found)))
+        # As the case page reads it for a head (on PostgreSQL, the people come with the case).
+        head = _as_requested(cast.helen)
+        read = Incident.objects.annotate(**assignments.read_with_the_case(head)).get(pk=incident.pk)
+        with CaptureQueriesContext(connection) as queries:
+            assert assignments.assignable_rows(read) == found
+        if connection.vendor == "postgresql":
+            assert not [q for q in queries if "accounts_user" in q["sql"]], queries.captured_queries
     assert {(s, h) for s, h, _ in shapes} == {(False, False), (True, False), (True, True), (False, True)}
     assert len({n for *_, n in shapes}) >= 3  # the shapes list different people
+
+
+def _as_requested(user):
+    """`user` as a request hands them on, with the memberships it fetched (accounts/middleware.py)."""
+    memberships = list(Membership.objects.filter(user=user))
+    user.memberships_of_request = lambda: memberships
+    return user
+
+
+def test_the_people_come_with_the_case_only_for_someone_who_may_give_tasks(cast):
+    """read_with_the_case: for a head, DSL or chair (on PostgreSQL); for staff and governors nothing
+    (their pages have no task form), nor outside a request."""
+    for who, reads in ((cast.helen, True), (cast.sam, False), (cast.gary, False)):
+        expected = reads and connection.vendor == "postgresql"
+        assert bool(assignments.read_with_the_case(_as_requested(who))) == expected, who
+    del cast.helen.memberships_of_request
+    assert assignments.read_with_the_case(cast.helen) == {}
 
 
 def test_only_the_owners_give_and_cancel_tasks_and_the_assignee_completes_only_theirs(cast, rita, case):
