@@ -10,18 +10,25 @@ person as `memberships_fetched`, which memberships_of() gives instead of queryin
 the id of their first confirmed authenticator app (None: they have none), as
 `authenticator_id_fetched`. two_factor.TwoFactorMiddleware reads from it whether they have one,
 before the view (views that change it ask the database); a session verified with that app needs no
-query of the device table (two_factor.OTPMiddleware)."""
+query of the device table (two_factor.OTPMiddleware).
+
+Once a web process knows whose a session is, the session's row comes in that same query too
+(`read_with_session`, asked by accounts/sessions.py): one query for the session, the person and their
+memberships. The rows are handed to `get_user` only if the session, as just read, names that person."""
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import cache
 
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.models import Session
+from django.core.signals import request_finished
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 
 from .middleware import membership_columns, membership_from
 from .models import Membership, User
-from .prepared import Prepared
+from .prepared import _MARKERS, Prepared
 from .two_factor import confirmed_apps
 
 _USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
@@ -71,9 +78,55 @@ def _person_with_memberships(user_id):
 _PERSON = Prepared(_person_with_memberships, 1)
 
 
+def _with_session(user_id, session_key):
+    """_person_with_memberships, each row followed by the session's data and expiry (NULL: no such
+    session). No row at all: no such person."""
+    session = Session.objects.filter(session_key=session_key)
+    return _person_with_memberships(user_id).annotate(
+        session_data=Subquery(session.values("session_data")), session_expiry=Subquery(session.values("expire_date"))
+    )
+
+
+_PERSON_WITH_SESSION = Prepared(_with_session, 2, markers=(_MARKERS[0], "\x00policyhub-session-key-marker"))
+
+# The person's rows read with the session, for this request's get_user: (person id, rows).
+_READ_WITH_SESSION: ContextVar[tuple | None] = ContextVar("policyhub_person_read_with_session", default=None)
+
+
+def read_with_session(user_id: int, session_key: str) -> tuple | None:
+    """The session `session_key`'s (data, expiry) read in one query with the person `user_id`, whose
+    rows this request's `get_user(user_id)` then takes instead of asking again; None when the
+    session or the person is not there (the caller reads the session alone)."""
+    rows = _PERSON_WITH_SESSION.rows(user_id, session_key)
+    if not rows or rows[0][-2] is None:
+        return None
+    data, expiry = rows[0][-2:]
+    _READ_WITH_SESSION.set((user_id, [row[:-2] for row in rows]))
+    return data, expiry
+
+
+def forget_read_with_session() -> None:
+    """Drop rows not taken: the session read names someone else, or another session is read."""
+    _READ_WITH_SESSION.set(None)
+
+
+# Nothing read for one request is left for the next.
+request_finished.connect(lambda **kwargs: forget_read_with_session(), weak=False, dispatch_uid="policyhub_person_read")
+
+
+def _taken(user_id) -> list | None:
+    read = _READ_WITH_SESSION.get()
+    if read is None:
+        return None
+    _READ_WITH_SESSION.set(None)  # once: a later look-up in the request asks the database
+    return read[1] if read[0] == user_id else None
+
+
 class PersonBackend(ModelBackend):
     def get_user(self, user_id):
-        rows = _PERSON.rows(user_id)
+        rows = _taken(user_id)
+        if rows is None:
+            rows = _PERSON.rows(user_id)
         if not rows:
             return None
         n = len(_USER_COLUMNS)

@@ -61,21 +61,20 @@ def _make(cast, n):
 
 # Spring 2026 and, beside it, autumn 2025: both have cases at either size. The queries of each page
 # (the same on SQLite and PostgreSQL: the audit actor's settings go with the statements that write,
-# accounts/actor.py), worked out afresh and then
-# from the cache (reporting/figures_cache.py); the person, their memberships and the second factor
-# they verified with are one query (accounts/backends.py). Afresh, the pack's figures are eight statements for
-# both terms together (reporting/figures.terms_figures and per_month; fourteen when each term was
-# counted on its own) and the school's stamp one; kept, only the stamp is read: it also keys the
-# school's terms and the policy in force, and the governor's upheld list (its count and page
-# afresh, and the cited clauses when it has rows: none here, the bulk reviews are decided today,
-# not in spring 2026).
+# accounts/actor.py), worked out afresh and then from the cache (reporting/figures_cache.py); the
+# session, the person, their memberships and the second factor they verified with are one query
+# (accounts/backends.py, sessions.py). Afresh, the pack's figures are eight statements for both terms
+# together (reporting/figures.terms_figures and per_month; fourteen when each term was counted on its
+# own) and the school's stamp one; kept, only the stamp is read: it also keys the school's terms and
+# the policy in force, and the governor's upheld list (its count and page afresh, and the cited
+# clauses when it has rows: none here, the bulk reviews are decided today, not in spring 2026).
 PAGES = [
-    ("gary", "incidents:termly_report", "?term=2026-spring", 16, 4),
-    ("tom", "incidents:termly_report", "?term=2026-spring", 15, 4),
-    ("gary", "reporting:pack_csv", "?term=2026-spring", 15, 4),
-    ("gary", "reporting:pack_pdf", "?term=2026-spring", 15, 4),
-    ("tom", "reporting:trust", "?term=2026-spring", 8, 8),
-    ("tom", "reporting:trust", "", 8, 8),
+    ("gary", "incidents:termly_report", "?term=2026-spring", 15, 3),
+    ("tom", "incidents:termly_report", "?term=2026-spring", 14, 3),
+    ("gary", "reporting:pack_csv", "?term=2026-spring", 14, 3),
+    ("gary", "reporting:pack_pdf", "?term=2026-spring", 14, 3),
+    ("tom", "reporting:trust", "?term=2026-spring", 7, 7),
+    ("tom", "reporting:trust", "", 7, 7),
 ]
 
 
