@@ -10,6 +10,7 @@ deleting and "sign out everywhere" are Django's; saving and deleting also note w
 """
 
 import hashlib
+import threading
 from collections import OrderedDict
 
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
@@ -34,6 +35,7 @@ _SESSION = PreparedRow(Session, "session_key", marker="\x00policyhub-session-mar
 # only if the session as read names that person. Digests, so that no session key is kept.
 _KNOWN: OrderedDict[bytes, int] = OrderedDict()
 _KNOWN_MAX = 10_000
+_KNOWN_LOCK = threading.Lock()  # `make run` serves with several threads
 
 
 def _digest(session_key: str) -> bytes:
@@ -43,15 +45,19 @@ def _digest(session_key: str) -> bytes:
 def _remember(session_key: str | None, data: dict) -> None:
     if not session_key:
         return
+    digest = _digest(session_key)
     try:
         person = int(data[SESSION_KEY])
     except (KeyError, TypeError, ValueError):
-        _KNOWN.pop(_digest(session_key), None)
-        return
-    _KNOWN[_digest(session_key)] = person
-    _KNOWN.move_to_end(_digest(session_key))
-    if len(_KNOWN) > _KNOWN_MAX:
-        _KNOWN.popitem(last=False)
+        person = None
+    with _KNOWN_LOCK:
+        if person is None:
+            _KNOWN.pop(digest, None)
+            return
+        _KNOWN[digest] = person
+        _KNOWN.move_to_end(digest)
+        if len(_KNOWN) > _KNOWN_MAX:
+            _KNOWN.popitem(last=False)
 
 
 class SessionStore(db.SessionStore):
@@ -91,5 +97,6 @@ class SessionStore(db.SessionStore):
     def delete(self, session_key=None):
         key = session_key or self.session_key
         if key:
-            _KNOWN.pop(_digest(key), None)
+            with _KNOWN_LOCK:
+                _KNOWN.pop(_digest(key), None)
         super().delete(session_key)
