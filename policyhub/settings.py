@@ -100,7 +100,8 @@ DATABASES = {
         _DATABASE_URL,
         # PostgreSQL keeps each worker's connection for a minute: opening one per request (a new
         # server process and a password exchange) cost more than a whole page (docs/performance.md).
-        # Checked before reuse, so a restarted database costs one reconnect, not an error.
+        # Checked before reuse, so a restarted database costs one reconnect, not an error (without a
+        # round trip while the server has sent nothing: policyhub/postgresql/base.py is_usable).
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if _DATABASE_URL.startswith("postgres") else 0),
         conn_health_checks=True,
     )
