@@ -28,7 +28,7 @@ from django.db.models import OuterRef, Subquery
 
 from .middleware import membership_columns, membership_from
 from .models import Membership, User
-from .prepared import _MARKERS, Prepared
+from .prepared import ID_MARKERS, Prepared
 from .two_factor import confirmed_apps
 
 _USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
@@ -87,7 +87,7 @@ def _with_session(user_id, session_key):
     )
 
 
-_PERSON_WITH_SESSION = Prepared(_with_session, 2, markers=(_MARKERS[0], "\x00policyhub-session-key-marker"))
+_PERSON_WITH_SESSION = Prepared(_with_session, 2, markers=(ID_MARKERS[0], "\x00policyhub-session-key-marker"))
 
 # The person's rows read with the session, for this request's get_user: (person id, rows).
 _READ_WITH_SESSION: ContextVar[tuple | None] = ContextVar("policyhub_person_read_with_session", default=None)

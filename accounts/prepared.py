@@ -22,8 +22,9 @@ from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 from django.db.models.sql import InsertQuery
 
-# Values no id ever takes: each must appear among the compiled query's parameters as itself.
-_MARKERS = tuple(-7_300_001 - i for i in range(8))
+# Values no id ever takes: each must appear among the compiled query's parameters as itself. A query
+# with a marker of another kind too (a text column) names its own (`markers=`), with these for ids.
+ID_MARKERS = tuple(-7_300_001 - i for i in range(8))
 
 
 class Prepared:
@@ -31,7 +32,7 @@ class Prepared:
         """`markers`: the stand-in values, where the defaults (numbers no id takes) will not do, e.g.
         a text column."""
         self.build = build
-        self.markers = markers if markers is not None else _MARKERS[:arity]
+        self.markers = markers if markers is not None else ID_MARKERS[:arity]
         if len(self.markers) != arity:
             raise ValueError("one marker per value")
         self._local = threading.local()
