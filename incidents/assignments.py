@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.aggregates import JSONBAgg
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, Exists, JSONField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import JSONArray
 from django.utils import timezone
 
@@ -45,7 +45,7 @@ from .models import (
     TimelineKind,
 )
 from .notify import notify
-from .transitions import OWNERS, case_roles, check
+from .transitions import OWNERS, TRANSITIONS, case_roles, check
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +94,22 @@ _ASSIGNABLE = {
 }
 
 
+_READ_WITH_THE_CASE = "assignable_read"
+# The school roles access.py makes an owner of some cases (the head's, the chair's and the DSL's
+# relations): only their case pages can offer the task form.
+TASK_GIVERS = frozenset({Role.HEAD, Role.CHAIR, Role.DSL})
+
+
 def assignable_rows(incident: Incident) -> list[tuple]:
     """`assignable_people(incident).values_list(*ASSIGNABLE_COLUMNS)`: from the school's people read
     with the case (`read_with_the_case`), or from SQL written once (tests/incidents/test_tasks.py
     compares the three)."""
     about_a_head = incident.is_about_a_head()
-    members = incident.__dict__.get(_READ_WITH_THE_CASE, _NOT_READ)
-    if members is not _NOT_READ:
+    members = incident.__dict__.get(_READ_WITH_THE_CASE)
+    if members is not None:
         return [
             (pk, full_name, email)
-            for pk, full_name, email, insider in members or ()
+            for pk, full_name, email, insider in members
             if pk != incident.subject_id and not (about_a_head and insider)
         ]
     if incident.subject_id:
@@ -111,20 +117,14 @@ def assignable_rows(incident: Incident) -> list[tuple]:
     return _ASSIGNABLE[False, about_a_head].rows(incident.school_id)
 
 
-_READ_WITH_THE_CASE = "assignable_read"
-_NOT_READ = object()
-# The school roles access.py makes an owner of some cases (the head's, the chair's and the DSL's
-# relations): only their case pages can offer the task form.
-TASK_GIVERS = frozenset({Role.HEAD, Role.CHAIR, Role.DSL})
-
-
 def read_with_the_case(user) -> dict:
-    """Annotations for the case page's query (views._case_page_flags): the active members of the
-    case's school as [id, name, email, head or DSL there], in the task form's order, which
-    `assignable_rows` narrows as `assignable_people` does (never the subject; no head or DSL on a case
-    about a head). The task form's people were a query of their own on every view of an open case
-    (docs/performance.md). Only for someone who may give tasks at some school, and only on
-    PostgreSQL (elsewhere `assignable_rows` asks the database, as before)."""
+    """Annotations for the case page's query (views._case_page_flags): on a case a task can be given
+    on, the active members of its school as [id, name, email, head or DSL there], in the task form's
+    order, which `assignable_rows` narrows as `assignable_people` does (never the subject; no head or
+    DSL on a case about a head). The task form's people were a query of their own on every view of an
+    open case (docs/performance.md). Only for someone who may give tasks at some school, and only on
+    PostgreSQL. NULL (a case the form is not offered on, or a school with nobody active): as
+    elsewhere, `assignable_rows` asks the database."""
     of_request = getattr(user, "memberships_of_request", None)  # set for the request (accounts/middleware.py)
     if of_request is None or not {m.role for m in of_request()} & TASK_GIVERS or connection.vendor != "postgresql":
         return {}
@@ -139,7 +139,8 @@ def read_with_the_case(user) -> dict:
         .annotate(rows=JSONBAgg(JSONArray("id", "full_name", "email", Exists(insider)), order_by=("full_name", "id")))
         .values("rows")
     )
-    return {_READ_WITH_THE_CASE: Subquery(members)}
+    offered = Q(status__in=TRANSITIONS["assign_task"].sources)
+    return {_READ_WITH_THE_CASE: Case(When(offered, then=Subquery(members)), output_field=JSONField())}
 
 
 # --- Dates ---------------------------------------------------------------------------------------

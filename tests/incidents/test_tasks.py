@@ -22,6 +22,7 @@ from incidents.models import (
     Involved,
     Notification,
     SchoolClosure,
+    Status,
     Task,
     TaskState,
     TimelineEntry,
@@ -194,6 +195,12 @@ def test_the_people_listed_from_prepared_sql_are_the_rule_s(cast, rita, case):
             assert not [q for q in queries if "accounts_user" in q["sql"]], queries.captured_queries
     assert {(s, h) for s, h, _ in shapes} == {(False, False), (True, False), (True, True), (False, True)}
     assert len({n for *_, n in shapes}) >= 3  # the shapes list different people
+    # A closed case offers no task form: its page does not read the school's people with it.
+    Incident.objects.filter(pk=case.pk).update(status=Status.CLOSED)
+    read = Incident.objects.annotate(**assignments.read_with_the_case(_as_requested(cast.helen))).get(pk=case.pk)
+    assert read.__dict__.get("assignable_read") is None
+    people = assignments.assignable_people(read)
+    assert assignments.assignable_rows(read) == [(u.pk, u.full_name, u.email) for u in people]  # asked
 
 
 def _as_requested(user):
